@@ -1,0 +1,135 @@
+//! Approvals, as `jamjet.require_approval` uses them: create, poll, decide once.
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApproval {
+    pub action: String,
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<Value>,
+}
+
+fn view(a: &store::Approval) -> Value {
+    let mut v = json!({
+        "id": a.id,
+        "status": a.status,
+        "action": a.action,
+        "context": a.context,
+        "created_at": a.created_at,
+    });
+    if let Some(reason) = &a.reason {
+        v["reason"] = json!(reason);
+    }
+    if let Some(by) = &a.decided_by {
+        v["decided_by"] = json!(by);
+    }
+    if let Some(at) = &a.decided_at {
+        v["decided_at"] = json!(at);
+    }
+    v
+}
+
+#[utoipa::path(post, path = "/v1/approvals", tag = "approvals", summary = "Request a human approval", request_body = CreateApproval, responses((status = 201, description = "Pending"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateApproval>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let action = body.action.trim();
+    if action.is_empty() {
+        return Err(AppError::invalid("action", "must not be empty"));
+    }
+    let context = body.context.unwrap_or(Value::Null);
+    let approval = state
+        .store
+        .create_approval(&caller.project.id, action, context)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view(&approval))))
+}
+
+#[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals", summary = "Poll an approval", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let approval = state.store.approval(&caller.project.id, &id).await?;
+    Ok(Json(view(&approval)))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/approvals", tag = "approvals", summary = "List approvals", params(ListQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    if let Some(s) = q.status.as_deref() {
+        if !matches!(s, "pending" | "approved" | "rejected") {
+            return Err(AppError::invalid(
+                "status",
+                format!("unknown status {s:?}; expected pending, approved, rejected"),
+            ));
+        }
+    }
+    let approvals = state
+        .store
+        .list_approvals(&caller.project.id, q.status.as_deref())
+        .await?;
+    let listed: Vec<Value> = approvals.iter().map(view).collect();
+    Ok(Json(json!({ "approvals": listed })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub decision: String,
+    pub reason: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/approvals/{id}/decision", tag = "approvals", summary = "Approve or reject (once)", params(("id" = String, Path)), request_body = Decision, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Already decided", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Decision>,
+) -> ApiResult<Json<Value>> {
+    if !matches!(body.decision.as_str(), "approved" | "rejected") {
+        return Err(AppError::invalid(
+            "decision",
+            format!(
+                "unknown decision {:?}; expected approved or rejected",
+                body.decision
+            ),
+        ));
+    }
+    let outcome = state
+        .store
+        .decide_approval(
+            &caller.project.id,
+            &id,
+            &body.decision,
+            body.reason.as_deref(),
+            "api",
+        )
+        .await?;
+    match outcome {
+        store::DecideOutcome::Decided(approval) => Ok(Json(view(&approval))),
+        store::DecideOutcome::AlreadyDecided(approval) => Err(AppError::Conflict(format!(
+            "approval {id} was already {}",
+            approval.status
+        ))),
+    }
+}

@@ -1,0 +1,142 @@
+//! Datasets: named sets of pinned traces that drafts are replayed against.
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
+
+const MAX_NAME: usize = 200;
+const MAX_ITEMS_PER_REQUEST: usize = 10_000;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDataset {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameDataset {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddItems {
+    pub trace_ids: Vec<String>,
+}
+
+fn valid_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(AppError::invalid(
+            "name",
+            format!("longer than {MAX_NAME} characters"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+#[utoipa::path(post, path = "/v1/datasets", tag = "datasets", summary = "Create a dataset", request_body = CreateDataset, responses((status = 201, description = "Created"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateDataset>,
+) -> ApiResult<(StatusCode, Json<store::Dataset>)> {
+    let name = valid_name(&body.name)?;
+    let dataset = state
+        .store
+        .create_dataset(&caller.project.id, &name, body.description.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(dataset)))
+}
+
+#[utoipa::path(get, path = "/v1/datasets", tag = "datasets", summary = "List datasets", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let datasets = state.store.list_datasets(&caller.project.id).await?;
+    Ok(Json(json!({ "datasets": datasets })))
+}
+
+#[utoipa::path(get, path = "/v1/datasets/{id}", tag = "datasets", summary = "A dataset with its pinned traces", params(("id" = String, Path, description = "Dataset id")), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<store::DatasetDetail>> {
+    Ok(Json(state.store.dataset(&caller.project.id, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RenameDataset>,
+) -> ApiResult<Json<store::Dataset>> {
+    let name = valid_name(&body.name)?;
+    Ok(Json(
+        state
+            .store
+            .rename_dataset(&caller.project.id, &id, &name)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/datasets/{id}", tag = "datasets", summary = "Delete a dataset (never its traces)", params(("id" = String, Path, description = "Dataset id")), responses((status = 204, description = "Deleted"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_dataset(&caller.project.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/datasets/{id}/items", tag = "datasets", summary = "Pin traces: reports added, already_present, unknown", params(("id" = String, Path, description = "Dataset id")), request_body = AddItems, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn add_items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AddItems>,
+) -> ApiResult<Json<store::AddItemsOutcome>> {
+    if body.trace_ids.is_empty() {
+        return Err(AppError::invalid("trace_ids", "must not be empty"));
+    }
+    if body.trace_ids.len() > MAX_ITEMS_PER_REQUEST {
+        return Err(AppError::invalid(
+            "trace_ids",
+            format!("at most {MAX_ITEMS_PER_REQUEST} per request"),
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .add_dataset_items(&caller.project.id, &id, &body.trace_ids)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/datasets/{id}/items/{trace_id}", tag = "datasets", summary = "Unpin a trace", params(("id" = String, Path, description = "Dataset id"), ("trace_id" = String, Path)), responses((status = 204, description = "Removed"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn remove_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, trace_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if state
+        .store
+        .remove_dataset_item(&caller.project.id, &id, &trace_id)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!(
+            "trace {trace_id:?} is not pinned in this dataset"
+        )))
+    }
+}

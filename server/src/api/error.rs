@@ -1,0 +1,134 @@
+//! One error type for the whole API: every failure becomes
+//! `{"error": {"code", "message", "field"?}}` with the right status. User mistakes
+//! are 4xx; only genuine server faults are 5xx, and those never echo internals.
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: the request is malformed (broken JSON, wrong shape).
+    BadRequest(String),
+    /// 401: missing, unknown or revoked API key.
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed here (e.g. another project's name).
+    Forbidden(String),
+    /// 404: no such thing in this project (also what another project's ids look like).
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed(String),
+    /// 409: the thing exists or was already decided.
+    Conflict(String),
+    /// 413: the body is over the limit, before or after decompression.
+    PayloadTooLarge(String),
+    /// 415: a content encoding we do not speak.
+    UnsupportedMediaType(String),
+    /// 422: well-formed but invalid, naming the field.
+    Unprocessable {
+        field: Option<String>,
+        message: String,
+    },
+    /// 500: our fault. The message is logged, not sent.
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Unprocessable {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            AppError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<store::StoreError> for AppError {
+    fn from(err: store::StoreError) -> Self {
+        match err {
+            store::StoreError::NotFound => AppError::NotFound("not found".into()),
+            store::StoreError::Conflict(m) => AppError::Conflict(m),
+            store::StoreError::Invalid(m) => AppError::Unprocessable {
+                field: None,
+                message: m,
+            },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Vec<policy::FieldError>> for AppError {
+    fn from(errors: Vec<policy::FieldError>) -> Self {
+        let field = errors
+            .first()
+            .map(|e| e.field.clone())
+            .filter(|f| !f.is_empty());
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        AppError::Unprocessable { field, message }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let (message, field) = match self {
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                ("internal server error".to_string(), None)
+            }
+            AppError::Unprocessable { field, message } => (message, field),
+            AppError::BadRequest(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::MethodNotAllowed(m)
+            | AppError::Conflict(m)
+            | AppError::PayloadTooLarge(m)
+            | AppError::UnsupportedMediaType(m) => (m, None),
+        };
+        let mut error = json!({ "code": code, "message": message });
+        if let Some(field) = field {
+            error["field"] = json!(field);
+        }
+        (status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, AppError>;
+
+/// The error body, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// Machine-readable: bad_request, unauthorized, not_found, conflict, invalid, ...
+    code: String,
+    message: String,
+    /// The offending field's path, e.g. `rules[2].action`.
+    field: Option<String>,
+}

@@ -1,0 +1,168 @@
+//! Read API: traces, threads and the audit log.
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::wire::parse_timestamp;
+use super::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 500;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TraceQuery {
+    pub agent: Option<String>,
+    pub session: Option<String>,
+    pub verdict: Option<String>,
+    pub tool: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(0) => Err(AppError::invalid("limit", "must be at least 1")),
+        Some(n) => Ok(n.min(MAX_PAGE)),
+    }
+}
+
+pub fn parse_verdict(field: &str, text: Option<&str>) -> ApiResult<Option<policy::Verdict>> {
+    text.map(|v| {
+        v.parse::<policy::Verdict>().map_err(|_| {
+            AppError::invalid(
+                field,
+                format!(
+                    "unknown verdict {v:?}; expected allowed, blocked, held, redacted, errored"
+                ),
+            )
+        })
+    })
+    .transpose()
+}
+
+pub fn parse_time(field: &str, text: Option<&str>) -> ApiResult<Option<i64>> {
+    text.map(|t| parse_timestamp(t).map_err(|_| AppError::invalid(field, "not ISO 8601")))
+        .transpose()
+}
+
+#[utoipa::path(get, path = "/v1/traces", tag = "traces", summary = "List traces, newest first", params(TraceQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_traces(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<TraceQuery>,
+) -> ApiResult<Json<store::TracePage>> {
+    let filter = store::TraceFilter {
+        agent: q.agent,
+        session: q.session,
+        verdict: parse_verdict("verdict", q.verdict.as_deref())?,
+        tool: q.tool,
+        since_micros: parse_time("since", q.since.as_deref())?,
+        until_micros: parse_time("until", q.until.as_deref())?,
+        cursor: q.cursor,
+        limit: page_limit(q.limit)?,
+    };
+    Ok(Json(
+        state.store.list_traces(&caller.project.id, &filter).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/traces/{trace_id}", tag = "traces", summary = "All events of one trace", params(("trace_id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_trace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let project = &caller.project.id;
+    let events = state.store.trace_events(project, &trace_id).await?;
+    if events.is_empty() {
+        return Err(AppError::NotFound(format!(
+            "no trace {trace_id:?} in this project"
+        )));
+    }
+    let summary = state
+        .store
+        .trace_summaries(project, std::slice::from_ref(&trace_id))
+        .await?
+        .into_iter()
+        .next();
+    Ok(Json(
+        json!({ "trace_id": trace_id, "summary": summary, "events": events }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/threads", tag = "traces", summary = "Traces grouped by session", params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_threads(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<store::ThreadPage>> {
+    let filter = store::ThreadFilter {
+        cursor: q.cursor,
+        limit: page_limit(q.limit)?,
+    };
+    Ok(Json(
+        state
+            .store
+            .list_threads(&caller.project.id, &filter)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/threads/{session_id}", tag = "traces", summary = "One session and its turns", params(("session_id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_thread(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (summary, turns) = state
+        .store
+        .thread(&caller.project.id, &session_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no thread {session_id:?} in this project")))?;
+    Ok(Json(json!({ "thread": summary, "turns": turns })))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub verdict: Option<String>,
+    /// Comma-separated span kinds, e.g. `approval,budget_check`.
+    pub kind: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "traces", summary = "Policy-relevant events with counts per verdict", params(AuditQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<store::AuditPage>> {
+    let filter = store::AuditFilter {
+        verdict: parse_verdict("verdict", q.verdict.as_deref())?,
+        kinds: q.kind.map(|k| {
+            k.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
+        cursor: q.cursor,
+        limit: page_limit(q.limit)?,
+    };
+    Ok(Json(state.store.audit(&caller.project.id, &filter).await?))
+}

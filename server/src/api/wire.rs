@@ -1,0 +1,290 @@
+//! The JamJet SDK span wire format, decoded into `store::StoredEvent`s. Each event is
+//! judged on its own: a bad one is reported by index with a reason and never costs
+//! the good ones their place.
+use policy::Verdict;
+use serde_json::{Map, Value};
+use store::StoredEvent;
+
+/// Span kinds the SDKs send.
+pub const KINDS: &[&str] = &[
+    "llm_call",
+    "tool_call",
+    "mcp_tool_call",
+    "policy_decision",
+    "approval",
+    "budget_check",
+    "error",
+    "custom",
+    "agent_call",
+];
+
+/// Fields with a meaning of their own; anything else is kept in `payload.extra`.
+const KNOWN: &[&str] = &[
+    "type",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "kind",
+    "name",
+    "sequence",
+    "timestamp",
+    "status",
+    "duration_ms",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "payload",
+    "agent_name",
+    "agent_card_uri",
+    "originating_trace_id",
+    "originating_span_id",
+    "originating_agent_name",
+    "session_id",
+    "environment",
+    "release_version",
+    "end_user_id",
+    "end_user_email",
+    "policy_decisions",
+    "policy_blocked_tool_calls",
+    "approval_id",
+];
+
+const MAX_ID: usize = 256;
+const MAX_NAME: usize = 1024;
+const MAX_TEXT: usize = 4096;
+
+/// Decodes one wire event; `Err` is a reason starting with the field it concerns.
+pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| "event: expected an object".to_string())?;
+    if let Some(t) = obj.get("type") {
+        if t.as_str() != Some("span") {
+            return Err(format!("type: expected \"span\", got {t}"));
+        }
+    }
+    let trace_id = required_text(obj, "trace_id", MAX_ID)?;
+    let span_id = required_text(obj, "span_id", MAX_ID)?;
+    let kind = required_text(obj, "kind", 64)?;
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(format!(
+            "kind: unknown kind {kind:?}; expected one of {}",
+            KINDS.join(", ")
+        ));
+    }
+    let name = required_text(obj, "name", MAX_NAME)?;
+    let timestamp = required_text(obj, "timestamp", 64)?;
+    let ts_micros = parse_timestamp(&timestamp)?;
+    let sequence = optional_int(obj, "sequence")?.unwrap_or(0);
+    let status = optional_text(obj, "status", 64)?.unwrap_or_else(|| "ok".to_string());
+
+    let mut payload = match obj.get("payload") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(other) => {
+            return Err(format!(
+                "payload: expected an object, got {}",
+                type_name(other)
+            ))
+        }
+    };
+    // Listed fields without columns of their own live in the payload, as do unknown ones.
+    for key in ["policy_decisions", "policy_blocked_tool_calls"] {
+        if let Some(v) = obj.get(key) {
+            if !v.is_null() && !v.is_array() {
+                return Err(format!("{key}: expected an array, got {}", type_name(v)));
+            }
+            payload.insert(key.to_string(), v.clone());
+        }
+    }
+    let extra: Map<String, Value> = obj
+        .iter()
+        .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !extra.is_empty() {
+        payload.insert("extra".to_string(), Value::Object(extra));
+    }
+
+    let tool = match (kind.as_str(), payload.get("tool").and_then(Value::as_str)) {
+        ("tool_call", Some(tool)) if !tool.is_empty() => truncate(tool, MAX_NAME),
+        _ => name.clone(),
+    };
+    let cost_usd = optional_number(obj, "cost_usd")?;
+    if let Some(cost) = cost_usd {
+        if cost < 0.0 {
+            return Err("cost_usd: must not be negative".to_string());
+        }
+    }
+    let duration_ms = optional_number(obj, "duration_ms")?;
+    if let Some(d) = duration_ms {
+        if d < 0.0 {
+            return Err("duration_ms: must not be negative".to_string());
+        }
+    }
+    let approval_id = optional_text(obj, "approval_id", MAX_ID)?;
+    let verdict = recorded_verdict(&kind, &status, &tool, &payload, approval_id.is_some());
+
+    Ok(StoredEvent {
+        trace_id,
+        span_id,
+        parent_span_id: optional_text(obj, "parent_span_id", MAX_ID)?,
+        kind,
+        name,
+        tool,
+        sequence,
+        timestamp,
+        ts_micros,
+        status,
+        verdict,
+        duration_ms,
+        model: optional_text(obj, "model", MAX_NAME)?,
+        input_tokens: optional_int(obj, "input_tokens")?,
+        output_tokens: optional_int(obj, "output_tokens")?,
+        cost_usd,
+        agent_name: optional_text(obj, "agent_name", MAX_NAME)?,
+        session_id: optional_text(obj, "session_id", MAX_ID)?,
+        environment: optional_text(obj, "environment", MAX_NAME)?,
+        release_version: optional_text(obj, "release_version", MAX_NAME)?,
+        end_user_id: optional_text(obj, "end_user_id", MAX_TEXT)?,
+        end_user_email: optional_text(obj, "end_user_email", MAX_TEXT)?,
+        approval_id,
+        originating_trace_id: optional_text(obj, "originating_trace_id", MAX_ID)?,
+        originating_span_id: optional_text(obj, "originating_span_id", MAX_ID)?,
+        originating_agent_name: optional_text(obj, "originating_agent_name", MAX_NAME)?,
+        agent_card_uri: optional_text(obj, "agent_card_uri", MAX_TEXT)?,
+        payload: Value::Object(payload),
+    })
+}
+
+/// The five-verb verdict for what the SDK reported. Precedence: an error beats a
+/// block, a block beats a hold, a hold beats a redaction.
+fn recorded_verdict(
+    kind: &str,
+    status: &str,
+    tool: &str,
+    payload: &Map<String, Value>,
+    has_approval: bool,
+) -> Verdict {
+    let status = status.to_ascii_lowercase();
+    if status == "error" || status == "errored" || kind == "error" {
+        return Verdict::Errored;
+    }
+    let blocking_decision = payload
+        .get("policy_decisions")
+        .and_then(Value::as_array)
+        .is_some_and(|decisions| {
+            decisions.iter().any(|d| {
+                let kind = d.get("policy_kind").and_then(Value::as_str);
+                let target = d.get("tool_name").and_then(Value::as_str);
+                kind == Some("block") && target.is_none_or(|t| t == tool)
+            })
+        });
+    let blocked_calls = payload
+        .get("policy_blocked_tool_calls")
+        .and_then(Value::as_array)
+        .is_some_and(|calls| !calls.is_empty());
+    if status == "blocked" || blocking_decision || blocked_calls {
+        return Verdict::Blocked;
+    }
+    let awaiting = matches!(
+        status.as_str(),
+        "pending_approval" | "waiting_for_approval" | "held"
+    ) || ((kind == "approval" || has_approval) && status == "pending");
+    if awaiting {
+        return Verdict::Held;
+    }
+    let redacted = status == "redacted"
+        || payload.get("redacted").and_then(Value::as_bool) == Some(true)
+        || payload
+            .get("tags")
+            .and_then(Value::as_array)
+            .is_some_and(|tags| tags.iter().any(|t| t.as_str() == Some("redacted")));
+    if redacted {
+        return Verdict::Redacted;
+    }
+    Verdict::Allowed
+}
+
+/// RFC 3339 / ISO 8601 with an offset (the SDKs send `...Z` or `+00:00`), or a naive
+/// date-time taken as UTC (Python's `datetime.utcnow().isoformat()`).
+pub fn parse_timestamp(text: &str) -> Result<i64, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp_micros());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Ok(t.and_utc().timestamp_micros());
+    }
+    Err("timestamp: not ISO 8601".to_string())
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+fn required_text(obj: &Map<String, Value>, key: &str, max: usize) -> Result<String, String> {
+    match optional_text(obj, key, max)? {
+        Some(s) if !s.is_empty() => Ok(s),
+        Some(_) => Err(format!("{key}: must not be empty")),
+        None => Err(format!("{key}: missing")),
+    }
+}
+
+fn optional_text(
+    obj: &Map<String, Value>,
+    key: &str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() > max => {
+            Err(format!("{key}: longer than {max} characters"))
+        }
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!(
+            "{key}: expected a string, got {}",
+            type_name(other)
+        )),
+    }
+}
+
+fn optional_int(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("{key}: expected an integer, got {n}")),
+        Some(other) => Err(format!(
+            "{key}: expected an integer, got {}",
+            type_name(other)
+        )),
+    }
+}
+
+fn optional_number(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("{key}: expected a finite number")),
+        Some(other) => Err(format!(
+            "{key}: expected a number, got {}",
+            type_name(other)
+        )),
+    }
+}

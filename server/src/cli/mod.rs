@@ -1,0 +1,197 @@
+//! Command-line interface: `preflight serve` and the `preflight policy` tools.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod admin_cmd;
+mod policy_cmd;
+
+/// Where the data lives; shared by every command that opens the store.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// `sqlite://FILE` (the embedded default) or `postgres://...`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://preflight.db")]
+    pub database_url: String,
+    /// Allow a PostgreSQL role that bypasses row-level security (development only).
+    #[arg(long, env = "PREFLIGHT_ALLOW_RLS_BYPASS", default_value_t = false)]
+    pub allow_rls_bypass: bool,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> Result<std::sync::Arc<dyn store::Store>, String> {
+        store::open(
+            &self.database_url,
+            store::StoreOptions {
+                allow_rls_bypass: self.allow_rls_bypass,
+            },
+        )
+        .await
+        .map_err(|err| format!("cannot open the database: {err}"))
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "preflight",
+    version,
+    about = "Self-hosted governance console for AI agents"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the REST API and the dashboard.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PREFLIGHT_ADDR", default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Directory holding the built dashboard assets (`pkg/`, favicon).
+        #[arg(long, env = "PREFLIGHT_SITE_ROOT", default_value = "target/site")]
+        site_root: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage projects (each has its own API keys and data).
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage a project's API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Test, evaluate and simulate policies offline.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Run policy fixture files (JamJet conformance case format). Exit 1 on a failing case, 2 on an unreadable file.
+    Test {
+        /// Case files (YAML or JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Precedence for policies that do not name one (the documented default is last_match;
+        /// JamJet's conformance suite assumes first_match).
+        #[arg(long, value_parser = ["last_match", "first_match"])]
+        default_precedence: Option<String>,
+    },
+    /// Evaluate a policy against events (JSON lines); prints one JSON verdict per line.
+    Eval {
+        #[arg(long)]
+        policy: PathBuf,
+        #[arg(long)]
+        events: PathBuf,
+    },
+    /// Simulate a draft rule (or rule set) over recorded events (JSON lines); prints the summary as JSON.
+    Simulate {
+        #[arg(long)]
+        draft: PathBuf,
+        #[arg(long)]
+        events: PathBuf,
+        /// What a draft means for events none of its rules match: `keep_recorded` (a single draft
+        /// rule layered over what happened) or `allowed` (a whole rule set replacing the active one).
+        #[arg(long, default_value = "keep_recorded", value_parser = ["keep_recorded", "allowed"])]
+        unmatched: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Create a project and print its first API key (shown once).
+    Create {
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List projects.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create another API key for a project (shown once).
+    Create {
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List a project's keys by prefix.
+    List {
+        #[arg(long)]
+        project: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key by its id (from `key list`).
+    Revoke {
+        #[arg(long)]
+        project: String,
+        key_id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve {
+            addr,
+            site_root,
+            db,
+        } => serve(addr, site_root, db),
+        Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Project(cmd) => block_on(admin_cmd::project(cmd)),
+        Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
+    }
+}
+
+/// Runs an async command to completion; errors print to stderr and exit 1.
+fn block_on(task: impl std::future::Future<Output = Result<(), String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(task) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(addr: SocketAddr, site_root: String, db: DbArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    block_on(async move {
+        let store = db.open().await?;
+        if store
+            .list_projects()
+            .await
+            .map(|p| p.is_empty())
+            .unwrap_or(false)
+        {
+            tracing::info!(
+                "no projects yet: create one (and its API key) with `preflight project create NAME`"
+            );
+        }
+        crate::web::serve(crate::web::SiteConfig { site_root, addr }, store)
+            .await
+            .map_err(|err| format!("cannot serve on {addr}: {err}"))
+    })
+}

@@ -1,0 +1,5 @@
+//! Preflight server library: the HTTP router (`web::router`) and the CLI, split from
+//! `main.rs` so tests can drive both without a socket or a subprocess.
+pub mod api;
+pub mod cli;
+pub mod web;

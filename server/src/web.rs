@@ -1,0 +1,80 @@
+//! The HTTP surface: the server-rendered dashboard, its static assets and (later) `/v1`.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+/// Where the dashboard's compiled assets (`pkg/`, favicon, CSS) live.
+pub struct SiteConfig {
+    pub site_root: String,
+    pub addr: SocketAddr,
+}
+
+fn leptos_options(site: &SiteConfig) -> LeptosOptions {
+    // Built by hand rather than from cargo-leptos's environment so that a plain
+    // `cargo build` binary and a deployed one behave the same.
+    LeptosOptions::builder()
+        .output_name("preflight")
+        .site_root(site.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(site.addr)
+        .env(match std::env::var("LEPTOS_ENV").as_deref() {
+            Ok("DEV") | Ok("dev") => leptos::config::Env::DEV,
+            _ => leptos::config::Env::PROD,
+        })
+        .build()
+}
+
+/// The whole application router: `/v1` API, health, and the dashboard.
+pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
+    let options = leptos_options(site);
+    let routes = generate_route_list(app::App);
+    let api_state = crate::api::AppState {
+        store,
+        limits: crate::api::Limits::default(),
+    };
+    let dashboard = Router::new()
+        .leptos_routes(&options, routes, {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(options);
+    Router::new()
+        .merge(crate::api::router(api_state))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(dashboard)
+}
+
+/// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.
+pub async fn serve(site: SiteConfig, store: Arc<dyn store::Store>) -> std::io::Result<()> {
+    let app = router(&site, store);
+    let listener = tokio::net::TcpListener::bind(site.addr).await?;
+    tracing::info!("Preflight listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

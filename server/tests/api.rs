@@ -1,0 +1,593 @@
+//! The REST API through the router, without a socket, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Harness {
+    app: Router,
+    store: Arc<dyn store::Store>,
+}
+
+impl Harness {
+    async fn new(url: String) -> Harness {
+        let store = store::open(&url, store::StoreOptions::default())
+            .await
+            .expect("open store");
+        let app = preflight::api::router(preflight::api::AppState {
+            store: store.clone(),
+            limits: preflight::api::Limits::default(),
+        });
+        Harness { app, store }
+    }
+
+    /// A new project and its API key.
+    async fn project(&self, name: &str) -> (store::Project, String) {
+        let project = self.store.create_project(name).await.unwrap();
+        let key = self.store.create_api_key(&project.id).await.unwrap();
+        (project, key.key)
+    }
+
+    async fn raw(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!(
+                    "non-JSON body ({status}): {}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            })
+        };
+        (status, value)
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        self.raw(request).await
+    }
+}
+
+fn span(trace: &str, span: &str, kind: &str, name: &str, status: &str, extra: Value) -> Value {
+    let mut event = json!({
+        "type": "span", "trace_id": trace, "span_id": span, "kind": kind, "name": name,
+        "sequence": 1, "timestamp": "2026-11-01T10:00:00Z", "status": status,
+        "agent_name": "support-bot", "session_id": "sess-1",
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        event[k] = v.clone();
+    }
+    event
+}
+
+fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
+    assert_eq!(status, expected, "body: {body}");
+    assert!(body["error"]["code"].is_string(), "error shape: {body}");
+    assert!(body["error"]["message"].is_string(), "error shape: {body}");
+}
+
+async fn auth_is_required(h: Harness) {
+    let (status, body) = h.call("GET", "/v1/traces", None, None).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    let (status, body) = h
+        .call("GET", "/v1/traces", Some("jj_not_a_key"), None)
+        .await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+    let (project, key) = h.project("auth").await;
+    let (status, _) = h.call("GET", "/v1/traces", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let keys = h.store.list_api_keys(&project.id).await.unwrap();
+    assert!(h
+        .store
+        .revoke_api_key(&project.id, &keys[0].id)
+        .await
+        .unwrap());
+    let (status, body) = h.call("GET", "/v1/traces", Some(&key), None).await;
+    assert_error(status, &body, StatusCode::UNAUTHORIZED);
+}
+
+async fn ingest_is_idempotent_and_partial(h: Harness) {
+    let (_, key) = h.project("ingest").await;
+    let batch = json!({ "events": [
+        span("t1", "s1", "tool_call", "payments.refund", "ok", json!({"cost_usd": 0.02, "unknown_field": 7})),
+        span("t1", "s2", "llm_call", "openai.gpt-4o-mini", "ok", json!({"parent_span_id": "s1"})),
+        span("t1", "s3", "tool_call", "x", "ok", json!({"timestamp": "yesterday"})),
+        span("t1", "s4", "teleport", "x", "ok", json!({})),
+    ]});
+    let (status, body) = h
+        .call("POST", "/v1/events/ingest", Some(&key), Some(batch.clone()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["accepted"], 2);
+    assert_eq!(body["rejected"][0]["index"], 2);
+    assert_eq!(body["rejected"][0]["error"], "timestamp: not ISO 8601");
+    assert_eq!(body["rejected"][1]["index"], 3);
+    assert!(body["rejected"][1]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("kind:"));
+
+    // The SDK retries on 5xx: the same batch again must not duplicate anything.
+    h.call("POST", "/v1/events/ingest", Some(&key), Some(batch))
+        .await;
+    let (status, trace) = h.call("GET", "/v1/traces/t1", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = trace["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    let refund = events.iter().find(|e| e["span_id"] == "s1").unwrap();
+    assert_eq!(
+        refund["payload"]["extra"]["unknown_field"], 7,
+        "unknown fields are kept"
+    );
+
+    // A later version of a span replaces the earlier one: pending approval → ok.
+    let pending = span(
+        "t2",
+        "a1",
+        "tool_call",
+        "wire_transfer",
+        "pending",
+        json!({"approval_id": "apr_1"}),
+    );
+    h.call(
+        "POST",
+        "/v1/events/ingest",
+        Some(&key),
+        Some(json!({"events": [pending]})),
+    )
+    .await;
+    let (_, trace) = h.call("GET", "/v1/traces/t2", Some(&key), None).await;
+    assert_eq!(trace["events"][0]["verdict"], "held");
+    let done = span(
+        "t2",
+        "a1",
+        "tool_call",
+        "wire_transfer",
+        "ok",
+        json!({"approval_id": "apr_1"}),
+    );
+    h.call(
+        "POST",
+        "/v1/events/ingest",
+        Some(&key),
+        Some(json!({"events": [done]})),
+    )
+    .await;
+    let (_, trace) = h.call("GET", "/v1/traces/t2", Some(&key), None).await;
+    assert_eq!(trace["events"].as_array().unwrap().len(), 1);
+    assert_eq!(trace["events"][0]["verdict"], "allowed");
+}
+
+async fn ingest_rejects_bad_bodies(h: Harness) {
+    let (_, key) = h.project("hostile").await;
+    let request = |body: Vec<u8>, encoding: Option<&str>| {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri("/v1/events/ingest")
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json");
+        if let Some(e) = encoding {
+            b = b.header("content-encoding", e);
+        }
+        b.body(Body::from(body)).unwrap()
+    };
+    let (status, body) = h.raw(request(b"{not json".to_vec(), None)).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+    let (status, body) = h.raw(request(b"{}".to_vec(), Some("br"))).await;
+    assert_error(status, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let gzip = |data: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    };
+    let good =
+        json!({"events": [span("tg", "g1", "tool_call", "shell.exec", "blocked", json!({}))]});
+    let (status, body) = h
+        .raw(request(gzip(good.to_string().as_bytes()), Some("gzip")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["accepted"], 1);
+    // 64 MB of zeros compresses to ~64 KB: it must be refused, not inflated.
+    let bomb = gzip(&vec![b' '; 64 * 1024 * 1024]);
+    let (status, body) = h.raw(request(bomb, Some("gzip"))).await;
+    assert_error(status, &body, StatusCode::PAYLOAD_TOO_LARGE);
+    let (status, body) = h
+        .raw(request(b"not gzip at all".to_vec(), Some("gzip")))
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+}
+
+/// The issue's scenario: 2 events pinned in a dataset, draft blocks the model,
+/// 1 event matches, 1 would change verdict; the run is stored and served by id.
+async fn dataset_simulation_scenario(h: Harness) {
+    let (_, key) = h.project("scenario").await;
+    let batch = json!({"events": [
+        span("tr-a", "s1", "llm_call", "openai.gpt-4o-mini", "ok", json!({"cost_usd": 0.01})),
+        span("tr-b", "s2", "tool_call", "payments.refund", "ok", json!({})),
+    ]});
+    h.call("POST", "/v1/events/ingest", Some(&key), Some(batch))
+        .await;
+    let (status, dataset) = h
+        .call(
+            "POST",
+            "/v1/datasets",
+            Some(&key),
+            Some(json!({"name": "regressions"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dataset}");
+    let id = dataset["id"].as_str().unwrap();
+    let (status, added) = h
+        .call(
+            "POST",
+            &format!("/v1/datasets/{id}/items"),
+            Some(&key),
+            Some(json!({"trace_ids": ["tr-a", "tr-b", "tr-a", "nope"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["added"], json!(["tr-a", "tr-b"]));
+    assert_eq!(added["unknown"], json!(["nope"]));
+    let (_, again) = h
+        .call(
+            "POST",
+            &format!("/v1/datasets/{id}/items"),
+            Some(&key),
+            Some(json!({"trace_ids": ["tr-a"]})),
+        )
+        .await;
+    assert_eq!(again["already_present"], json!(["tr-a"]));
+
+    let draft = json!({"kind": "block", "pattern": "openai.gpt-4o-mini"});
+    let (status, sim) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key),
+            Some(json!({"draft": draft, "dataset_id": id})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sim}");
+    assert_eq!(sim["events_scanned"], 2);
+    assert_eq!(sim["events_matched"], 1);
+    assert_eq!(sim["events_would_have_changed"], 1);
+    assert_eq!(sim["transitions"]["allowed->blocked"], 1);
+    assert_eq!(sim["sample_matches"][0]["trace_id"], "tr-a");
+    let sim_id = sim["simulation_id"].as_str().unwrap();
+    let (status, stored) = h
+        .call(
+            "GET",
+            &format!("/v1/policy/simulations/{sim_id}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored["summary"]["events_matched"], 1);
+
+    // Same answer from a list of trace ids, and over the time window.
+    let (_, by_ids) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key),
+            Some(json!({"draft": draft, "trace_ids": ["tr-a", "tr-b"]})),
+        )
+        .await;
+    assert_eq!(by_ids["events_would_have_changed"], 1);
+    let (_, window) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate",
+            Some(&key),
+            Some(json!({"draft": draft, "since": "2026-10-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(window["events_scanned"], 2);
+
+    // A malformed draft is a 422 naming the field.
+    let (status, body) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key),
+            Some(json!({"draft": {"kind": "deny", "pattern": "x"}, "dataset_id": id})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "draft.kind");
+
+    // Deleting the dataset keeps the traces.
+    let (status, _) = h
+        .call("DELETE", &format!("/v1/datasets/{id}"), Some(&key), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = h.call("GET", "/v1/traces/tr-a", Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn policies_version_and_sync(h: Harness) {
+    let (project, key) = h.project("policies").await;
+    let rules = json!([{"match": "payments.*", "action": "block"}, {"pattern": "payments.read", "action": "allow"}]);
+    let (status, set) = h
+        .call(
+            "PUT",
+            "/v1/policies",
+            Some(&key),
+            Some(json!({"rules": rules})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["version"], 1);
+    let (_, decision) = h
+        .call(
+            "POST",
+            "/v1/policy/evaluate",
+            Some(&key),
+            Some(json!({"tool": "payments.read", "agent": "a"})),
+        )
+        .await;
+    assert_eq!(decision["verdict"], "allowed");
+    assert_eq!(decision["rule"]["pattern"], "payments.read");
+
+    let (status, reordered) = h
+        .call(
+            "POST",
+            "/v1/policies/order",
+            Some(&key),
+            Some(json!({"order": [1, 0]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reordered}");
+    let (_, sdk) = h
+        .call(
+            "GET",
+            &format!("/v1/projects/{}/policies", project.name),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        sdk["rules"],
+        json!([{"action": "allow", "pattern": "payments.read"}, {"action": "block", "pattern": "payments.*"}])
+    );
+
+    let (status, body) = h
+        .call(
+            "PUT",
+            "/v1/policies",
+            Some(&key),
+            Some(json!({"rules": [{"match": "x", "action": "deny"}]})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "rules[0].action");
+
+    let (_, versions) = h
+        .call("GET", "/v1/policies/versions", Some(&key), None)
+        .await;
+    assert_eq!(versions["versions"][0]["version"], 2);
+    assert_eq!(versions["versions"][0]["diff"]["reordered"], true);
+    let (status, restored) = h
+        .call("POST", "/v1/policies/versions/1/restore", Some(&key), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(restored["version"], 3);
+    assert_eq!(restored["rules"][0]["pattern"], "payments.*");
+}
+
+async fn approvals_flow(h: Harness) {
+    let (_, key) = h.project("approvals").await;
+    let (status, created) = h
+        .call(
+            "POST",
+            "/v1/approvals",
+            Some(&key),
+            Some(json!({"action": "wire_transfer", "context": {"amount": 900}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(created["status"], "pending");
+    let id = created["id"].as_str().unwrap();
+    let (_, pending) = h
+        .call("GET", "/v1/approvals?status=pending", Some(&key), None)
+        .await;
+    assert_eq!(pending["approvals"].as_array().unwrap().len(), 1);
+    let (status, decided) = h
+        .call(
+            "POST",
+            &format!("/v1/approvals/{id}/decision"),
+            Some(&key),
+            Some(json!({"decision": "approved", "reason": "ok by finance"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    let (_, polled) = h
+        .call("GET", &format!("/v1/approvals/{id}"), Some(&key), None)
+        .await;
+    assert_eq!(polled["status"], "approved");
+    assert_eq!(polled["reason"], "ok by finance");
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/v1/approvals/{id}/decision"),
+            Some(&key),
+            Some(json!({"decision": "rejected"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+}
+
+/// A key of project B sees nothing of project A, whatever ids it uses.
+async fn projects_are_isolated(h: Harness) {
+    let (a, key_a) = h.project("tenant-a").await;
+    let (_, key_b) = h.project("tenant-b").await;
+    h.call("POST", "/v1/events/ingest", Some(&key_a), Some(json!({"events": [
+        span("secret-trace", "s1", "tool_call", "payments.refund", "ok", json!({"session_id": "secret-session"})),
+    ]}))).await;
+    let (_, ds) = h
+        .call(
+            "POST",
+            "/v1/datasets",
+            Some(&key_a),
+            Some(json!({"name": "a-only"})),
+        )
+        .await;
+    let ds = ds["id"].as_str().unwrap().to_string();
+    h.call(
+        "POST",
+        &format!("/v1/datasets/{ds}/items"),
+        Some(&key_a),
+        Some(json!({"trace_ids": ["secret-trace"]})),
+    )
+    .await;
+    let (_, apr) = h
+        .call(
+            "POST",
+            "/v1/approvals",
+            Some(&key_a),
+            Some(json!({"action": "x"})),
+        )
+        .await;
+    let apr = apr["id"].as_str().unwrap().to_string();
+    let (_, sim) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key_a),
+            Some(json!({"draft": {"kind": "block", "pattern": "*"}, "dataset_id": ds})),
+        )
+        .await;
+    let sim = sim["simulation_id"].as_str().unwrap().to_string();
+
+    for uri in [
+        "/v1/traces/secret-trace".to_string(),
+        "/v1/threads/secret-session".to_string(),
+        format!("/v1/datasets/{ds}"),
+        format!("/v1/approvals/{apr}"),
+        format!("/v1/policy/simulations/{sim}"),
+        format!("/v1/projects/{}/policies", a.name),
+    ] {
+        let (status, body) = h.call("GET", &uri, Some(&key_b), None).await;
+        assert_error(status, &body, StatusCode::NOT_FOUND);
+    }
+    let (_, traces) = h.call("GET", "/v1/traces", Some(&key_b), None).await;
+    assert_eq!(traces["traces"], json!([]));
+    let (_, threads) = h.call("GET", "/v1/threads", Some(&key_b), None).await;
+    assert_eq!(threads["threads"], json!([]));
+    let (_, audit) = h.call("GET", "/v1/audit", Some(&key_b), None).await;
+    assert_eq!(audit["events"], json!([]));
+    let (_, datasets) = h.call("GET", "/v1/datasets", Some(&key_b), None).await;
+    assert_eq!(datasets["datasets"], json!([]));
+    let (_, approvals) = h.call("GET", "/v1/approvals", Some(&key_b), None).await;
+    assert_eq!(approvals["approvals"], json!([]));
+
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/v1/datasets/{ds}/items"),
+            Some(&key_b),
+            Some(json!({"trace_ids": ["secret-trace"]})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = h
+        .call(
+            "PATCH",
+            &format!("/v1/datasets/{ds}"),
+            Some(&key_b),
+            Some(json!({"name": "mine"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = h
+        .call("DELETE", &format!("/v1/datasets/{ds}"), Some(&key_b), None)
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = h
+        .call(
+            "POST",
+            &format!("/v1/approvals/{apr}/decision"),
+            Some(&key_b),
+            Some(json!({"decision": "approved"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key_b),
+            Some(json!({"draft": {"kind": "block", "pattern": "*"}, "dataset_id": ds})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, scan) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key_b),
+            Some(
+                json!({"draft": {"kind": "block", "pattern": "*"}, "trace_ids": ["secret-trace"]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        scan["events_scanned"], 0,
+        "B's simulation must scan none of A's events"
+    );
+    // A's data is untouched by B's attempts.
+    let (status, _) = h
+        .call("GET", &format!("/v1/datasets/{ds}"), Some(&key_a), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Harness::new(store::testing::fresh_sqlite_url()).await).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::Harness::new(store::testing::fresh_postgres_url().await).await).await; })*
+        }
+    };
+}
+
+on_both_backends!(
+    auth_is_required,
+    ingest_is_idempotent_and_partial,
+    ingest_rejects_bad_bodies,
+    dataset_simulation_scenario,
+    policies_version_and_sync,
+    approvals_flow,
+    projects_are_isolated,
+);

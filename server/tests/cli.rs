@@ -1,0 +1,218 @@
+//! `preflight policy test | eval | simulate`, run as a user would: the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn preflight(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .output()
+        .expect("run preflight")
+}
+
+fn corpus_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy/tests/cases");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().to_string())
+        .filter(|p| p.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no corpus files");
+    files
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("preflight-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn policy_test_passes_the_whole_corpus() {
+    let files = corpus_files();
+    let mut args = vec!["policy", "test"];
+    args.extend(files.iter().map(String::as_str));
+    let out = preflight(&args);
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = text.lines().last().unwrap();
+    let passed: usize = last.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 50, "{last}");
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+}
+
+#[test]
+fn policy_test_reports_failures_and_exits_1() {
+    let cases = temp_file(
+        "failing.yaml",
+        r#"
+cases:
+  - id: right
+    policy: {version: 1, rules: [{match: "payments.*", action: block}]}
+    tool: payments.refund
+    expect: {decision: BLOCKED, rule: "payments.*", rule_kind: block}
+  - id: wrong-on-purpose
+    policy: {version: 1, rules: [{match: "payments.*", action: block}]}
+    tool: payments.refund
+    expect: {decision: ALLOWED, rule: null, rule_kind: null}
+"#,
+    );
+    let out = preflight(&["policy", "test", cases.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("wrong-on-purpose"), "{text}");
+    assert!(text.contains("BLOCKED"), "got side printed: {text}");
+    assert_eq!(text.lines().last().unwrap(), "1 passed, 1 failed");
+}
+
+#[test]
+fn policy_test_honours_first_match_for_jamjet_suites() {
+    let cases = temp_file(
+        "jamjet.yaml",
+        r#"
+cases:
+  - id: first-match-wins
+    policy: {version: 1, rules: [{match: "*", action: allow}, {match: "*delete*", action: block}]}
+    tool: database.delete_x
+    expect: {decision: ALLOWED, rule: "*", rule_kind: allow}
+"#,
+    );
+    let path = cases.to_str().unwrap();
+    assert_eq!(
+        preflight(&["policy", "test", path]).status.code(),
+        Some(1),
+        "last_match is the default"
+    );
+    let out = preflight(&[
+        "policy",
+        "test",
+        "--default-precedence",
+        "first_match",
+        path,
+    ]);
+    assert!(out.status.success(), "{}", stdout(&out));
+}
+
+#[test]
+fn policy_test_exits_2_on_unreadable_files() {
+    let out = preflight(&["policy", "test", "/nonexistent/cases.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+    let garbage = temp_file("garbage.yaml", "cases: [unclosed");
+    assert_eq!(
+        preflight(&["policy", "test", garbage.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn policy_eval_prints_one_verdict_per_event() {
+    let policy = temp_file(
+        "policy.yaml",
+        "version: 1\nrules:\n  - {match: \"payments.*\", action: block}\n  - {match: payments.read, action: allow}\n",
+    );
+    let events = temp_file(
+        "events.jsonl",
+        "{\"tool\": \"payments.read\"}\n\n{\"name\": \"payments.delete\", \"agent_name\": \"bot\"}\n{\"tool\": \"search\"}\n",
+    );
+    let out = preflight(&[
+        "policy",
+        "eval",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["verdict"], "allowed");
+    assert_eq!(lines[0]["rule"]["pattern"], "payments.read");
+    assert_eq!(lines[1]["verdict"], "blocked");
+    assert_eq!(lines[1]["decision"], "BLOCKED");
+    assert_eq!(lines[2]["rule"], serde_json::Value::Null);
+}
+
+#[test]
+fn policy_simulate_prints_the_summary() {
+    let draft = temp_file(
+        "draft.json",
+        r#"{"kind": "block", "pattern": "openai.gpt-4o-mini"}"#,
+    );
+    let events = temp_file(
+        "recorded.jsonl",
+        concat!(
+            r#"{"kind": "llm_call", "tool": "openai.gpt-4o-mini", "trace_id": "t1", "span_id": "s1", "recorded": "allowed"}"#,
+            "\n",
+            r#"{"kind": "tool_call", "tool": "payments.refund", "trace_id": "t2", "span_id": "s2", "recorded": "allowed"}"#,
+            "\n",
+        ),
+    );
+    let out = preflight(&[
+        "policy",
+        "simulate",
+        "--draft",
+        draft.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(summary["events_scanned"], 2);
+    assert_eq!(summary["events_matched"], 1);
+    assert_eq!(summary["events_would_have_changed"], 1);
+    assert_eq!(summary["transitions"]["allowed->blocked"], 1);
+}
+
+#[test]
+fn bad_drafts_and_events_are_explained() {
+    let draft = temp_file("bad-draft.json", r#"{"kind": "deny", "pattern": "x"}"#);
+    let events = temp_file("ok.jsonl", "");
+    let out = preflight(&[
+        "policy",
+        "simulate",
+        "--draft",
+        draft.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kind: unknown kind \"deny\""));
+    let good = temp_file("good-draft.json", r#"{"kind": "block", "pattern": "x"}"#);
+    let broken = temp_file("broken.jsonl", "{\"tool\": \"x\"}\nnot json\n");
+    let out = preflight(&[
+        "policy",
+        "simulate",
+        "--draft",
+        good.to_str().unwrap(),
+        "--events",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jsonl:2"));
+}
