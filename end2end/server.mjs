@@ -1,19 +1,26 @@
 // Starts a real `preflight serve` on a free loopback port, and Debian chromium via
 // playwright-core (no browser download: the system's chromium is used).
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const root = new URL("..", import.meta.url).pathname;
 export const artifacts = `${root}end2end/artifacts`;
 mkdirSync(artifacts, { recursive: true });
 
+/** A fresh SQLite database URL in a temp dir: every test server starts empty. */
+export function freshDatabaseUrl() {
+  return `sqlite://${join(mkdtempSync(join(tmpdir(), "preflight-e2e-")), "preflight.db")}`;
+}
+
 export async function startServer(extraEnv = {}) {
   // The server from `cargo test`/`cargo build` (plain cargo); the bundle from cargo-leptos.
   const bin = process.env.PREFLIGHT_BIN ?? `${root}target/debug/preflight`;
   const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--site-root", `${root}target/site`], {
     cwd: root,
-    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1", ...extraEnv },
+    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1", DATABASE_URL: freshDatabaseUrl(), ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

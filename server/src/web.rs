@@ -1,4 +1,4 @@
-//! The HTTP surface: the server-rendered dashboard, its static assets and (later) `/v1`.
+//! The HTTP surface: the `/v1` API, health, the server-rendered dashboard and its assets.
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -46,6 +46,20 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .merge(crate::api::router(api_state))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(dashboard)
+        .layer(request_log())
+}
+
+/// One span per request with method, path and status. Headers and bodies are never
+/// recorded: they carry API keys, prompts and end-user emails.
+fn request_log() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
+> {
+    tower_http::trace::TraceLayer::new_for_http().make_span_with(
+        |request: &axum::http::Request<axum::body::Body>| {
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+        },
+    )
 }
 
 /// Serves until Ctrl-C / SIGTERM, letting in-flight requests finish.

@@ -591,3 +591,52 @@ on_both_backends!(
     approvals_flow,
     projects_are_isolated,
 );
+
+/// The OpenAPI document is generated from the handlers: every route is in it.
+#[tokio::test]
+async fn openapi_document_lists_every_endpoint() {
+    let h = Harness::new(store::testing::fresh_sqlite_url()).await;
+    let (status, doc) = h.call("GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/v1/events/ingest", &["post"][..]),
+        ("/v1/traces", &["get"]),
+        ("/v1/traces/{trace_id}", &["get"]),
+        ("/v1/threads", &["get"]),
+        ("/v1/threads/{session_id}", &["get"]),
+        ("/v1/audit", &["get"]),
+        ("/v1/datasets", &["get", "post"]),
+        ("/v1/datasets/{id}", &["get", "patch", "delete"]),
+        ("/v1/datasets/{id}/items", &["post"]),
+        ("/v1/datasets/{id}/items/{trace_id}", &["delete"]),
+        ("/v1/policies", &["get", "put"]),
+        ("/v1/policies/rules", &["post"]),
+        ("/v1/policies/rules/{index}", &["put", "delete"]),
+        ("/v1/policies/order", &["post"]),
+        ("/v1/policies/versions", &["get"]),
+        ("/v1/policies/versions/{version}", &["get"]),
+        ("/v1/policies/versions/{version}/restore", &["post"]),
+        ("/v1/projects/{project}/policies", &["get"]),
+        ("/v1/policy/evaluate", &["post"]),
+        ("/v1/policy/simulate", &["post"]),
+        ("/v1/policy/simulate/batch", &["post"]),
+        ("/v1/policy/simulations/{id}", &["get"]),
+        ("/v1/approvals", &["get", "post"]),
+        ("/v1/approvals/{id}", &["get"]),
+        ("/v1/approvals/{id}/decision", &["post"]),
+    ] {
+        let entry = paths.get(path).unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"));
+        for method in methods {
+            assert!(entry.get(*method).is_some(), "{method} {path} missing");
+            assert!(entry[*method]["responses"]["401"].is_object(), "{method} {path} documents no 401");
+        }
+    }
+    assert_eq!(paths.len(), 25, "undocumented or unexpected paths: {:?}", paths.keys().collect::<Vec<_>>());
+    // Unknown endpoints and wrong methods answer in the same JSON error shape.
+    let (status, body) = h.call("GET", "/v1/nope", None, None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    let (status, body) = h.call("PUT", "/v1/datasets", None, None).await;
+    assert_error(status, &body, StatusCode::METHOD_NOT_ALLOWED);
+}
