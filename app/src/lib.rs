@@ -1,25 +1,46 @@
 //! Preflight's dashboard: Leptos components and routes, rendered on the server
 //! (feature `ssr`) and hydrated in the browser (feature `hydrate`).
-#![recursion_limit = "256"]
+//!
+//! Every page reads its state from the URL (`?project=`, filters, selected span) and
+//! loads through server functions ([`api`]), so it renders fully on the server and
+//! reads without JavaScript; the bundle then adds interaction (selection, the draft
+//! editor's in-browser preview).
+#![recursion_limit = "512"]
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Redirect, Route, Router, Routes},
-    path,
+    components::{ParentRoute, Redirect, Route, Router, Routes},
+    path, SsrMode,
 };
 
+pub mod api;
+pub mod components;
+pub mod draft;
+pub mod format;
+pub mod icons;
+pub mod model;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod tree;
 
-/// The HTML document around the app; the server renders it on every request.
+/// The HTML document around the app; the server renders it on every request, with
+/// the theme from the cookie so the first byte is already right.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let theme = if server::dark_theme() { "dark" } else { "light" };
+    #[cfg(not(feature = "ssr"))]
+    let theme = "light";
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="preload" href="/fonts/inter-latin-opsz-wght.woff2" r#as="font" r#type="font/woff2" crossorigin="anonymous"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -40,7 +61,20 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
-                <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage/>
+                <ParentRoute path=path!("/dashboard") view=components::layout::Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("traces") view=pages::traces::TracesPage ssr=SsrMode::Async/>
+                    <Route path=path!("traces/:trace_id") view=pages::trace::TracePage ssr=SsrMode::Async/>
+                    <Route path=path!("threads") view=pages::threads::ThreadsPage ssr=SsrMode::Async/>
+                    <Route path=path!("threads/:session_id") view=pages::thread::ThreadPage ssr=SsrMode::Async/>
+                    <Route path=path!("datasets") view=pages::datasets::DatasetsPage ssr=SsrMode::Async/>
+                    <Route path=path!("datasets/:id") view=pages::dataset::DatasetPage ssr=SsrMode::Async/>
+                    <Route path=path!("simulations/:id") view=pages::simulation::SimulationPage ssr=SsrMode::Async/>
+                    <Route path=path!("policies") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
+                    <Route path=path!("playground") view=pages::playground::PlaygroundPage ssr=SsrMode::Async/>
+                </ParentRoute>
             </Routes>
         </Router>
     }

@@ -1,6 +1,6 @@
-//! Placeholder dashboard with a live pattern tester: it runs the `policy` crate's
-//! evaluator in the browser after hydration, and on the server for the first render
-//! (and for readers without JavaScript, through the `?pattern=` query string).
+//! The pattern playground: a live glob tester running the `policy` crate's evaluator
+//! in the browser after hydration, and on the server for the first render (and for
+//! readers without JavaScript, through the `?pattern=` query string).
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use policy::{Action, Precedence, Rule, RuleSet, Subject};
@@ -57,21 +57,19 @@ pub fn matching_tools(pattern: &str) -> Result<Vec<&'static str>, String> {
 }
 
 #[component]
-pub fn DashboardPage() -> impl IntoView {
+pub fn PlaygroundPage() -> impl IntoView {
     let query = use_query_map();
     let initial = query.with_untracked(|q| q.get("pattern").unwrap_or_else(|| "payments.*".into()));
     let pattern = RwSignal::new(initial);
-    // Effects run only in the browser: this flag tells tests (and people) that the page is live.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     let result = Memo::new(move |_| pattern.with(|p| matching_tools(p)));
 
     view! {
-        <main class="page" data-hydrated=move || hydrated.get().to_string()>
+        <div class="page playground">
             <header class="page-header">
-                <h1>"Preflight"</h1>
-                <p class="muted">"Governance console for AI agents. The dashboard is being built; meanwhile, try the policy glob evaluator."</p>
+                <div>
+                    <h1>"Pattern playground"</h1>
+                    <p class="muted">"Try a tool glob against typical tool and model names."</p>
+                </div>
             </header>
             <section class="card">
                 <h2>"Pattern tester"</h2>
@@ -80,7 +78,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <code>"?"</code> " one character, " <code>"[abc]"</code> " / " <code>"[!abc]"</code> " a class. "
                     "Evaluated in your browser by the same Rust crate the server uses."
                 </p>
-                <form method="get" action="/dashboard" class="pattern-form">
+                <form method="get" action="/dashboard/playground" class="pattern-form">
                     <label for="pattern">"Tool pattern"</label>
                     <input
                         id="pattern"
@@ -110,6 +108,6 @@ pub fn DashboardPage() -> impl IntoView {
                     }.into_any(),
                 }}
             </section>
-        </main>
+        </div>
     }
 }

@@ -1,0 +1,339 @@
+//! "Run draft policy": a JSON editor whose draft is validated and replayed in the
+//! browser (the `policy` crate compiled to WASM) over the scope's events, fetched once
+//! when the modal opens; every keystroke recomputes locally, with no request. "Simulate"
+//! asks the server for the authoritative run, keeps it under a permalink, and compares.
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use policy::{SampleMatch, SimulationSummary};
+
+use crate::api::{get_preview_events, simulate_draft};
+use crate::components::{error_text, AgentChip, VerdictChip};
+use crate::draft::{compile_draft_text, differences, preview, EXAMPLE_DRAFT};
+use crate::format::{cost, href, short_id};
+use crate::icons::Icon;
+use crate::model::{DraftProblem, DraftScope, PreviewEvents, SimulateOutcome, SimulationView};
+
+/// `1 of 2 events match · 1 would change verdict`.
+pub fn headline(summary: &SimulationSummary) -> String {
+    format!(
+        "{} of {} {} · {} would change verdict",
+        summary.events_matched,
+        summary.events_scanned,
+        if summary.events_scanned == 1 { "event matches" } else { "events match" },
+        summary.events_would_have_changed
+    )
+}
+
+/// `12:04:05` out of an ISO 8601 timestamp, or the text as it is.
+fn clock(ts: &Option<String>) -> String {
+    match ts {
+        Some(t) if t.len() >= 19 && t.as_bytes().get(10) == Some(&b'T') => t[11..19].to_string(),
+        Some(t) => t.clone(),
+        None => "–".to_string(),
+    }
+}
+
+#[component]
+pub fn SampleTable(samples: Vec<SampleMatch>, project: String) -> impl IntoView {
+    if samples.is_empty() {
+        return view! { <p class="muted samples-empty">"No event matches this draft."</p> }.into_any();
+    }
+    let rows = samples
+        .into_iter()
+        .map(|s| {
+            let link = href(
+                &format!("/dashboard/traces/{}", s.trace_id),
+                &project,
+                &[("span", s.span_id.as_str())],
+            );
+            let changed = s.recorded != s.simulated;
+            view! {
+                <tr class:changed=changed>
+                    <td class="mono"><a href=link title=s.trace_id.clone()>{short_id(&s.trace_id)}</a></td>
+                    <td class="mono">{s.tool.clone()}</td>
+                    <td>{s.agent.clone().map(|a| view! { <AgentChip name=a/> })}</td>
+                    <td class="num">{s.cost_usd.map(cost).unwrap_or_default()}</td>
+                    <td class="mono">{clock(&s.timestamp)}</td>
+                    <td class="transition">
+                        <VerdictChip verdict=s.recorded/>
+                        <span class="arrow">"→"</span>
+                        <VerdictChip verdict=s.simulated/>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="data samples">
+                <thead>
+                    <tr>
+                        <th>"Trace"</th>
+                        <th>"Tool"</th>
+                        <th>"Agent"</th>
+                        <th class="num">"Cost"</th>
+                        <th>"Time"</th>
+                        <th>"Recorded → simulated"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn Transitions(summary: SimulationSummary) -> impl IntoView {
+    if summary.transitions.is_empty() {
+        return view! { <p class="muted">"No verdict changes."</p> }.into_any();
+    }
+    let items = summary
+        .transitions
+        .iter()
+        .map(|(k, n)| {
+            let (from, to) = k.split_once("->").unwrap_or((k.as_str(), ""));
+            let chip = |v: &str| {
+                v.parse::<policy::Verdict>()
+                    .ok()
+                    .map(|verdict| view! { <VerdictChip verdict/> })
+            };
+            view! {
+                <li data-transition=k.clone()>
+                    {chip(from)} <span class="arrow">"→"</span> {chip(to)}
+                    <b class="n">{*n}</b>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="transitions">{items}</ul> }.into_any()
+}
+
+fn problems_view(problems: &[DraftProblem]) -> impl IntoView {
+    let items = problems
+        .iter()
+        .map(|p| {
+            let field = if p.field.is_empty() { "draft".to_string() } else { p.field.clone() };
+            view! { <li><code class="field">{field}</code> " " {p.message.clone()}</li> }
+        })
+        .collect_view();
+    view! { <ul class="draft-errors" id="draft-error" role="alert">{items}</ul> }
+}
+
+#[component]
+pub fn DraftModal(
+    project: String,
+    scope: DraftScope,
+    /// What the draft runs over, for the title ("dataset refunds", "3 selected traces").
+    title: String,
+    on_close: Callback<()>,
+    #[prop(optional)] initial_draft: Option<String>,
+) -> impl IntoView {
+    let draft = RwSignal::new(initial_draft.unwrap_or_else(|| EXAMPLE_DRAFT.to_string()));
+    let pid = project.clone();
+    let scope_for_events = scope.clone();
+    // Fetched once when the modal opens; the key never changes while it is open.
+    let events = Resource::new(
+        move || scope_for_events.clone(),
+        move |scope| get_preview_events(Some(pid.clone()), scope),
+    );
+    let pid = project.clone();
+    let scope_for_run = scope.clone();
+    let simulate = Action::new(move |text: &String| {
+        let text = text.clone();
+        let project = Some(pid.clone());
+        let scope = scope_for_run.clone();
+        async move { (text.clone(), simulate_draft(project, scope, text).await) }
+    });
+    let close = move |_| on_close.run(());
+    let project_for_preview = project.clone();
+
+    view! {
+        <div class="modal-backdrop" on:click=close>
+            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="draft-title" id="draft-modal"
+                on:click=|ev| ev.stop_propagation()>
+                <header class="modal-header">
+                    <h2 id="draft-title"><Icon name="flask"/> "Run draft policy"</h2>
+                    <span class="muted">{format!("over {title}")}</span>
+                    <button type="button" class="icon-button" id="close-modal" aria-label="Close" on:click=close>
+                        <Icon name="x"/>
+                    </button>
+                </header>
+                <div class="modal-body">
+                    <section class="editor">
+                        <label for="draft-editor">"Draft (a rule, or a rule set with " <code>"rules"</code> ")"</label>
+                        <textarea
+                            id="draft-editor"
+                            spellcheck="false"
+                            autocomplete="off"
+                            rows="9"
+                            prop:value=move || draft.get()
+                            on:input=move |ev| draft.set(event_target_value(&ev))
+                        >{draft.get_untracked()}</textarea>
+                        <p class="hint muted">
+                            "A single rule is layered over what was recorded; a rule set (" <code>"{\"rules\": [...]}"</code>
+                            ") replaces the active policy, so events it does not match become allowed."
+                        </p>
+                    </section>
+                    <Suspense fallback=|| view! { <p class="state loading" id="preview-loading">"Loading the events…"</p> }>
+                        {move || {
+                            let project = project_for_preview.clone();
+                            Suspend::new(async move {
+                            match events.await {
+                                Err(e) => view! {
+                                    <p class="error" id="preview-error">{format!("Could not load the events for the preview: {}", error_text(&e))}</p>
+                                }.into_any(),
+                                Ok(loaded) => view! {
+                                    <Preview draft loaded=Arc::new(loaded) project=project.clone() simulate/>
+                                }.into_any(),
+                            }
+                        })}}
+                    </Suspense>
+                </div>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+type SimulateAction = Action<String, (String, Result<SimulateOutcome, ServerFnError>)>;
+
+#[component]
+fn Preview(
+    draft: RwSignal<String>,
+    loaded: Arc<PreviewEvents>,
+    project: String,
+    simulate: SimulateAction,
+) -> impl IntoView {
+    let events = loaded.clone();
+    // The whole preview: parse, compile, replay. Runs on every keystroke, locally.
+    let result = Memo::new(move |_| {
+        draft.with(|text| {
+            compile_draft_text(text).map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events.events))
+        })
+    });
+    let events_for_compare = loaded.clone();
+    let truncated = loaded.truncated;
+    let pid = project.clone();
+
+    view! {
+        <section class="preview" id="preview">
+            <div class="preview-head">
+                <h3>"Preview in your browser"</h3>
+                <span class="muted">{format!("{} events loaded once; nothing is sent while you type", loaded.events.len())}</span>
+            </div>
+            {truncated.then(|| view! {
+                <p class="warning">"This scope has more events than the preview loads; the preview covers the first ones. Simulate counts them all."</p>
+            })}
+            {move || match result.get() {
+                Err(errors) => {
+                    let problems: Vec<DraftProblem> = errors
+                        .into_iter()
+                        .map(|e| DraftProblem { field: e.field, message: e.message })
+                        .collect();
+                    problems_view(&problems).into_any()
+                }
+                Ok(summary) => view! {
+                    <p class="headline" id="preview-counts">{headline(&summary)}</p>
+                    <Transitions summary=summary.clone()/>
+                    <SampleTable samples=summary.sample_matches.clone() project=pid.clone()/>
+                }.into_any(),
+            }}
+            <div class="modal-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    id="simulate"
+                    disabled=move || result.with(|r| r.is_err()) || simulate.pending().get()
+                    on:click=move |_| { simulate.dispatch(draft.get_untracked()); }
+                >
+                    <Icon name="play"/>
+                    {move || if simulate.pending().get() { "Simulating…" } else { "Simulate on the server" }}
+                </button>
+            </div>
+            {move || simulate.value().get().map(|(text, outcome)| {
+                let local = compile_draft_text(&text)
+                    .ok()
+                    .map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events_for_compare.events));
+                server_result(outcome, local, truncated, &project)
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+fn server_result(
+    outcome: Result<SimulateOutcome, ServerFnError>,
+    local: Option<SimulationSummary>,
+    truncated: bool,
+    project: &str,
+) -> AnyView {
+    match outcome {
+        Err(e) => view! {
+            <div class="banner error" id="simulate-error" role="alert">
+                {format!("The server could not run the simulation: {}", error_text(&e))}
+            </div>
+        }
+        .into_any(),
+        Ok(SimulateOutcome::Invalid(problems)) => view! {
+            <div class="banner error" id="simulate-error" role="alert">
+                <p>"The server refused the draft:"</p>
+                {problems_view(&problems)}
+            </div>
+        }
+        .into_any(),
+        Ok(SimulateOutcome::Ran(run)) => {
+            let diffs = match (&local, truncated) {
+                (_, true) => Vec::new(),
+                (Some(local), false) => differences(local, &run.summary),
+                (None, false) => vec!["the browser could not compile the same draft".to_string()],
+            };
+            server_run(run, diffs, truncated, project).into_any()
+        }
+    }
+}
+
+fn server_run(run: SimulationView, diffs: Vec<String>, truncated: bool, project: &str) -> impl IntoView {
+    let link = href(&format!("/dashboard/simulations/{}", run.id), project, &[]);
+    let agreement = if !diffs.is_empty() {
+        view! {
+            <div class="banner mismatch" id="mismatch-banner" role="alert">
+                <strong>"The browser preview and the server disagree. This is a bug: please report it with the permalink."</strong>
+                <ul>{diffs.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+            </div>
+        }
+        .into_any()
+    } else if truncated {
+        view! { <p class="muted" id="agreement">"Not compared: the preview only covered part of the events."</p> }.into_any()
+    } else {
+        view! { <p class="agree" id="agreement"><Icon name="check"/> "Same result as the browser preview."</p> }.into_any()
+    };
+    view! {
+        <div class="server-result" id="server-result">
+            <h3>"Server result"</h3>
+            <p class="headline" id="server-counts">{headline(&run.summary)}</p>
+            {agreement}
+            <p>
+                "Saved as " <a href=link.clone() id="permalink">{link.clone()}</a>
+            </p>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_reads_like_the_issue() {
+        let s = SimulationSummary {
+            events_scanned: 2,
+            events_matched: 1,
+            events_would_have_changed: 1,
+            ..Default::default()
+        };
+        assert_eq!(headline(&s), "1 of 2 events match · 1 would change verdict");
+        assert_eq!(clock(&Some("2025-01-02T03:04:05.123Z".into())), "03:04:05");
+    }
+}

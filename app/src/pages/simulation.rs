@@ -1,0 +1,101 @@
+//! `/dashboard/simulations/{id}`: a kept server run — the draft, its scope, the four
+//! numbers, the transitions and the samples — fully server-rendered, with "Copy link".
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::get_simulation;
+use crate::components::draft_modal::{headline, SampleTable, Transitions};
+use crate::components::{loaded, use_project_query, Loading, PageHeader};
+use crate::format::{ago, datetime, href, short_id};
+use crate::icons::Icon;
+
+/// Copies text to the clipboard (browser only).
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let clipboard = window().navigator().clipboard();
+        let _ = clipboard.write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+#[component]
+pub fn SimulationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let project_q = use_project_query();
+    let data = Resource::new(move || (project_q.get(), id.get()), |(p, id)| get_simulation(p, id));
+    view! {
+        <div class="page simulation-page">
+            <Suspense fallback=|| view! { <Loading/> }>
+                {move || Suspend::new(async move {
+                    loaded(data.await, "simulation", move |project, now, run| {
+                        let pid = project.id.clone();
+                        let permalink = href(&format!("/dashboard/simulations/{}", run.id), &pid, &[]);
+                        let copied = RwSignal::new(false);
+                        let s = run.summary.clone();
+                        let scope = match (&run.dataset, &run.dataset_id, &run.trace_ids) {
+                            (Some(d), _, _) => view! {
+                                "dataset " <a href=href(&format!("/dashboard/datasets/{}", d.id), &pid, &[]) id="sim-dataset">{d.name.clone()}</a>
+                            }.into_any(),
+                            (None, Some(did), _) => view! { {format!("dataset {did} (deleted)")} }.into_any(),
+                            (None, None, Some(ids)) => view! { {format!("{} selected {}", ids.len(), if ids.len() == 1 { "trace" } else { "traces" })} }.into_any(),
+                            _ => view! { "recorded events" }.into_any(),
+                        };
+                        let rerun = run.dataset.as_ref().map(|d| {
+                            let link = href(&format!("/dashboard/datasets/{}", d.id), &pid, &[("run", "draft"), ("draft", run.draft.as_str())]);
+                            view! { <a class="button" href=link id="rerun"><Icon name="flask"/>"Edit and run again"</a> }
+                        });
+                        let link_for_copy = permalink.clone();
+                        view! {
+                            <PageHeader title=format!("Simulation {}", short_id(&run.id)) subtitle=format!("Run {} ({})", ago(now, run.created_micros), datetime(run.created_micros))>
+                                {rerun}
+                                <button type="button" class="button" id="copy-link" on:click=move |_| {
+                                    let origin = {
+                                        #[cfg(feature = "hydrate")]
+                                        { window().location().origin().unwrap_or_default() }
+                                        #[cfg(not(feature = "hydrate"))]
+                                        { String::new() }
+                                    };
+                                    copy_to_clipboard(&format!("{origin}{link_for_copy}"));
+                                    copied.set(true);
+                                }>
+                                    <Icon name="copy"/>
+                                    {move || if copied.get() { "Copied" } else { "Copy link" }}
+                                </button>
+                            </PageHeader>
+                            <p class="permalink-row">
+                                <label for="permalink-text" class="muted">"Permalink"</label>
+                                <input id="permalink-text" readonly value=permalink.clone()/>
+                            </p>
+                            <p class="scope">"Over " {scope} {format!(" · {} traces in scope · baseline: {}", run.trace_count, run.baseline)}</p>
+                            <div class="numbers" id="sim-numbers">
+                                <div class="number"><b id="n-scanned">{s.events_scanned}</b><span>"events scanned"</span></div>
+                                <div class="number"><b id="n-matched">{s.events_matched}</b><span>"matched the draft"</span></div>
+                                <div class="number accent"><b id="n-changed">{s.events_would_have_changed}</b><span>"would change verdict"</span></div>
+                                <div class="number"><b id="n-traces">{run.trace_count}</b><span>"traces in scope"</span></div>
+                            </div>
+                            <p class="headline" id="sim-headline">{headline(&s)}</p>
+                            <div class="two-col">
+                                <section class="card">
+                                    <h2>"Draft"</h2>
+                                    <pre class="code" id="sim-draft">{run.draft.clone()}</pre>
+                                </section>
+                                <section class="card">
+                                    <h2>"Transitions"</h2>
+                                    <Transitions summary=s.clone()/>
+                                </section>
+                            </div>
+                            <section class="card">
+                                <h2>{format!("Sample matches ({})", s.sample_matches.len())}</h2>
+                                <SampleTable samples=s.sample_matches.clone() project=pid.clone()/>
+                            </section>
+                        }
+                    })
+                })}
+            </Suspense>
+        </div>
+    }
+    .into_any()
+}

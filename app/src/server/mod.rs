@@ -1,0 +1,109 @@
+//! Server-only support for the server functions and SSR (feature `ssr`): the store
+//! from context, which project a request is for, cookies, and the simulation that
+//! the REST API and the dashboard share.
+use std::sync::Arc;
+
+use http::header::{COOKIE, SET_COOKIE};
+use http::request::Parts;
+use http::HeaderValue;
+use leptos::prelude::*;
+
+pub mod simulation;
+
+/// Cookie remembering the last project chosen with `?project=`.
+pub const PROJECT_COOKIE: &str = "preflight_project";
+/// Cookie holding the theme (`dark` or `light`).
+pub const THEME_COOKIE: &str = "preflight_theme";
+
+/// The store the router put in context (`leptos_routes_with_context`).
+pub fn use_store() -> Result<Arc<dyn store::Store>, ServerFnError> {
+    use_context::<Arc<dyn store::Store>>()
+        .ok_or_else(|| ServerFnError::new("the dashboard has no store in context (server misconfigured)"))
+}
+
+/// A store error in words an operator can act on.
+pub fn store_error(err: store::StoreError) -> ServerFnError {
+    ServerFnError::new(match err {
+        store::StoreError::NotFound => "not found in this project".to_string(),
+        other => other.to_string(),
+    })
+}
+
+/// The value of a cookie on the current request.
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Sets a cookie on the response (a year, whole site, not readable cross-site).
+pub fn set_cookie(name: &str, value: &str) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let text = format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax");
+        if let Ok(header) = HeaderValue::from_str(&text) {
+            response.append_header(SET_COOKIE, header);
+        }
+    }
+}
+
+/// Is the dark theme chosen? Read from the cookie, so the first byte of HTML is right.
+pub fn dark_theme() -> bool {
+    cookie(THEME_COOKIE).as_deref() == Some("dark")
+}
+
+/// Which project this request is for: THE one place that decides (sign-in will check
+/// the user's access here). In order: the `?project=` the page asked for (an id, or a
+/// name), the project remembered in the cookie, the first project. An explicit choice
+/// is remembered. `None` when there is no project at all.
+pub async fn resolve_project(requested: Option<String>) -> Result<Option<store::Project>, ServerFnError> {
+    let store = use_store()?;
+    let projects = store.list_projects().await.map_err(store_error)?;
+    let find = |key: &str| {
+        projects
+            .iter()
+            .find(|p| p.id == key)
+            .or_else(|| projects.iter().find(|p| p.name == key))
+            .cloned()
+    };
+    let requested = requested.filter(|r| !r.is_empty());
+    if let Some(project) = requested.as_deref().and_then(find) {
+        if cookie(PROJECT_COOKIE).as_deref() != Some(project.id.as_str()) {
+            set_cookie(PROJECT_COOKIE, &project.id);
+        }
+        return Ok(Some(project));
+    }
+    if let Some(project) = cookie(PROJECT_COOKIE).as_deref().and_then(find) {
+        return Ok(Some(project));
+    }
+    Ok(projects.into_iter().next())
+}
+
+/// Sets the 404 status when rendering a dashboard page (not for a server function
+/// call from the browser, whose caller shows the not-found state itself).
+pub fn not_found_status() {
+    let is_page = use_context::<Parts>().is_some_and(|p| p.uri.path().starts_with("/dashboard"));
+    if is_page {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+}
+
+/// `http://host:port` as the browser reached this server (Host header).
+pub fn server_url() -> String {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(|h| format!("http://{h}"))
+        })
+        .unwrap_or_else(|| "http://127.0.0.1:3000".to_string())
+}
