@@ -1,6 +1,6 @@
 //! `Json` and `Query` extractors whose rejections use the API's JSON error shape
 //! (axum's own answer with plain text).
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -34,12 +34,30 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     }
 }
 
+/// A raw body that could not be read: over the body limit (413) or broken off (400).
+pub fn bytes_rejection(rejection: BytesRejection) -> AppError {
+    let message = format!("body: {}", rejection.body_text());
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(message)
+    } else {
+        AppError::BadRequest(message)
+    }
+}
+
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        // The query decoder would quietly turn bytes that are not UTF-8 into U+FFFD.
+        if let Some(query) = parts.uri.query() {
+            if std::str::from_utf8(&percent_decode(query)).is_err() {
+                return Err(AppError::BadRequest(
+                    "query string: percent-encoded bytes are not valid UTF-8".to_string(),
+                ));
+            }
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(query_rejection(rejection)),
@@ -49,4 +67,44 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 fn query_rejection(rejection: QueryRejection) -> AppError {
     AppError::BadRequest(rejection.body_text())
+}
+
+/// `%XX` sequences to bytes; anything else (including a stray `%`) is kept as is.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%20b"), b"a b");
+        assert_eq!(percent_decode("%ff%FE"), [0xff, 0xfe]);
+        assert_eq!(percent_decode("100%"), b"100%");
+        assert_eq!(percent_decode("%zz%4"), b"%zz%4");
+        assert_eq!(percent_decode("%+1"), b"%+1");
+        assert_eq!(percent_decode("%F0%9F%92%A9"), "\u{1F4A9}".as_bytes());
+    }
 }

@@ -2,6 +2,7 @@
 use std::io::Read;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
@@ -67,8 +68,9 @@ pub async fn ingest(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<IngestResponse>> {
+    let body = body.map_err(super::extract::bytes_rejection)?;
     let raw = decode_body(&headers, &body, state.limits.max_inflated_bytes)?;
     let doc: Value = serde_json::from_slice(&raw)
         .map_err(|err| AppError::BadRequest(format!("body: invalid JSON: {err}")))?;
@@ -100,7 +102,7 @@ pub async fn ingest(
     let mut rejected = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (index, value) in events.iter().enumerate() {
-        match decode_event(value) {
+        match decode_event(value).and_then(storable) {
             Ok(event) => {
                 // A span sent twice in one batch: the later copy wins, as on re-send.
                 if !seen.insert((event.trace_id.clone(), event.span_id.clone())) {
@@ -120,4 +122,21 @@ pub async fn ingest(
         accepted: events.len() - rejected.len(),
         rejected,
     }))
+}
+
+/// Longest `agent_name` stored, in UTF-8 bytes: PostgreSQL indexes it (with the trace
+/// id) in a B-tree, whose entries must stay under about 2.7 KB. 1,024 characters of
+/// four bytes each would not (a 500 on PostgreSQL, found by `tests/hostile.rs`).
+const MAX_AGENT_NAME_BYTES: usize = 1024;
+
+/// Checks what every source's events must satisfy before they reach the store.
+fn storable(event: store::StoredEvent) -> Result<store::StoredEvent, String> {
+    if let Some(agent) = &event.agent_name {
+        if agent.len() > MAX_AGENT_NAME_BYTES {
+            return Err(format!(
+                "agent_name: longer than {MAX_AGENT_NAME_BYTES} bytes of UTF-8"
+            ));
+        }
+    }
+    Ok(event)
 }

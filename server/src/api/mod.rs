@@ -2,6 +2,8 @@
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use utoipa::OpenApi;
@@ -124,6 +126,69 @@ pub fn router(state: AppState) -> Router {
     .method_not_allowed_fallback(|| async {
         AppError::MethodNotAllowed("method not allowed on this endpoint".to_string())
     })
+    .layer(axum::middleware::map_response(json_errors))
     .layer(DefaultBodyLimit::max(body_limit))
     .with_state(state)
+}
+
+/// axum's own extractor rejections (a `Path` segment that is not a number or not
+/// UTF-8, a body over the limit, ...) answer in plain text: every error answer that is
+/// not already typed (JSON, or protobuf for OTLP clients) is rewritten into the API's
+/// JSON error shape, keeping its status and other headers.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let untyped = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.as_bytes().starts_with(b"text/plain"),
+    };
+    if !(status.is_client_error() || status.is_server_error()) || !untyped {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let error = match status {
+        StatusCode::BAD_REQUEST => AppError::BadRequest(message),
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized(message),
+        StatusCode::FORBIDDEN => AppError::Forbidden(message),
+        StatusCode::NOT_FOUND => AppError::NotFound(message),
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed(message),
+        StatusCode::CONFLICT => AppError::Conflict(message),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(message),
+        StatusCode::UNPROCESSABLE_ENTITY => AppError::Unprocessable {
+            field: None,
+            message,
+        },
+        s if s.is_server_error() => AppError::Internal(message),
+        s => {
+            let code = s
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_ascii_lowercase()
+                .replace([' ', '-'], "_");
+            let body = serde_json::json!({"error": {"code": code, "message": message}});
+            return rebuilt(parts, (s, axum::Json(body)).into_response());
+        }
+    };
+    let mut answer = error.into_response();
+    *answer.status_mut() = status;
+    rebuilt(parts, answer)
+}
+
+/// `answer` with the original response's headers (`Allow`, ...) except its body's.
+fn rebuilt(original: axum::http::response::Parts, mut answer: Response) -> Response {
+    for (name, value) in &original.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
 }

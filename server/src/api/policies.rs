@@ -11,6 +11,22 @@ use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
 /// Author recorded on versions made through the API (dashboard users get their own name).
 const API_AUTHOR: &str = "api";
 
+/// Longest version message kept, in characters (every version keeps its message).
+const MAX_MESSAGE_CHARS: usize = 4096;
+
+/// Longest tool or agent name `evaluate` takes: what ingest accepts as a span name.
+const MAX_SUBJECT_CHARS: usize = 1024;
+
+fn check_message(message: Option<String>) -> ApiResult<Option<String>> {
+    match message {
+        Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => Err(AppError::invalid(
+            "message",
+            format!("longer than {MAX_MESSAGE_CHARS} characters"),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// Validates rules through the `policy` crate; errors name the field (`rules[2].action`).
 pub fn parse_rule_set(precedence: Option<&str>, rules: &Value) -> ApiResult<RuleSet> {
     let mut doc = json!({ "version": 1, "rules": rules });
@@ -97,8 +113,9 @@ pub async fn replace(
     caller: Caller,
     ApiJson(body): ApiJson<ReplaceBody>,
 ) -> ApiResult<Json<Value>> {
+    let message = check_message(body.message)?;
     let set = parse_rule_set(body.precedence.as_deref(), &body.rules)?;
-    save(&state, &caller.project.id, &set, body.message).await
+    save(&state, &caller.project.id, &set, message).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -160,7 +177,8 @@ pub async fn add_rule(
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Json<Value>> {
     let rule = parse_one_rule(&body.rule)?;
-    edit(&state, &caller.project.id, body.message, |rules| {
+    let message = check_message(body.message)?;
+    edit(&state, &caller.project.id, message, |rules| {
         let at = body.position.unwrap_or(rules.len());
         if at > rules.len() {
             return Err(AppError::invalid(
@@ -182,7 +200,8 @@ pub async fn update_rule(
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Json<Value>> {
     let rule = parse_one_rule(&body.rule)?;
-    edit(&state, &caller.project.id, body.message, |rules| {
+    let message = check_message(body.message)?;
+    edit(&state, &caller.project.id, message, |rules| {
         check_index(rules, index)?;
         rules[index] = rule;
         Ok(())
@@ -218,7 +237,8 @@ pub async fn reorder(
     caller: Caller,
     ApiJson(body): ApiJson<ReorderBody>,
 ) -> ApiResult<Json<Value>> {
-    edit(&state, &caller.project.id, body.message, |rules| {
+    let message = check_message(body.message)?;
+    edit(&state, &caller.project.id, message, |rules| {
         let mut seen = vec![false; rules.len()];
         let valid = body.order.len() == rules.len()
             && body
@@ -358,6 +378,14 @@ pub async fn evaluate(
     caller: Caller,
     ApiJson(body): ApiJson<EvaluateBody>,
 ) -> ApiResult<Json<Value>> {
+    for (field, name) in [("tool", Some(&body.tool)), ("agent", body.agent.as_ref())] {
+        if name.is_some_and(|n| n.chars().count() > MAX_SUBJECT_CHARS) {
+            return Err(AppError::invalid(
+                field,
+                format!("longer than {MAX_SUBJECT_CHARS} characters"),
+            ));
+        }
+    }
     if body.cost_usd.is_some_and(|c| !c.is_finite() || c < 0.0) {
         return Err(AppError::invalid(
             "cost_usd",
