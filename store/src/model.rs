@@ -1,0 +1,151 @@
+//! The rows the store keeps, as the rest of Preflight sees them.
+
+use policy::Verdict;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Timestamp;
+
+/// A tenant: everything else belongs to exactly one project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    /// Events older than this many days are pruned (pinned traces excepted).
+    pub retention_days: Option<i64>,
+}
+
+/// What is known about a key after it was shown: never the key itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub project_id: String,
+    /// First 10 characters of the key, e.g. `jj_ab12cd3`.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A freshly created key. `key` is returned once and never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub key: String,
+    pub info: ApiKeyInfo,
+}
+
+/// One span as ingested. Identity is (project, `trace_id`, `span_id`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub kind: String,
+    pub name: String,
+    /// The name policy rules match against.
+    pub tool: String,
+    pub sequence: i64,
+    /// The timestamp as the SDK sent it.
+    pub timestamp: String,
+    /// `timestamp` parsed, microseconds since the epoch.
+    pub ts_micros: i64,
+    pub status: String,
+    pub verdict: Verdict,
+    pub duration_ms: Option<f64>,
+    pub model: Option<String>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub agent_name: Option<String>,
+    pub session_id: Option<String>,
+    pub environment: Option<String>,
+    pub release_version: Option<String>,
+    pub end_user_id: Option<String>,
+    pub end_user_email: Option<String>,
+    pub approval_id: Option<String>,
+    pub originating_trace_id: Option<String>,
+    pub originating_span_id: Option<String>,
+    pub originating_agent_name: Option<String>,
+    pub agent_card_uri: Option<String>,
+    pub payload: Value,
+}
+
+/// A named set of pinned traces that drafts are replayed against.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub item_count: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetItem {
+    pub trace_id: String,
+    pub added_at: Timestamp,
+    /// `None` if the trace has no events (any more).
+    pub trace: Option<crate::TraceSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetDetail {
+    pub dataset: Dataset,
+    /// Oldest pin first.
+    pub items: Vec<DatasetItem>,
+}
+
+/// What `add_dataset_items` did with each requested trace id (deduplicated, in the
+/// order first given).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct AddItemsOutcome {
+    pub added: Vec<String>,
+    pub already_present: Vec<String>,
+    /// No events with this trace id in the project.
+    pub unknown: Vec<String>,
+}
+
+/// One saved rule set. Version 0 is the implicit empty set of a new project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub version: i64,
+    pub precedence: String,
+    /// The array of rule objects, as given.
+    pub rules: Value,
+    pub author: String,
+    pub created_at: Timestamp,
+    pub message: Option<String>,
+}
+
+/// A kept replay run, served back by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulation {
+    pub id: String,
+    pub project_id: String,
+    pub created_at: Timestamp,
+    pub request: Value,
+    pub summary: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    pub id: String,
+    pub project_id: String,
+    pub action: String,
+    pub context: Value,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// The result of deciding an approval: only the first decision counts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DecideOutcome {
+    Decided(Approval),
+    /// Someone decided first; this is their decision, unchanged.
+    AlreadyDecided(Approval),
+}

@@ -1,0 +1,98 @@
+//! PostgreSQL transactions, parameter binding and row access.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{Postgres, Row};
+
+use crate::sql::{nul, Arg, RowGet, Tx};
+use crate::StoreError;
+
+pub(crate) struct PgTx(pub(super) sqlx::Transaction<'static, Postgres>);
+
+pub(super) fn bind<'q>(
+    mut q: Query<'q, Postgres, PgArguments>,
+    args: &'q [Arg<'q>],
+) -> Query<'q, Postgres, PgArguments> {
+    for arg in args {
+        q = match *arg {
+            Arg::Text(v) | Arg::OptText(Some(v)) => match nul::text(v) {
+                Cow::Borrowed(v) => q.bind(v),
+                Cow::Owned(v) => q.bind(v),
+            },
+            Arg::OptText(None) => q.bind(None::<&str>),
+            Arg::Int(v) => q.bind(v),
+            Arg::OptInt(v) => q.bind(v),
+            Arg::OptReal(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Json(v) => match nul::json(v) {
+                Cow::Borrowed(v) => q.bind(sqlx::types::Json(v)),
+                Cow::Owned(v) => q.bind(sqlx::types::Json(v)),
+            },
+            // A TEXT[] for `= ANY($n)` (see `Dialect::in_list`).
+            Arg::TextList(v) => match nul::list(v) {
+                Cow::Borrowed(v) => q.bind(v),
+                Cow::Owned(v) => q.bind(v),
+            },
+        };
+    }
+    q
+}
+
+#[async_trait::async_trait]
+impl Tx for PgTx {
+    type Row = PgRow;
+
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
+        Ok(bind(sqlx::query(sql), args)
+            .execute(&mut *self.0)
+            .await?
+            .rows_affected())
+    }
+
+    async fn fetch_all(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<PgRow>, StoreError> {
+        Ok(bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await?)
+    }
+
+    async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<PgRow>, StoreError> {
+        Ok(bind(sqlx::query(sql), args)
+            .fetch_optional(&mut *self.0)
+            .await?)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.0.commit().await?)
+    }
+}
+
+// Checked reads: PostgreSQL's binary format depends on the column type, so the
+// queries cast aggregates to the exact types read here.
+impl RowGet for PgRow {
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn real(&self, col: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_real(&self, col: &str) -> Result<Option<f64>, StoreError> {
+        Ok(self.try_get(col)?)
+    }
+    fn json(&self, col: &str) -> Result<Value, StoreError> {
+        Ok(self.try_get::<sqlx::types::Json<Value>, _>(col)?.0)
+    }
+}

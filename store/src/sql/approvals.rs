@@ -1,0 +1,134 @@
+//! Approvals: created pending, decided exactly once.
+
+use serde_json::Value;
+
+use super::rows::{self, APPROVAL_COLS};
+use super::Arg::{Int, Json, OptText, Text};
+use super::{Access, Backend, Scope, Tx};
+use crate::ids::{self, APPROVAL};
+use crate::time::now_micros;
+use crate::{Approval, DecideOutcome, StoreError, Timestamp};
+
+pub(super) async fn create<B: Backend>(
+    b: &B,
+    project_id: &str,
+    action: &str,
+    context: Value,
+) -> Result<Approval, StoreError> {
+    if action.trim().is_empty() {
+        return Err(StoreError::Invalid("action must not be empty".to_string()));
+    }
+    let approval = Approval {
+        id: ids::new_id(APPROVAL),
+        project_id: project_id.to_string(),
+        action: action.to_string(),
+        context,
+        status: "pending".to_string(),
+        reason: None,
+        decided_by: None,
+        created_at: Timestamp(now_micros()),
+        decided_at: None,
+    };
+    let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
+    tx.execute(
+        "INSERT INTO approvals (id, project_id, action, context, status, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5)",
+        &[
+            Text(&approval.id),
+            Text(project_id),
+            Text(&approval.action),
+            Json(&approval.context),
+            Int(approval.created_at.0),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(approval)
+}
+
+async fn find<T: Tx>(tx: &mut T, project_id: &str, id: &str) -> Result<Approval, StoreError> {
+    let sql = format!("SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1 AND id = $2");
+    match tx
+        .fetch_optional(&sql, &[Text(project_id), Text(id)])
+        .await?
+    {
+        Some(row) => rows::approval(&row),
+        None => Err(StoreError::NotFound),
+    }
+}
+
+pub(super) async fn get<B: Backend>(
+    b: &B,
+    project_id: &str,
+    id: &str,
+) -> Result<Approval, StoreError> {
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    find(&mut tx, project_id, id).await
+}
+
+pub(super) async fn list<B: Backend>(
+    b: &B,
+    project_id: &str,
+    status: Option<&str>,
+) -> Result<Vec<Approval>, StoreError> {
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let rows = match status {
+        None => {
+            let sql = format!(
+                "SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1 ORDER BY created_at DESC, id DESC"
+            );
+            tx.fetch_all(&sql, &[Text(project_id)]).await?
+        }
+        Some(s @ ("pending" | "approved" | "rejected")) => {
+            let sql = format!(
+                "SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1 AND status = $2 \
+                 ORDER BY created_at DESC, id DESC"
+            );
+            tx.fetch_all(&sql, &[Text(project_id), Text(s)]).await?
+        }
+        Some(other) => {
+            return Err(StoreError::Invalid(format!(
+                "unknown approval status {other:?}; expected pending, approved or rejected"
+            )))
+        }
+    };
+    rows.iter().map(rows::approval).collect()
+}
+
+pub(super) async fn decide<B: Backend>(
+    b: &B,
+    project_id: &str,
+    id: &str,
+    decision: &str,
+    reason: Option<&str>,
+    decided_by: &str,
+) -> Result<DecideOutcome, StoreError> {
+    if !matches!(decision, "approved" | "rejected") {
+        return Err(StoreError::Invalid(format!(
+            "unknown decision {decision:?}; expected approved or rejected"
+        )));
+    }
+    let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
+    // The `status = 'pending'` guard makes this a compare-and-set: of two racing
+    // deciders, the second finds no pending row (PostgreSQL re-checks it after the
+    // first commits; SQLite has one writer at a time).
+    let sql = format!(
+        "UPDATE approvals SET status = $3, reason = $4, decided_by = $5, decided_at = $6 \
+         WHERE project_id = $1 AND id = $2 AND status = 'pending' RETURNING {APPROVAL_COLS}"
+    );
+    let args = [
+        Text(project_id),
+        Text(id),
+        Text(decision),
+        OptText(reason),
+        Text(decided_by),
+        Int(now_micros()),
+    ];
+    if let Some(row) = tx.fetch_optional(&sql, &args).await? {
+        let approval = rows::approval(&row)?;
+        tx.commit().await?;
+        return Ok(DecideOutcome::Decided(approval));
+    }
+    let existing = find(&mut tx, project_id, id).await?;
+    Ok(DecideOutcome::AlreadyDecided(existing))
+}

@@ -1,0 +1,86 @@
+//! The replay scan's SQL, shared by both backends' streaming implementations.
+
+use super::Arg::{Int, Text, TextList};
+use super::{Dialect, Params};
+use crate::EventScan;
+
+/// The kinds a replay evaluates (policy rules match tool, LLM and MCP calls).
+pub(crate) const SCANNED_KINDS_SQL: &str = "('tool_call', 'llm_call', 'mcp_tool_call')";
+
+/// Columns `policy::Event` needs, in the order backends read them by index:
+/// kind, tool, agent_name, cost_usd, timestamp, trace_id, span_id, verdict.
+const SCAN_COLS: &str =
+    "e.kind, e.tool, e.agent_name, e.cost_usd, e.timestamp, e.trace_id, e.span_id, e.verdict";
+
+/// `WHERE` clause (over `events e`) selecting the scanned events of a scope.
+fn scope<'a>(dialect: Dialect, project_id: &'a str, scan: &'a EventScan) -> (String, Params<'a>) {
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!("e.project_id = $1 AND e.kind IN {SCANNED_KINDS_SQL}");
+    match scan {
+        EventScan::Traces(ids) => {
+            let n = p.args.len() + 1;
+            p.add(TextList(ids));
+            sql.push_str(&format!(" AND e.trace_id {}", dialect.in_list(n)));
+        }
+        EventScan::Dataset(id) => {
+            // Items are filtered by project too: another project's dataset id is empty.
+            sql.push_str(&format!(
+                " AND e.trace_id IN (SELECT d.trace_id FROM dataset_items d \
+                 WHERE d.project_id = $1 AND d.dataset_id = {})",
+                p.add(Text(id))
+            ));
+        }
+        EventScan::Window {
+            since_micros,
+            until_micros,
+        } => {
+            if let Some(since) = since_micros {
+                sql.push_str(&format!(" AND e.ts_micros >= {}", p.add(Int(*since))));
+            }
+            if let Some(until) = until_micros {
+                sql.push_str(&format!(" AND e.ts_micros < {}", p.add(Int(*until))));
+            }
+        }
+    }
+    (sql, p)
+}
+
+/// The streaming query: time order, insertion order within a microsecond.
+pub(crate) fn scan_sql<'a>(
+    dialect: Dialect,
+    project_id: &'a str,
+    scan: &'a EventScan,
+) -> (String, Params<'a>) {
+    let (cond, p) = scope(dialect, project_id, scan);
+    (
+        format!("SELECT {SCAN_COLS} FROM events e WHERE {cond} ORDER BY e.ts_micros, e.id"),
+        p,
+    )
+}
+
+pub(crate) fn count_sql<'a>(
+    dialect: Dialect,
+    project_id: &'a str,
+    scan: &'a EventScan,
+) -> (String, Params<'a>) {
+    let (cond, p) = scope(dialect, project_id, scan);
+    (
+        format!("SELECT COUNT(*) AS n FROM events e WHERE {cond}"),
+        p,
+    )
+}
+
+pub(super) async fn count<B: super::Backend>(
+    b: &B,
+    project_id: &str,
+    scan: &EventScan,
+) -> Result<u64, crate::StoreError> {
+    use super::{Access, RowGet, Scope, Tx};
+    let (sql, p) = count_sql(B::DIALECT, project_id, scan);
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let n = match tx.fetch_optional(&sql, &p.args).await? {
+        Some(row) => row.int("n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}

@@ -1,0 +1,231 @@
+//! `Store` for `SqlStore<B>`: each method delegates to its concern's module.
+
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use super::{
+    approvals, audit, datasets, events, keys, policies, projects, prune, scan, simulations,
+    threads, traces, Backend, SqlStore,
+};
+use crate::{
+    AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
+    DecideOutcome, EventScan, NewApiKey, PolicyVersion, Project, Simulation, Store, StoreError,
+    StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary,
+};
+
+#[async_trait::async_trait]
+impl<B: Backend> Store for SqlStore<B> {
+    async fn create_project(&self, name: &str) -> Result<Project, StoreError> {
+        projects::create(&self.backend, name).await
+    }
+    async fn list_projects(&self) -> Result<Vec<Project>, StoreError> {
+        projects::list(&self.backend).await
+    }
+    async fn project(&self, id: &str) -> Result<Project, StoreError> {
+        projects::get(&self.backend, id).await
+    }
+    async fn project_by_name(&self, name: &str) -> Result<Option<Project>, StoreError> {
+        projects::by_name(&self.backend, name).await
+    }
+    async fn rename_project(&self, id: &str, name: &str) -> Result<Project, StoreError> {
+        projects::rename(&self.backend, id, name).await
+    }
+    async fn set_retention(&self, id: &str, days: Option<i64>) -> Result<Project, StoreError> {
+        projects::set_retention(&self.backend, id, days).await
+    }
+
+    async fn create_api_key(&self, project_id: &str) -> Result<NewApiKey, StoreError> {
+        keys::create(&self.backend, project_id).await
+    }
+    async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        keys::list(&self.backend, project_id).await
+    }
+    async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<bool, StoreError> {
+        keys::revoke(&self.backend, project_id, key_id).await
+    }
+    async fn authenticate(&self, key: &str) -> Result<Option<Project>, StoreError> {
+        keys::authenticate(&self.backend, key).await
+    }
+
+    async fn upsert_events(
+        &self,
+        project_id: &str,
+        events: &[StoredEvent],
+    ) -> Result<u64, StoreError> {
+        events::upsert(&self.backend, project_id, events).await
+    }
+    async fn list_traces(
+        &self,
+        project_id: &str,
+        filter: &TraceFilter,
+    ) -> Result<TracePage, StoreError> {
+        traces::list(&self.backend, project_id, filter).await
+    }
+    async fn trace_events(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        traces::events(&self.backend, project_id, trace_id).await
+    }
+    async fn trace_summaries(
+        &self,
+        project_id: &str,
+        trace_ids: &[String],
+    ) -> Result<Vec<TraceSummary>, StoreError> {
+        traces::summaries(&self.backend, project_id, trace_ids).await
+    }
+    async fn list_threads(
+        &self,
+        project_id: &str,
+        filter: &ThreadFilter,
+    ) -> Result<ThreadPage, StoreError> {
+        threads::list(&self.backend, project_id, filter).await
+    }
+    async fn thread(
+        &self,
+        project_id: &str,
+        session_id: &str,
+    ) -> Result<Option<(ThreadSummary, Vec<TraceSummary>)>, StoreError> {
+        threads::get(&self.backend, project_id, session_id).await
+    }
+    async fn audit(&self, project_id: &str, filter: &AuditFilter) -> Result<AuditPage, StoreError> {
+        audit::page(&self.backend, project_id, filter).await
+    }
+    fn scan_events<'a>(
+        &'a self,
+        project_id: &'a str,
+        scan: EventScan,
+    ) -> BoxStream<'a, Result<policy::Event, StoreError>> {
+        self.backend.scan_events(project_id, scan)
+    }
+    async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError> {
+        scan::count(&self.backend, project_id, &scan).await
+    }
+
+    async fn create_dataset(
+        &self,
+        project_id: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Dataset, StoreError> {
+        datasets::create(&self.backend, project_id, name, description).await
+    }
+    async fn list_datasets(&self, project_id: &str) -> Result<Vec<Dataset>, StoreError> {
+        datasets::list(&self.backend, project_id).await
+    }
+    async fn dataset(&self, project_id: &str, id: &str) -> Result<DatasetDetail, StoreError> {
+        datasets::get(&self.backend, project_id, id).await
+    }
+    async fn dataset_by_name(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<Dataset>, StoreError> {
+        datasets::by_name(&self.backend, project_id, name).await
+    }
+    async fn rename_dataset(
+        &self,
+        project_id: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<Dataset, StoreError> {
+        datasets::rename(&self.backend, project_id, id, name).await
+    }
+    async fn delete_dataset(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        datasets::delete(&self.backend, project_id, id).await
+    }
+    async fn add_dataset_items(
+        &self,
+        project_id: &str,
+        id: &str,
+        trace_ids: &[String],
+    ) -> Result<AddItemsOutcome, StoreError> {
+        datasets::add_items(&self.backend, project_id, id, trace_ids).await
+    }
+    async fn remove_dataset_item(
+        &self,
+        project_id: &str,
+        id: &str,
+        trace_id: &str,
+    ) -> Result<bool, StoreError> {
+        datasets::remove_item(&self.backend, project_id, id, trace_id).await
+    }
+
+    async fn active_policy(&self, project_id: &str) -> Result<PolicyVersion, StoreError> {
+        policies::active(&self.backend, project_id).await
+    }
+    async fn save_policy(
+        &self,
+        project_id: &str,
+        precedence: &str,
+        rules: Value,
+        author: &str,
+        message: Option<&str>,
+    ) -> Result<PolicyVersion, StoreError> {
+        policies::save(
+            &self.backend,
+            project_id,
+            precedence,
+            &rules,
+            author,
+            message,
+        )
+        .await
+    }
+    async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError> {
+        policies::versions(&self.backend, project_id).await
+    }
+    async fn policy_version(
+        &self,
+        project_id: &str,
+        version: i64,
+    ) -> Result<Option<PolicyVersion>, StoreError> {
+        policies::version(&self.backend, project_id, version).await
+    }
+
+    async fn save_simulation(
+        &self,
+        project_id: &str,
+        request: Value,
+        summary: Value,
+    ) -> Result<Simulation, StoreError> {
+        simulations::save(&self.backend, project_id, request, summary).await
+    }
+    async fn simulation(&self, project_id: &str, id: &str) -> Result<Simulation, StoreError> {
+        simulations::get(&self.backend, project_id, id).await
+    }
+
+    async fn create_approval(
+        &self,
+        project_id: &str,
+        action: &str,
+        context: Value,
+    ) -> Result<Approval, StoreError> {
+        approvals::create(&self.backend, project_id, action, context).await
+    }
+    async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError> {
+        approvals::get(&self.backend, project_id, id).await
+    }
+    async fn list_approvals(
+        &self,
+        project_id: &str,
+        status: Option<&str>,
+    ) -> Result<Vec<Approval>, StoreError> {
+        approvals::list(&self.backend, project_id, status).await
+    }
+    async fn decide_approval(
+        &self,
+        project_id: &str,
+        id: &str,
+        decision: &str,
+        reason: Option<&str>,
+        decided_by: &str,
+    ) -> Result<DecideOutcome, StoreError> {
+        approvals::decide(&self.backend, project_id, id, decision, reason, decided_by).await
+    }
+
+    async fn prune(&self, now_micros: i64) -> Result<u64, StoreError> {
+        prune::prune(&self.backend, now_micros).await
+    }
+}

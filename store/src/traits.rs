@@ -1,0 +1,196 @@
+//! The storage trait the server holds as `Arc<dyn Store>`.
+
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use crate::{
+    AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
+    DecideOutcome, EventScan, NewApiKey, PolicyVersion, Project, Simulation, StoreError,
+    StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary,
+};
+
+/// Everything Preflight keeps. Methods taking `project_id` only ever see that
+/// project's rows: another project's ids behave exactly like ids that do not exist
+/// (`NotFound`, `None`, empty, `unknown`).
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    // ---- projects (console-wide administration) ----
+
+    /// `Conflict` if the name is taken; `Invalid` if it is blank.
+    async fn create_project(&self, name: &str) -> Result<Project, StoreError>;
+    /// Oldest first.
+    async fn list_projects(&self) -> Result<Vec<Project>, StoreError>;
+    /// `NotFound` if there is no such project.
+    async fn project(&self, id: &str) -> Result<Project, StoreError>;
+    async fn project_by_name(&self, name: &str) -> Result<Option<Project>, StoreError>;
+    async fn rename_project(&self, id: &str, name: &str) -> Result<Project, StoreError>;
+    /// `None` keeps events forever; otherwise at least 1 day.
+    async fn set_retention(&self, id: &str, days: Option<i64>) -> Result<Project, StoreError>;
+
+    // ---- API keys ----
+
+    async fn create_api_key(&self, project_id: &str) -> Result<NewApiKey, StoreError>;
+    /// Oldest first, revoked ones included.
+    async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// True if the key exists in this project (it is revoked now, or already was).
+    async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<bool, StoreError>;
+    /// The key's project, or `None` for an unknown, malformed or revoked key.
+    async fn authenticate(&self, key: &str) -> Result<Option<Project>, StoreError>;
+
+    // ---- events and the read side ----
+
+    /// Inserts or updates spans in one transaction; returns how many rows changed (a
+    /// re-sent identical span counts 0). A later copy of a span replaces its fields,
+    /// except that a `pending` copy never overwrites a finished one.
+    async fn upsert_events(
+        &self,
+        project_id: &str,
+        events: &[StoredEvent],
+    ) -> Result<u64, StoreError>;
+    async fn list_traces(
+        &self,
+        project_id: &str,
+        filter: &TraceFilter,
+    ) -> Result<TracePage, StoreError>;
+    /// Ordered by timestamp, then sequence. Empty if the trace is unknown.
+    async fn trace_events(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// Summaries in the order asked; unknown ids are left out.
+    async fn trace_summaries(
+        &self,
+        project_id: &str,
+        trace_ids: &[String],
+    ) -> Result<Vec<TraceSummary>, StoreError>;
+    async fn list_threads(
+        &self,
+        project_id: &str,
+        filter: &ThreadFilter,
+    ) -> Result<ThreadPage, StoreError>;
+    /// The thread and its turns, oldest first.
+    async fn thread(
+        &self,
+        project_id: &str,
+        session_id: &str,
+    ) -> Result<Option<(ThreadSummary, Vec<TraceSummary>)>, StoreError>;
+    async fn audit(&self, project_id: &str, filter: &AuditFilter) -> Result<AuditPage, StoreError>;
+    /// Streams the tool, LLM and MCP calls in scope, by timestamp, without loading them
+    /// all. Drop the stream to stop early.
+    fn scan_events<'a>(
+        &'a self,
+        project_id: &'a str,
+        scan: EventScan,
+    ) -> BoxStream<'a, Result<policy::Event, StoreError>>;
+    /// How many events `scan_events` would yield.
+    async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError>;
+
+    // ---- datasets ----
+
+    /// `Conflict` if the project already has a dataset of that name.
+    async fn create_dataset(
+        &self,
+        project_id: &str,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Dataset, StoreError>;
+    /// By name.
+    async fn list_datasets(&self, project_id: &str) -> Result<Vec<Dataset>, StoreError>;
+    /// `NotFound` if there is no such dataset in the project.
+    async fn dataset(&self, project_id: &str, id: &str) -> Result<DatasetDetail, StoreError>;
+    async fn dataset_by_name(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<Dataset>, StoreError>;
+    async fn rename_dataset(
+        &self,
+        project_id: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<Dataset, StoreError>;
+    /// Removes the dataset and its pins; never events. `NotFound` if absent.
+    async fn delete_dataset(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
+    /// `NotFound` if the dataset is absent.
+    async fn add_dataset_items(
+        &self,
+        project_id: &str,
+        id: &str,
+        trace_ids: &[String],
+    ) -> Result<AddItemsOutcome, StoreError>;
+    /// True if the trace was pinned in this dataset.
+    async fn remove_dataset_item(
+        &self,
+        project_id: &str,
+        id: &str,
+        trace_id: &str,
+    ) -> Result<bool, StoreError>;
+
+    // ---- policy versions ----
+
+    /// The newest version, or version 0 (no rules, precedence `last_match`).
+    async fn active_policy(&self, project_id: &str) -> Result<PolicyVersion, StoreError>;
+    /// Saves the next version (previous + 1).
+    async fn save_policy(
+        &self,
+        project_id: &str,
+        precedence: &str,
+        rules: Value,
+        author: &str,
+        message: Option<&str>,
+    ) -> Result<PolicyVersion, StoreError>;
+    /// Newest first; version 0 is not listed.
+    async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError>;
+    /// Version 0 is the implicit empty set.
+    async fn policy_version(
+        &self,
+        project_id: &str,
+        version: i64,
+    ) -> Result<Option<PolicyVersion>, StoreError>;
+
+    // ---- simulations ----
+
+    async fn save_simulation(
+        &self,
+        project_id: &str,
+        request: Value,
+        summary: Value,
+    ) -> Result<Simulation, StoreError>;
+    /// `NotFound` if absent.
+    async fn simulation(&self, project_id: &str, id: &str) -> Result<Simulation, StoreError>;
+
+    // ---- approvals ----
+
+    async fn create_approval(
+        &self,
+        project_id: &str,
+        action: &str,
+        context: Value,
+    ) -> Result<Approval, StoreError>;
+    /// `NotFound` if absent.
+    async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError>;
+    /// Newest first; `status` is `pending`, `approved` or `rejected` (else `Invalid`).
+    async fn list_approvals(
+        &self,
+        project_id: &str,
+        status: Option<&str>,
+    ) -> Result<Vec<Approval>, StoreError>;
+    /// Atomic: of two racing deciders exactly one gets `Decided`. `decision` is
+    /// `approved` or `rejected` (else `Invalid`).
+    async fn decide_approval(
+        &self,
+        project_id: &str,
+        id: &str,
+        decision: &str,
+        reason: Option<&str>,
+        decided_by: &str,
+    ) -> Result<DecideOutcome, StoreError>;
+
+    // ---- retention ----
+
+    /// For every project with `retention_days`, deletes the traces whose last event is
+    /// older than that (all their events at once), except traces pinned in any of the
+    /// project's datasets. Returns the number of events deleted.
+    async fn prune(&self, now_micros: i64) -> Result<u64, StoreError>;
+}

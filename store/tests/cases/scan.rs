@@ -1,0 +1,105 @@
+use futures::TryStreamExt;
+use policy::Verdict;
+use store::{EventScan, Store};
+
+use crate::support::{ev, ids, EventExt, SEC, T0};
+
+async fn scan(s: &dyn Store, project: &str, scope: EventScan) -> Vec<policy::Event> {
+    let events: Vec<policy::Event> = s
+        .scan_events(project, scope.clone())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        s.count_events(project, scope).await.unwrap(),
+        events.len() as u64
+    );
+    events
+}
+
+fn spans(events: &[policy::Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| format!("{}/{}", e.trace_id, e.span_id))
+        .collect()
+}
+
+pub async fn scan_and_count(s: &dyn Store) {
+    let p = s.create_project("p").await.unwrap();
+    let batch = vec![
+        ev("t1", "a", 0).tool("search").agent("bot").cost(0.5),
+        ev("t1", "b", 1)
+            .kind("llm_call")
+            .tool("gpt")
+            .verdict(Verdict::Blocked),
+        ev("t1", "c", 2).kind("mcp_tool_call").tool("fs.read"),
+        ev("t1", "d", 3).kind("policy_decision"),
+        ev("t1", "e", 4).kind("agent_call"),
+        ev("t2", "a", 10).tool("mail"),
+        ev("t2", "b", 11).kind("approval"),
+        ev("t3", "a", 20).tool("pay"),
+    ];
+    s.upsert_events(&p.id, &batch).await.unwrap();
+
+    let window = scan(
+        s,
+        &p.id,
+        EventScan::Window {
+            since_micros: None,
+            until_micros: None,
+        },
+    )
+    .await;
+    assert_eq!(spans(&window), ["t1/a", "t1/b", "t1/c", "t2/a", "t3/a"]);
+    let first = &window[0];
+    assert_eq!(first.kind, "tool_call");
+    assert_eq!(first.tool, "search");
+    assert_eq!(first.agent.as_deref(), Some("bot"));
+    assert_eq!(first.cost_usd, Some(0.5));
+    assert_eq!(
+        first.timestamp.as_deref(),
+        Some(batch[0].timestamp.as_str())
+    );
+    assert_eq!(first.recorded, Verdict::Allowed);
+    assert_eq!(window[1].recorded, Verdict::Blocked);
+    assert_eq!(window[1].agent, None);
+
+    let bounded = EventScan::Window {
+        since_micros: Some(T0 + SEC),
+        until_micros: Some(T0 + 20 * SEC),
+    };
+    assert_eq!(
+        spans(&scan(s, &p.id, bounded).await),
+        ["t1/b", "t1/c", "t2/a"]
+    );
+
+    let traces = EventScan::Traces(ids(&["t3", "t2", "nope"]));
+    assert_eq!(spans(&scan(s, &p.id, traces).await), ["t2/a", "t3/a"]);
+    assert!(scan(s, &p.id, EventScan::Traces(vec![])).await.is_empty());
+
+    // A dataset yields exactly its traces' events of the three kinds.
+    let ds = s.create_dataset(&p.id, "golden", None).await.unwrap();
+    s.add_dataset_items(&p.id, &ds.id, &ids(&["t1", "t3"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        spans(&scan(s, &p.id, EventScan::Dataset(ds.id.clone())).await),
+        ["t1/a", "t1/b", "t1/c", "t3/a"]
+    );
+    assert!(scan(s, &p.id, EventScan::Dataset("ds_nope".into()))
+        .await
+        .is_empty());
+
+    // Dropping a stream half-way leaves the store usable.
+    {
+        let mut stream = s.scan_events(
+            &p.id,
+            EventScan::Window {
+                since_micros: None,
+                until_micros: None,
+            },
+        );
+        assert!(stream.try_next().await.unwrap().is_some());
+    }
+    assert_eq!(s.list_datasets(&p.id).await.unwrap().len(), 1);
+}
