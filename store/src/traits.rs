@@ -189,8 +189,9 @@ pub trait Store: Send + Sync {
 
     // ---- retention ----
 
-    /// For every project with `retention_days`, deletes the traces whose last event is
+    /// For every project with `retention_days` (or, without one, `default_days`: the
+    /// server-wide `PREFLIGHT_RETENTION_DAYS`), deletes the traces whose last event is
     /// older than that (all their events at once), except traces pinned in any of the
     /// project's datasets. Returns the number of events deleted.
-    async fn prune(&self, now_micros: i64) -> Result<u64, StoreError>;
+    async fn prune(&self, now_micros: i64, default_days: Option<i64>) -> Result<u64, StoreError>;
 }

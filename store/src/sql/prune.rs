@@ -6,21 +6,26 @@ use crate::StoreError;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-pub(super) async fn prune<B: Backend>(b: &B, now_micros: i64) -> Result<u64, StoreError> {
+pub(super) async fn prune<B: Backend>(
+    b: &B,
+    now_micros: i64,
+    default_days: Option<i64>,
+) -> Result<u64, StoreError> {
     let mut tx = b.begin(Scope::Global, Access::Read).await?;
     let projects = tx
-        .fetch_all(
-            "SELECT id, retention_days FROM projects WHERE retention_days IS NOT NULL ORDER BY id",
-            &[],
-        )
+        .fetch_all("SELECT id, retention_days FROM projects ORDER BY id", &[])
         .await?
         .iter()
-        .map(|r| Ok((r.text("id")?, r.int("retention_days")?)))
+        .map(|r| Ok((r.text("id")?, r.opt_int("retention_days")?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     drop(tx);
 
     let mut deleted = 0;
-    for (project_id, days) in projects {
+    // A project's own setting wins over the server-wide default.
+    for (project_id, days) in projects
+        .into_iter()
+        .filter_map(|(id, own)| own.or(default_days).map(|days| (id, days)))
+    {
         let cutoff = now_micros.saturating_sub(days.saturating_mul(MICROS_PER_DAY));
         deleted += prune_project(b, &project_id, cutoff).await?;
     }

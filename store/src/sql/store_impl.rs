@@ -225,7 +225,7 @@ impl<B: Backend> Store for SqlStore<B> {
         approvals::decide(&self.backend, project_id, id, decision, reason, decided_by).await
     }
 
-    async fn prune(&self, now_micros: i64) -> Result<u64, StoreError> {
-        prune::prune(&self.backend, now_micros).await
+    async fn prune(&self, now_micros: i64, default_days: Option<i64>) -> Result<u64, StoreError> {
+        prune::prune(&self.backend, now_micros, default_days).await
     }
 }

@@ -57,7 +57,7 @@ pub async fn prune_exempts_pinned(s: &dyn Store) {
         .await
         .unwrap();
 
-    assert_eq!(s.prune(now).await.unwrap(), 2);
+    assert_eq!(s.prune(now, None).await.unwrap(), 2);
     assert_eq!(trace_ids(s, &p.id).await, ["mixed", "pinned", "recent"]);
     assert!(s.trace_events(&p.id, "old").await.unwrap().is_empty());
     assert_eq!(s.trace_events(&p.id, "pinned").await.unwrap().len(), 1);
@@ -65,7 +65,7 @@ pub async fn prune_exempts_pinned(s: &dyn Store) {
     assert_eq!(trace_ids(s, &q.id).await, ["old"]);
     assert_eq!(trace_ids(s, &r.id).await, ["old"]);
     assert_eq!(
-        s.prune(now).await.unwrap(),
+        s.prune(now, None).await.unwrap(),
         0,
         "pruning twice deletes nothing more"
     );
@@ -75,6 +75,12 @@ pub async fn prune_exempts_pinned(s: &dyn Store) {
         .remove_dataset_item(&p.id, &ds.id, "pinned")
         .await
         .unwrap());
-    assert_eq!(s.prune(now).await.unwrap(), 1);
+    assert_eq!(s.prune(now, None).await.unwrap(), 1);
     assert_eq!(trace_ids(s, &p.id).await, ["mixed", "recent"]);
+
+    // The server-wide default applies to projects without their own setting only:
+    // q (none) loses its ancient trace, r keeps its own thirty days.
+    assert_eq!(s.prune(now, Some(7)).await.unwrap(), 1);
+    assert!(trace_ids(s, &q.id).await.is_empty());
+    assert_eq!(trace_ids(s, &r.id).await, ["old"]);
 }
