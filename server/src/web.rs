@@ -27,12 +27,13 @@ fn leptos_options(site: &SiteConfig) -> LeptosOptions {
         .build()
 }
 
-/// The whole application router: `/v1` API, health, and the dashboard.
+/// The whole application router: `/v1` API, OTLP ingest, health and metrics, and the
+/// dashboard.
 pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let options = leptos_options(site);
     let routes = generate_route_list(app::App);
     let api_state = crate::api::AppState {
-        store,
+        store: store.clone(),
         limits: crate::api::Limits::default(),
     };
     let dashboard = Router::new()
@@ -44,8 +45,9 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .with_state(options);
     Router::new()
         .merge(crate::api::router(api_state))
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(crate::ops::router(store))
         .merge(dashboard)
+        .layer(axum::middleware::from_fn(crate::ops::track_http))
         .layer(request_log())
 }
 

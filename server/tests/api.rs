@@ -626,14 +626,26 @@ async fn openapi_document_lists_every_endpoint() {
         ("/v1/approvals", &["get", "post"]),
         ("/v1/approvals/{id}", &["get"]),
         ("/v1/approvals/{id}/decision", &["post"]),
+        ("/v1/traces/{trace_id}/replay", &["get"]),
+        ("/otel/v1/traces", &["post"]),
     ] {
-        let entry = paths.get(path).unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"));
+        let entry = paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} missing from the OpenAPI document"));
         for method in methods {
             assert!(entry.get(*method).is_some(), "{method} {path} missing");
-            assert!(entry[*method]["responses"]["401"].is_object(), "{method} {path} documents no 401");
+            assert!(
+                entry[*method]["responses"]["401"].is_object(),
+                "{method} {path} documents no 401"
+            );
         }
     }
-    assert_eq!(paths.len(), 25, "undocumented or unexpected paths: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(
+        paths.len(),
+        27,
+        "undocumented or unexpected paths: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
     // Unknown endpoints and wrong methods answer in the same JSON error shape.
     let (status, body) = h.call("GET", "/v1/nope", None, None).await;
     assert_error(status, &body, StatusCode::NOT_FOUND);

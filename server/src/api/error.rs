@@ -41,6 +41,32 @@ impl AppError {
         }
     }
 
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The machine-readable code of the JSON error body (`unauthorized`, `invalid`, ...).
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
+    /// What the client is told; a 500's details are not (they go to the log).
+    pub fn client_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "internal server error".to_string(),
+            AppError::Unprocessable { message, .. }
+            | AppError::BadRequest(message)
+            | AppError::Unauthorized(message)
+            | AppError::Forbidden(message)
+            | AppError::NotFound(message)
+            | AppError::MethodNotAllowed(message)
+            | AppError::Conflict(message)
+            | AppError::PayloadTooLarge(message)
+            | AppError::UnsupportedMediaType(message) => message.clone(),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::wire::decode_event;
 use super::{ApiResult, AppError, AppState, Caller, ErrorBody};
+use crate::ops::Source;
 
 /// The request body (documentation only: the handler decodes events one by one).
 #[derive(utoipa::ToSchema)]
@@ -98,30 +99,46 @@ pub async fn ingest(
             state.limits.max_batch_events
         )));
     }
-    let mut good = Vec::with_capacity(events.len());
+    let decoded = events.iter().map(decode_event).collect();
+    Ok(Json(
+        store_batch(&state, &caller.project.id, Source::Jamjet, decoded).await?,
+    ))
+}
+
+/// Stores one request's decoded events (shared by the JamJet and OTLP endpoints): a
+/// span sent twice in one batch keeps its later copy, as on re-send; failed ones are
+/// reported by their index in `decoded`.
+pub(crate) async fn store_batch(
+    state: &AppState,
+    project_id: &str,
+    source: Source,
+    decoded: Vec<Result<store::StoredEvent, String>>,
+) -> ApiResult<IngestResponse> {
+    let total = decoded.len();
+    let mut good: Vec<store::StoredEvent> = Vec::with_capacity(total);
     let mut rejected = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (index, value) in events.iter().enumerate() {
-        match decode_event(value).and_then(storable) {
+    let mut position = std::collections::HashMap::new();
+    for (index, result) in decoded.into_iter().enumerate() {
+        match result.and_then(storable) {
             Ok(event) => {
-                // A span sent twice in one batch: the later copy wins, as on re-send.
-                if !seen.insert((event.trace_id.clone(), event.span_id.clone())) {
-                    good.retain(|e: &store::StoredEvent| {
-                        !(e.trace_id == event.trace_id && e.span_id == event.span_id)
-                    });
+                let key = (event.trace_id.clone(), event.span_id.clone());
+                match position.get(&key) {
+                    Some(&at) => good[at] = event,
+                    None => {
+                        position.insert(key, good.len());
+                        good.push(event);
+                    }
                 }
-                good.push(event);
             }
             Err(error) => rejected.push(Rejected { index, error }),
         }
     }
     if !good.is_empty() {
-        state.store.upsert_events(&caller.project.id, &good).await?;
+        state.store.upsert_events(project_id, &good).await?;
     }
-    Ok(Json(IngestResponse {
-        accepted: events.len() - rejected.len(),
-        rejected,
-    }))
+    let accepted = total - rejected.len();
+    crate::ops::metrics().ingest(source, accepted, rejected.len());
+    Ok(IngestResponse { accepted, rejected })
 }
 
 /// Longest `agent_name` stored, in UTF-8 bytes: PostgreSQL indexes it (with the trace

@@ -14,7 +14,7 @@ mod auth;
 mod datasets;
 mod error;
 mod extract;
-mod ingest;
+pub(crate) mod ingest;
 mod policies;
 mod read;
 mod simulate;
@@ -80,8 +80,10 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ingest::ingest))
+        .routes(routes!(crate::otel::traces))
         .routes(routes!(read::list_traces))
         .routes(routes!(read::get_trace))
+        .routes(routes!(crate::replay::replay))
         .routes(routes!(read::list_threads))
         .routes(routes!(read::get_thread))
         .routes(routes!(read::audit))

@@ -94,7 +94,9 @@ async fn run(
     }
     drop(events);
     let summary = simulator.finish();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    crate::ops::metrics().simulation(summary.events_scanned, elapsed);
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
     let request = serde_json::to_value(body_for_storage(body)).unwrap_or(Value::Null);
     let summary_json =
         serde_json::to_value(&summary).map_err(|e| AppError::Internal(e.to_string()))?;

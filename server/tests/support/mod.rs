@@ -1,0 +1,198 @@
+//! A real `preflight serve` on a free loopback port, and a blocking HTTP client for
+//! it, for tests that drive the binary as a user or an exporter would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_preflight")
+}
+
+/// Runs the CLI with `DATABASE_URL` set.
+pub fn preflight(database_url: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("PREFLIGHT_API_KEY")
+        .env_remove("PREFLIGHT_PROJECT")
+        .output()
+        .expect("run preflight")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A scratch directory for this test process.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("preflight-it-{}", std::process::id()))
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("preflight.db").display())
+}
+
+/// `preflight project create NAME`: the printed key.
+pub fn create_project(database_url: &str, name: &str) -> String {
+    let out = preflight(database_url, &["project", "create", name]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .find(|l| l.starts_with("jj_"))
+        .unwrap_or_else(|| panic!("no key printed: {}", stdout(&out)))
+        .trim()
+        .to_string()
+}
+
+pub struct Server {
+    pub url: String,
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub fn start(database_url: &str) -> Server {
+        let mut child = Command::new(bin())
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--site-root",
+                "target/site",
+            ])
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            // An empty database stays empty (no demo project).
+            .env("PREFLIGHT_NO_DEMO", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start preflight serve");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let log = log.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(at) = line.find("listening on http://") {
+                        let url = line[at + "listening on ".len()..].trim().to_string();
+                        let _ = tx.send(url);
+                    }
+                    log.lock().unwrap().push_str(&line);
+                    log.lock().unwrap().push('\n');
+                }
+            });
+        }
+        let started = std::time::Instant::now();
+        let url = loop {
+            if let Ok(url) = rx.recv_timeout(Duration::from_millis(200)) {
+                break url;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                panic!("the server exited ({status}):\n{}", log.lock().unwrap());
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("the server did not start in 60 s:\n{}", log.lock().unwrap());
+            }
+        };
+        // Up to anything that is not part of `http://IP:PORT` (an ANSI code, say).
+        let url: String = url
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || ":/.".contains(*c))
+            .collect();
+        Server { url, child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking JSON client with a bearer key; any status is returned, not raised.
+pub struct Api {
+    agent: ureq::Agent,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    pub fn new(base: &str, key: &str) -> Api {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Api {
+            agent,
+            base: base.to_string(),
+            key: key.to_string(),
+        }
+    }
+
+    fn finish(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Vec<u8>) {
+        let mut response = response.expect("HTTP request");
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(256 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap();
+        (status, body)
+    }
+
+    pub fn get_raw(&self, path: &str) -> (u16, Vec<u8>) {
+        Self::finish(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("authorization", format!("Bearer {}", self.key))
+                .call(),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self.get_raw(path);
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, body) = Self::finish(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header("authorization", format!("Bearer {}", self.key))
+                .header("content-type", "application/json")
+                .send(body.to_string()),
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
