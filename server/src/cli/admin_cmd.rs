@@ -1,7 +1,7 @@
 //! `preflight project ...` and `preflight key ...`: administration on the database.
 use super::{KeyCommand, ProjectCommand};
 
-async fn find_project(
+pub(super) async fn find_project(
     store: &dyn store::Store,
     name_or_id: &str,
 ) -> Result<store::Project, String> {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin_cmd;
+mod dataset_cmd;
 mod policy_cmd;
 
 /// Where the data lives; shared by every command that opens the store.
@@ -65,6 +66,9 @@ pub enum Command {
     /// Test, evaluate and simulate policies offline.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Export a dataset's events as JSON-lines fixtures, or import them.
+    #[command(subcommand)]
+    Dataset(dataset_cmd::DatasetCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,17 +90,9 @@ pub enum PolicyCommand {
         #[arg(long)]
         events: PathBuf,
     },
-    /// Simulate a draft rule (or rule set) over recorded events (JSON lines); prints the summary as JSON.
-    Simulate {
-        #[arg(long)]
-        draft: PathBuf,
-        #[arg(long)]
-        events: PathBuf,
-        /// What a draft means for events none of its rules match: `keep_recorded` (a single draft
-        /// rule layered over what happened) or `allowed` (a whole rule set replacing the active one).
-        #[arg(long, default_value = "keep_recorded", value_parser = ["keep_recorded", "allowed"])]
-        unmatched: String,
-    },
+    /// Simulate a draft rule (or rule set) over recorded events (JSON lines) or a server's
+    /// dataset; prints the summary. With --fail-on-change, exit 1 when a verdict would flip.
+    Simulate(policy_cmd::SimulateArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +146,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Project(cmd) => block_on(admin_cmd::project(cmd)),
         Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
+        Command::Dataset(cmd) => block_on(dataset_cmd::run(cmd)),
     }
 }
 

@@ -1,10 +1,54 @@
 //! `preflight policy test | eval | simulate`: the evaluator on files, for CI pipelines.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use policy::{Event, Precedence, RuleSet, Simulator, Subject, Unmatched};
+use serde_json::Value;
 
 use super::PolicyCommand;
+
+mod remote;
+mod table;
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The summary as JSON (the API's shape).
+    Json,
+    /// Counts, transitions and a table of the events whose verdict flips.
+    Table,
+}
+
+/// `preflight policy simulate`.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["events", "server"])))]
+pub struct SimulateArgs {
+    /// The draft: one rule, a list of rules or a policy file (JSON or YAML).
+    #[arg(long)]
+    pub draft: PathBuf,
+    /// Recorded events or dataset fixtures (JSON lines), simulated here.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["server", "dataset"])]
+    pub events: Option<PathBuf>,
+    /// A Preflight server to simulate on (with --dataset), e.g. http://127.0.0.1:3000.
+    #[arg(long, value_name = "URL", requires = "dataset")]
+    pub server: Option<String>,
+    /// The server-side dataset to replay, by name (or id).
+    #[arg(long, value_name = "NAME", requires = "server")]
+    pub dataset: Option<String>,
+    /// API key of the dataset's project (for --server).
+    #[arg(long, env = "PREFLIGHT_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// What the draft means for events none of its rules match: `keep_recorded` (a rule layered
+    /// over what happened) or `allowed` (a rule set replacing the active one). Default: as the
+    /// server decides, `allowed` for a list or a file with `rules`, `keep_recorded` for one rule.
+    #[arg(long, value_parser = ["keep_recorded", "allowed"], conflicts_with = "server")]
+    pub unmatched: Option<String>,
+    /// Exit 1 when any event's verdict would change (for CI).
+    #[arg(long)]
+    pub fail_on_change: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
 
 /// Exit code for input that cannot be read or parsed at all.
 const UNREADABLE: u8 = 2;
@@ -16,11 +60,7 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
             default_precedence,
         } => test(&files, default_precedence.as_deref()),
         PolicyCommand::Eval { policy, events } => eval(&policy, &events),
-        PolicyCommand::Simulate {
-            draft,
-            events,
-            unmatched,
-        } => simulate(&draft, &events, &unmatched),
+        PolicyCommand::Simulate(args) => simulate(&args),
     };
     match result {
         Ok(code) => code,
@@ -125,23 +165,77 @@ fn eval(policy_path: &Path, events_path: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn simulate(draft_path: &Path, events_path: &Path, unmatched: &str) -> Result<ExitCode, String> {
-    let draft = load_rule_set(draft_path)?
+fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
+    let text = read(&args.draft)?;
+    let summary = match (&args.events, &args.server, &args.dataset) {
+        (Some(events), _, _) => simulate_locally(args, &text, events)?,
+        (None, Some(server), Some(dataset)) => {
+            let draft = draft_value(&args.draft, &text)?;
+            let key = args.api_key.as_deref().ok_or_else(|| {
+                "--server needs an API key: pass --api-key or set PREFLIGHT_API_KEY".to_string()
+            })?;
+            remote::simulate(server, key, dataset, &draft)?
+        }
+        _ => return Err("give --events FILE, or --server URL with --dataset NAME".to_string()),
+    };
+    let changed = summary
+        .get("events_would_have_changed")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&summary).map_err(|err| err.to_string())?;
+            println!("{json}");
+        }
+        Format::Table => print!("{}", table::render(&summary)),
+    }
+    if args.fail_on_change && changed > 0 {
+        eprintln!(
+            "policy check failed: {changed} event{} would change verdict under {}",
+            if changed == 1 { "" } else { "s" },
+            args.draft.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The draft file as JSON (YAML is a superset), for the server and for its shape.
+fn draft_value(path: &Path, text: &str) -> Result<Value, String> {
+    serde_yaml::from_str::<Value>(text)
+        .map_err(|err| format!("invalid draft in {}: {err}", path.display()))
+}
+
+fn simulate_locally(args: &SimulateArgs, text: &str, events: &Path) -> Result<Value, String> {
+    let set = RuleSet::from_yaml_str(text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+        format!(
+            "invalid policy in {}:\n{}",
+            args.draft.display(),
+            lines.join("\n")
+        )
+    })?;
+    let draft = set
         .compile()
         .map_err(|errors| format!("invalid draft: {}", join(&errors)))?;
-    let unmatched = if unmatched == "allowed" {
-        Unmatched::Allowed
-    } else {
-        Unmatched::KeepRecorded
+    let unmatched = match args.unmatched.as_deref() {
+        Some("allowed") => Unmatched::Allowed,
+        Some(_) => Unmatched::KeepRecorded,
+        // As the server decides: a whole rule set replaces the active one, a single
+        // rule is layered over what happened.
+        None if is_whole_set(&draft_value(&args.draft, text)?) => Unmatched::Allowed,
+        None => Unmatched::KeepRecorded,
     };
     let mut simulator = Simulator::new(&draft, unmatched);
-    for event in load_events(events_path)? {
+    for event in load_events(events)? {
         simulator.push(&event);
     }
-    let summary = simulator.finish();
-    let json = serde_json::to_string_pretty(&summary).map_err(|err| err.to_string())?;
-    println!("{json}");
-    Ok(ExitCode::SUCCESS)
+    serde_json::to_value(simulator.finish()).map_err(|err| err.to_string())
+}
+
+/// The server's rule: a list, or an object with `rules`, is a whole rule set.
+fn is_whole_set(draft: &Value) -> bool {
+    draft.is_array() || draft.get("rules").is_some()
 }
 
 fn join(errors: &[policy::FieldError]) -> String {

@@ -1,0 +1,182 @@
+//! `--format table`: a simulation summary for people (a CI log, a terminal).
+//!
+//! ```text
+//! 12 events scanned, 4 matched by the draft, 2 would change verdict
+//!   allowed -> blocked   2
+//!
+//! TRACE  SPAN  KIND       TOOL             AGENT        RECORDED -> SIMULATED  RULE
+//! t1     s1    tool_call  payments.refund  support-bot  allowed  -> blocked    #0 block payments.*
+//! ```
+//!
+//! The rows are the summary's sample of changed events (at most 20, spread over
+//! traces); a last line says how many more changed events there are.
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// Cells longer than this are cut, with an ellipsis.
+const MAX_CELL: usize = 48;
+
+fn cell(value: &Value) -> String {
+    let text = match value {
+        Value::Null => "-".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > MAX_CELL {
+        let cut: String = text.chars().take(MAX_CELL - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+fn rule(sample: &Value) -> String {
+    let rule = &sample["rule"];
+    if rule.is_null() {
+        return "-".to_string();
+    }
+    let text = format!(
+        "#{} {} {}",
+        cell(&rule["index"]),
+        cell(&rule["action"]),
+        cell(&rule["pattern"])
+    );
+    cell(&Value::String(text))
+}
+
+fn count(summary: &Value, key: &str) -> u64 {
+    summary[key].as_u64().unwrap_or(0)
+}
+
+/// Renders rows as left-aligned columns separated by two spaces.
+fn columns(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    out
+}
+
+pub fn render(summary: &Value) -> String {
+    let scanned = count(summary, "events_scanned");
+    let matched = count(summary, "events_matched");
+    let changed = count(summary, "events_would_have_changed");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{scanned} event{} scanned, {matched} matched by the draft, {changed} would change verdict",
+        if scanned == 1 { "" } else { "s" }
+    );
+    if let Some(id) = summary["simulation_id"].as_str() {
+        let _ = writeln!(out, "simulation {id}");
+    }
+    if let Some(transitions) = summary["transitions"].as_object() {
+        let rows: Vec<Vec<String>> = transitions
+            .iter()
+            .map(|(k, v)| vec![format!("  {}", k.replace("->", " -> ")), cell(v)])
+            .collect();
+        out.push_str(&columns(&rows));
+    }
+    let flips: Vec<&Value> = summary["sample_matches"]
+        .as_array()
+        .map(|samples| {
+            samples
+                .iter()
+                .filter(|s| s["recorded"] != s["simulated"])
+                .collect()
+        })
+        .unwrap_or_default();
+    if changed == 0 {
+        let _ = writeln!(out, "\nNo verdict would change.");
+        return out;
+    }
+    let mut rows = vec![vec![
+        "TRACE".to_string(),
+        "SPAN".to_string(),
+        "TOOL".to_string(),
+        "AGENT".to_string(),
+        "RECORDED -> SIMULATED".to_string(),
+        "RULE".to_string(),
+    ]];
+    for s in &flips {
+        rows.push(vec![
+            cell(&s["trace_id"]),
+            cell(&s["span_id"]),
+            cell(&s["tool"]),
+            cell(&s["agent"]),
+            format!("{} -> {}", cell(&s["recorded"]), cell(&s["simulated"])),
+            rule(s),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&columns(&rows));
+    let shown = flips.len() as u64;
+    if changed > shown {
+        let _ = writeln!(
+            out,
+            "... and {} more changed event{} (the summary samples at most {})",
+            changed - shown,
+            if changed - shown == 1 { "" } else { "s" },
+            policy::SAMPLE_LIMIT
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flips_are_listed_and_unchanged_matches_are_not() {
+        let summary = json!({
+            "events_scanned": 3, "events_matched": 2, "events_would_have_changed": 1,
+            "transitions": {"allowed->blocked": 1},
+            "sample_matches": [
+                {"trace_id": "t1", "span_id": "s1", "tool": "payments.refund", "agent": "support-bot",
+                 "recorded": "allowed", "simulated": "blocked",
+                 "rule": {"index": 0, "action": "block", "pattern": "payments.*"}},
+                {"trace_id": "t2", "span_id": "s9", "tool": "payments.read", "agent": null,
+                 "recorded": "blocked", "simulated": "blocked",
+                 "rule": {"index": 0, "action": "block", "pattern": "payments.*"}}
+            ]
+        });
+        let text = render(&summary);
+        assert!(
+            text.starts_with("3 events scanned, 2 matched by the draft, 1 would change verdict\n"),
+            "{text}"
+        );
+        assert!(text.contains("  allowed -> blocked  1"), "{text}");
+        let row = text.lines().find(|l| l.starts_with("t1")).unwrap();
+        assert!(row.contains("payments.refund"), "{row}");
+        assert!(row.contains("support-bot"), "{row}");
+        assert!(row.contains("allowed -> blocked"), "{row}");
+        assert!(row.ends_with("#0 block payments.*"), "{row}");
+        assert!(
+            !text.contains("s9"),
+            "unchanged matches are not flips: {text}"
+        );
+    }
+
+    #[test]
+    fn nothing_changes() {
+        let text = render(&json!({"events_scanned": 1, "events_matched": 0,
+            "events_would_have_changed": 0, "transitions": {}, "sample_matches": []}));
+        assert!(text.contains("No verdict would change."), "{text}");
+    }
+}
