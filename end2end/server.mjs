@@ -15,6 +15,8 @@ export function freshDatabaseUrl() {
   return `sqlite://${join(mkdtempSync(join(tmpdir(), "preflight-e2e-")), "preflight.db")}`;
 }
 
+/** `preflight serve` on a fresh database; it loads the demo project unless
+ * `{ PREFLIGHT_NO_DEMO: "true" }` is passed. Returns its URL and the demo API key. */
 export async function startServer(extraEnv = {}) {
   // The server from `cargo test`/`cargo build` (plain cargo); the bundle from cargo-leptos.
   const bin = process.env.PREFLIGHT_BIN ?? `${root}target/debug/preflight`;
@@ -38,7 +40,9 @@ export async function startServer(extraEnv = {}) {
     child.stderr.on("data", onData);
     child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
   });
-  return { url, log: () => log, stop: () => child.kill("SIGTERM") };
+  // A first start on an empty database loads the demo project and prints its key once.
+  const key = log.match(/Demo API key \(shown once\): (jj_\S+)/);
+  return { url, apiKey: key?.[1], log: () => log, stop: () => child.kill("SIGTERM") };
 }
 
 export async function launchBrowser() {
@@ -54,4 +58,16 @@ export async function launchBrowser() {
       "--disable-quic",
     ],
   });
+}
+
+/** Calls the REST API with the demo key; returns the parsed JSON body. */
+export async function api(server, method, path, body) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
 }

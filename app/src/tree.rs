@@ -51,8 +51,10 @@ impl Axis {
     pub fn bar(&self, event: &EventRow) -> (f64, f64) {
         let left = (event.ts_micros - self.start) as f64 / self.span as f64 * 100.0;
         let width = event.duration_ms.unwrap_or(0.0) * 1000.0 / self.span as f64 * 100.0;
-        let left = left.clamp(0.0, 100.0);
-        (left, width.clamp(0.3, 100.0 - left.min(99.7)))
+        let left = if left.is_finite() { left.clamp(0.0, 99.7) } else { 0.0 };
+        let width = if width.is_finite() { width } else { 0.0 };
+        // At least a sliver, never past the end of the axis.
+        (left, width.max(0.3).min(100.0 - left))
     }
 }
 
@@ -302,5 +304,10 @@ mod tests {
         let axis = Axis::of(&events);
         assert_eq!(axis, Axis { start: 1_000_000, span: 1_000_000 });
         assert_eq!(axis.bar(&events[1]), (50.0, 50.0));
+        // An instant event at the very end still fits (this used to panic).
+        let mut end = ev("c", None, "custom", "c", 2_000_000);
+        end.duration_ms = Some(0.0);
+        let (left, width) = axis.bar(&end);
+        assert!(left + width <= 100.0 + 1e-9 && width > 0.0);
     }
 }

@@ -1,4 +1,5 @@
-// The dashboard runs the shared `policy` evaluator in the browser after hydration.
+// The dashboard runs the shared `policy` evaluator in the browser after hydration
+// (the pattern playground at /dashboard/playground).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, artifacts } from "../server.mjs";
@@ -26,7 +27,7 @@ async function openHydrated(context, path) {
 
 test("the pattern tester filters in the browser, with no request to the server", async () => {
   const context = await browser.newContext();
-  const page = await openHydrated(context, "/dashboard");
+  const page = await openHydrated(context, "/dashboard/playground");
   assert.equal(await page.textContent("#match-count"), "3 of 12 tools match");
 
   const requests = [];
@@ -44,7 +45,7 @@ test("the pattern tester filters in the browser, with no request to the server",
   await page.waitForFunction(() => document.querySelector("#match-count")?.textContent === "12 of 12 tools match");
 
   assert.deepEqual(requests, [], "typing must not reach the server");
-  assert.equal(new URL(page.url()).pathname, "/dashboard");
+  assert.equal(new URL(page.url()).pathname, "/dashboard/playground");
   await page.screenshot({ path: `${artifacts}/dashboard-pattern-tester.png`, fullPage: true });
   await context.close();
 });
@@ -52,7 +53,7 @@ test("the pattern tester filters in the browser, with no request to the server",
 test("without JavaScript the page still reads, filtered on the server from the URL", async () => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto(`${server.url}/dashboard?pattern=${encodeURIComponent("wire_*")}`);
+  await page.goto(`${server.url}/dashboard/playground?pattern=${encodeURIComponent("wire_*")}`);
   assert.equal(await page.textContent("#match-count"), "1 of 12 tools match");
   // Typing changes nothing without the WASM evaluator: the live filtering above was client-side.
   await page.fill("#pattern", "*");
@@ -65,7 +66,7 @@ test("without JavaScript the page still reads, filtered on the server from the U
 test("the dashboard's own WASM bundle agrees with the case corpus", async () => {
   const { cases, simulations } = loadCorpus();
   const context = await browser.newContext();
-  const page = await openHydrated(context, "/dashboard");
+  const page = await openHydrated(context, "/dashboard/playground");
   const inputs = { cases: cases.map(caseInputs), simulations: simulations.map(simulationInputs) };
   // The page's module is already initialised by hydration; importing it again returns that instance.
   const outputs = await page.evaluate(async ({ cases, simulations }) => {

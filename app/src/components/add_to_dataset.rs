@@ -42,6 +42,9 @@ pub fn AddToDataset(
     /// Called after a successful add (e.g. to clear the selection).
     #[prop(optional)]
     on_added: Option<Callback<AddOutcome>>,
+    /// Open the menu upwards (in the bottom selection bar).
+    #[prop(optional)]
+    up: bool,
 ) -> impl IntoView {
     let menu = NodeRef::<html::Details>::new();
     let creating = RwSignal::new(false);
@@ -78,7 +81,7 @@ pub fn AddToDataset(
     let project_for_links = project.clone();
     view! {
         <span class="add-to-dataset">
-            <details class="menu up" node_ref=menu>
+            <details class="menu" class:up=up node_ref=menu>
                 <summary class="button" id="add-to-dataset">
                     <Icon name="database"/>
                     <span>"Add to dataset"</span>

@@ -166,7 +166,7 @@ pub fn TraceTable(
                         <th>{if numbered { "Turn" } else { "Time" }}</th>
                         <th>"Trace"</th>
                         <th>"Agents"</th>
-                        <th>"Tools & models"</th>
+                        <th class="tools">"Tools & models"</th>
                         <th class="num">"Events"</th>
                         <th class="num">"Cost"</th>
                         <th class="num">"Duration"</th>

@@ -92,7 +92,7 @@ fn TraceView(
             project: project.clone(),
             trace_id: s.trace_id.clone(),
         };
-        tree.iter().map(|n| render_node(n, &ctx)).collect_view()
+        tree.iter().map(|n| render_node(n, &ctx, None)).collect_view()
     };
     view! {
         <PageHeader title=format!("Trace {}", short_id(&s.trace_id)) subtitle>
@@ -153,13 +153,13 @@ struct RowCtx {
     trace_id: String,
 }
 
-fn render_node(node: &Node, ctx: &RowCtx) -> AnyView {
+fn render_node(node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> AnyView {
     let Some(e) = ctx.events.events.get(node.index) else {
         return ().into_any();
     };
-    let row = row(e, node, ctx);
+    let row = row(e, node, ctx, parent_tool);
     let children = (!node.children.is_empty()).then(|| {
-        let inner = node.children.iter().map(|c| render_node(c, ctx)).collect_view();
+        let inner = node.children.iter().map(|c| render_node(c, ctx, Some(&e.tool))).collect_view();
         view! { <div class="children" role="group">{inner}</div> }
     });
     view! {
@@ -171,7 +171,9 @@ fn render_node(node: &Node, ctx: &RowCtx) -> AnyView {
     .into_any()
 }
 
-fn row(e: &EventRow, node: &Node, ctx: &RowCtx) -> impl IntoView {
+fn row(e: &EventRow, node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> impl IntoView {
+    // A decision already under the call it evaluated needs no "on tool" label.
+    let evaluates = e.evaluates.clone().filter(|t| Some(t.as_str()) != parent_tool);
     let (left, width) = ctx.axis.bar(e);
     let link = href(
         &format!("/dashboard/traces/{}", ctx.trace_id),
@@ -187,7 +189,7 @@ fn row(e: &EventRow, node: &Node, ctx: &RowCtx) -> impl IntoView {
                 <span class="twisty" class:leaf=leaf><Icon name="chevron_right"/></span>
                 <span class=format!("kind k-{}", e.kind)><Icon name=kind_icon(&e.kind)/></span>
                 <a href=link class="span-link" title=title>{e.name.clone()}</a>
-                {e.evaluates.clone().map(|t| view! { <span class="muted evaluates">{format!("on {t}")}</span> })}
+                {evaluates.map(|t| view! { <span class="muted evaluates">{format!("on {t}")}</span> })}
             </span>
             <span class="agent">{e.agent.clone().map(|a| view! { <AgentChip name=a/> })}</span>
             <span class="timeline">

@@ -186,7 +186,7 @@ fn SelectionFooter(
                 format!("{n} {} selected", if n == 1 { "trace" } else { "traces" })
             }}</span>
             <span class="dot">"·"</span>
-            <AddToDataset project datasets trace_ids=ids/>
+            <AddToDataset project datasets trace_ids=ids up=true/>
             <span class="dot">"·"</span>
             <button type="button" class="button" id="run-draft-selection"
                 on:click=move |_| modal.set(Some(selection.ids.get_untracked()))>

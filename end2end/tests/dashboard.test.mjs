@@ -1,0 +1,355 @@
+// The dashboard on the demo project, in Debian chromium: curate traces into a dataset,
+// draft a rule with the in-browser preview, simulate on the server, share the
+// permalink; the theme cookie; the RunTree; thread headers; screenshots of every page.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, artifacts, api } from "../server.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  assert.ok(server.apiKey, `the demo key is printed on first start:\n${server.log()}`);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const WIDE = { width: 1440, height: 900 };
+
+async function openHydrated(context, path) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.errors = errors;
+  await page.goto(server.url + path);
+  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 30_000 });
+  return page;
+}
+
+const text = async (page, selector) => (await page.textContent(selector))?.trim();
+
+test("curate → draft → preview in the browser → simulate on the server → permalink without JavaScript", async () => {
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, "/dashboard/traces");
+
+  // Select three traces: one click, then a shift-click two rows further.
+  const boxes = page.locator("input.row-select");
+  assert.ok((await boxes.count()) >= 5);
+  await boxes.nth(0).click();
+  await boxes.nth(2).click({ modifiers: ["Shift"] });
+  await page.waitForFunction(() => document.querySelector("#selection-count")?.textContent === "3 traces selected");
+  const picked = await page.$$eval("input.row-select:checked", (els) => els.map((e) => e.dataset.trace));
+  assert.equal(picked.length, 3);
+  await page.screenshot({ path: `${artifacts}/traces-selection-light.png` });
+
+  // Add them to a new dataset.
+  await page.click("#add-to-dataset");
+  await page.click("#new-dataset");
+  await page.fill("#new-dataset-name", "e2e-picks");
+  await page.click("#create-dataset");
+  await page.waitForFunction(() => document.querySelector("#add-result")?.textContent.includes("Added 3 traces to “e2e-picks” (new dataset)"));
+
+  // Adding the same traces again reports them as already pinned.
+  await page.click("#add-to-dataset");
+  await page.click('.add-to-dataset button.menu-item:has-text("e2e-picks")');
+  await page.waitForFunction(() => document.querySelector("#add-result")?.textContent.includes("Added 0 traces to “e2e-picks” · 3 already pinned"));
+
+  // Open the dataset: the three traces are pinned.
+  await page.click("#open-dataset");
+  await page.waitForSelector(".dataset-page table.trace-table");
+  const pinned = await page.$$eval(".dataset-page tbody tr", (rows) => rows.map((r) => r.dataset.trace));
+  assert.deepEqual([...pinned].sort(), [...picked].sort());
+  const datasetId = new URL(page.url()).pathname.split("/").pop();
+
+  // The modal fetches the dataset's events once, then previews locally.
+  await page.click("#run-draft");
+  await page.waitForSelector("#preview-counts", { timeout: 20_000 });
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+
+  const editor = page.locator("#draft-editor");
+  const before = await text(page, "#preview-counts");
+  await editor.fill('{"kind": "block", "pattern": "openai.*"}');
+  await page.waitForFunction((b) => document.querySelector("#preview-counts")?.textContent !== b, before);
+  const openai = await text(page, "#preview-counts");
+  assert.match(openai, /^\d+ of \d+ events? match · \d+ would change verdict$/);
+  assert.notEqual(openai, before);
+
+  // A wrong field is explained inline, with its name.
+  await editor.fill('{"kind": "deny", "pattern": "openai.*"}');
+  await page.waitForSelector("#draft-error");
+  assert.match(await text(page, "#draft-error"), /^kind\s+unknown kind "deny"/);
+  assert.equal(await page.isDisabled("#simulate"), true);
+  await editor.fill('{"kind": "block", "pattern": "openai.*",');
+  await page.waitForFunction(() => document.querySelector("#draft-error")?.textContent.includes("not valid JSON"));
+
+  // Every event matches a catch-all.
+  const draft = { kind: "require_approval", pattern: "*" };
+  await editor.fill(JSON.stringify(draft, null, 2));
+  await page.waitForSelector("#preview-counts");
+  const preview = await text(page, "#preview-counts");
+  const [, matched, scanned] = preview.match(/^(\d+) of (\d+)/);
+  assert.equal(matched, scanned, "a catch-all matches every scanned event");
+  assert.deepEqual(requests, [], "typing in the draft editor must not reach the server");
+  await page.screenshot({ path: `${artifacts}/draft-modal-light.png` });
+
+  // The server's authoritative run gives the same numbers, as does the REST API.
+  await page.click("#simulate");
+  await page.waitForSelector("#server-counts", { timeout: 20_000 });
+  assert.equal(await text(page, "#server-counts"), preview);
+  assert.ok(await page.isVisible("#agreement"));
+  assert.equal(await page.$("#mismatch-banner"), null);
+  const rest = await api(server, "POST", "/v1/policy/simulate/batch", { draft, dataset_id: datasetId });
+  assert.equal(`${rest.events_matched} of ${rest.events_scanned}`, `${matched} of ${scanned}`);
+  await page.screenshot({ path: `${artifacts}/draft-modal-simulated-light.png` });
+  const permalink = await page.getAttribute("#permalink", "href");
+  assert.match(permalink, /^\/dashboard\/simulations\/sim_/);
+  assert.deepEqual(page.errors, []);
+
+  // The permalink reads fully without JavaScript.
+  const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const plain = await noJs.newPage();
+  const response = await plain.goto(server.url + permalink);
+  assert.equal(response.status(), 200);
+  assert.equal(await text(plain, "#n-scanned"), String(rest.events_scanned));
+  assert.equal(await text(plain, "#n-matched"), String(rest.events_matched));
+  assert.equal(await text(plain, "#n-changed"), String(rest.events_would_have_changed));
+  assert.equal(await text(plain, "#n-traces"), "3");
+  assert.equal(await text(plain, "#sim-dataset"), "e2e-picks");
+  assert.deepEqual(JSON.parse(await text(plain, "#sim-draft")), draft);
+  assert.equal(await plain.getAttribute("main", "data-hydrated"), "false");
+  await plain.screenshot({ path: `${artifacts}/simulation-nojs-light.png`, fullPage: true });
+  await noJs.close();
+  await context.close();
+});
+
+test("a draft can run over a trace selection without a dataset", async () => {
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, "/dashboard/traces?tool=wire_transfer");
+  await page.click("#select-page");
+  const n = await page.locator("input.row-select:checked").count();
+  assert.ok(n >= 1);
+  await page.click("#run-draft-selection");
+  await page.waitForSelector("#preview-counts", { timeout: 20_000 });
+  await page.fill("#draft-editor", '{"kind": "allow", "pattern": "wire_*"}');
+  await page.waitForFunction(() => /^[1-9]\d* of/.test(document.querySelector("#preview-counts")?.textContent ?? ""));
+  const preview = await text(page, "#preview-counts");
+  assert.match(preview, /[1-9]\d* would change verdict$/, "blocked wires would become allowed");
+  await page.click("#simulate");
+  await page.waitForSelector("#server-counts", { timeout: 20_000 });
+  assert.equal(await text(page, "#server-counts"), preview);
+  await context.close();
+});
+
+test("dark mode toggles and survives a reload, rendered by the server", async () => {
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, "/dashboard");
+  assert.equal(await page.getAttribute("html", "data-theme"), "light");
+  await page.click("#user-menu");
+  await page.click("#theme-toggle");
+  await page.waitForSelector('html[data-theme="dark"]');
+
+  // The server's HTML already carries the theme (no flash of the light one).
+  const html = await (await context.request.get(server.url + "/dashboard/traces")).text();
+  assert.match(html, /<html lang="en" data-theme="dark">/);
+  await page.reload();
+  await page.waitForSelector('main[data-hydrated="true"]');
+  assert.equal(await page.getAttribute("html", "data-theme"), "dark");
+
+  await page.click("#user-menu");
+  await page.click("#theme-toggle");
+  await page.waitForSelector('html[data-theme="light"]');
+  const again = await (await context.request.get(server.url + "/dashboard")).text();
+  assert.match(again, /<html lang="en" data-theme="light">/);
+  await context.close();
+});
+
+test("the RunTree nests children, policy decisions under their calls, and shows a span's payload", async () => {
+  const { traces } = await api(server, "GET", "/v1/traces?tool=wire_transfer&limit=1");
+  const traceId = traces[0].trace_id;
+  const { events } = await api(server, "GET", `/v1/traces/${traceId}`);
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, `/dashboard/traces/${traceId}`);
+
+  const roots = await page.$$eval("#runtree > details", (els) => els.map((e) => e.dataset.span));
+  assert.deepEqual(roots, events.filter((e) => !e.parent_span_id).map((e) => e.span_id));
+  const rendered = await page.$$eval("#runtree details", (els) => els.length);
+  assert.equal(rendered, events.length);
+  // Every event sits under its parent's node.
+  for (const e of events.filter((e) => e.parent_span_id)) {
+    const parent = await page.$eval(`#runtree details[data-span="${e.span_id}"]`, (el) => el.parentElement.closest("details").dataset.span);
+    assert.equal(parent, e.parent_span_id, `${e.name} nests under its parent`);
+  }
+  const call = events.find((e) => e.kind === "tool_call" && e.tool === "wire_transfer");
+  const decision = await page.$(`#runtree details[data-span="${call.span_id}"] > .children > details[data-kind="policy_decision"]`);
+  assert.ok(decision, "the policy decision renders as a child row of the call it evaluated");
+
+  // Collapsing a node hides its children.
+  const root = `#runtree details[data-span="${roots[0]}"]`;
+  await page.click(`${root} > summary .twisty`);
+  assert.equal(await page.$eval(root, (el) => el.open), false);
+  assert.equal(await page.isVisible(`#runtree details[data-span="${call.span_id}"]`), false);
+  await page.click(`${root} > summary .twisty`);
+  assert.equal(await page.$eval(root, (el) => el.open), true);
+
+  // Selecting a span shows its payload.
+  await page.click(`#runtree details[data-span="${call.span_id}"] > summary a.span-link`);
+  await page.waitForSelector("#span-payload");
+  const payload = JSON.parse(await text(page, "#span-payload"));
+  assert.equal(payload.tool, "wire_transfer");
+  assert.match(page.url(), new RegExp(`span=${call.span_id}`));
+  await page.screenshot({ path: `${artifacts}/runtree-light.png` });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("a RunTree of 5,000 spans stays responsive", async () => {
+  const traceId = "e2e" + "f".repeat(29);
+  const start = Date.now() - 60_000;
+  const events = [];
+  for (let i = 0; i < 5000; i++) {
+    // 500 groups of ten: a leader under the root, nine spans under the leader.
+    const parent = i === 0 ? null : (i - 1) % 10 === 0 ? "s0" : `s${i - ((i - 1) % 10)}`;
+    events.push({
+      type: "span", trace_id: traceId, span_id: `s${i}`, parent_span_id: parent,
+      kind: i === 0 ? "agent_call" : i % 2 ? "tool_call" : "llm_call", name: i === 0 ? "bulk.run" : `step.${i}`,
+      timestamp: new Date(start + i * 10).toISOString(), duration_ms: 8, agent_name: "bulk-agent", status: "ok",
+    });
+  }
+  const result = await api(server, "POST", "/v1/events/ingest", { events });
+  assert.equal(result.accepted, 5000);
+  const context = await browser.newContext({ viewport: WIDE });
+  const started = Date.now();
+  const page = await openHydrated(context, `/dashboard/traces/${traceId}`);
+  const loaded = Date.now() - started;
+  assert.equal(await page.$$eval("#runtree details", (els) => els.length), 5000);
+  const t0 = Date.now();
+  await page.click('#runtree details[data-span="s0"] > summary .twisty');
+  assert.equal(await page.$eval('#runtree details[data-span="s0"]', (el) => el.open), false);
+  const toggle = Date.now() - t0;
+  console.log(`5,000 spans: hydrated in ${loaded} ms, collapse in ${toggle} ms`);
+  assert.ok(toggle < 1500, `collapsing took ${toggle} ms`);
+  await context.close();
+});
+
+test("a thread header shows the turns, verdict counts and cost", async () => {
+  const { threads } = await api(server, "GET", "/v1/threads");
+  const busiest = threads.reduce((a, b) => (b.turns > a.turns ? b : a));
+  const { thread, turns } = await api(server, "GET", `/v1/threads/${busiest.session_id}`);
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, `/dashboard/threads/${busiest.session_id}`);
+  assert.equal(await text(page, '#thread-header [data-stat="turns"] b'), String(thread.turns));
+  for (const verdict of ["allowed", "blocked", "held", "redacted", "errored"]) {
+    const shown = await page.$(`#thread-header [data-verdict="${verdict}"] b`);
+    if (thread.verdicts[verdict] > 0 || verdict === "allowed") {
+      assert.equal((await shown.textContent()).trim(), String(thread.verdicts[verdict]), verdict);
+    } else {
+      assert.equal(shown, null, `${verdict} is left out at zero`);
+    }
+  }
+  const cost = thread.cost_usd < 0.01 ? `$${thread.cost_usd.toFixed(4)}` : `$${thread.cost_usd.toFixed(2)}`;
+  assert.equal(await text(page, '#thread-header [data-stat="cost"]'), cost);
+  // The turns in order, each linking to its RunTree.
+  const links = await page.$$eval(".thread-page tbody tr td.mono a", (as) => as.map((a) => new URL(a.href).pathname));
+  assert.deepEqual(links, turns.map((t) => `/dashboard/traces/${t.trace_id}`));
+  await context.close();
+});
+
+test("every page renders without JavaScript, in both themes, and at phone width", async () => {
+  const { traces } = await api(server, "GET", "/v1/traces?tool=payments.refund&limit=1");
+  const { threads } = await api(server, "GET", "/v1/threads");
+  const { datasets } = await api(server, "GET", "/v1/datasets");
+  const pages = {
+    home: "/dashboard",
+    traces: "/dashboard/traces",
+    trace: `/dashboard/traces/${traces[0].trace_id}`,
+    threads: "/dashboard/threads",
+    thread: `/dashboard/threads/${threads[0].session_id}`,
+    datasets: "/dashboard/datasets",
+    dataset: `/dashboard/datasets/${datasets[0].id}`,
+    modal: `/dashboard/datasets/${datasets[0].id}?run=draft`,
+    policies: "/dashboard/policies",
+    audit: "/dashboard/audit",
+    approvals: "/dashboard/approvals",
+    playground: "/dashboard/playground",
+  };
+  for (const theme of ["light", "dark"]) {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+    await context.addCookies([{ name: "preflight_theme", value: theme, url: server.url }]);
+    const page = await context.newPage();
+    for (const [name, path] of Object.entries(pages)) {
+      const response = await page.goto(server.url + path);
+      assert.equal(response.status(), 200, path);
+      assert.equal(await page.getAttribute("html", "data-theme"), theme);
+      assert.equal(await page.$(".error-box"), null, `${path} loads`);
+      await page.screenshot({ path: `${artifacts}/${name}-${theme}.png` });
+    }
+    await context.close();
+  }
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await openHydrated(phone, "/dashboard/traces");
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no sideways scrolling at 390 px (${overflow} px over)`);
+  await page.screenshot({ path: `${artifacts}/traces-phone-light.png` });
+  await page.goto(server.url + pages.trace);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.screenshot({ path: `${artifacts}/trace-phone-light.png` });
+  await phone.close();
+});
+
+test("an unknown trace is a 404 page that says so", async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const response = await page.goto(server.url + "/dashboard/traces/nope");
+  assert.equal(response.status(), 404);
+  assert.match(await text(page, ".not-found h2"), /No such trace/);
+  await context.close();
+});
+
+test("datasets: create, rename, delete with confirmation, remove a pinned trace", async () => {
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(context, "/dashboard/datasets");
+  await page.fill('.create-dataset input[name="name"]', "scratch");
+  await page.fill('.create-dataset input[name="description"]', "made by the e2e test");
+  await page.click('.create-dataset button[type="submit"]');
+  const row = page.locator('.datasets-table tr:has(a:text-is("scratch"))');
+  await row.waitFor();
+
+  // A taken name is explained.
+  await page.fill('.create-dataset input[name="name"]', "scratch");
+  await page.click('.create-dataset button[type="submit"]');
+  await page.waitForSelector('.create-dataset .form-error:has-text("already exists")');
+
+  await row.locator('summary:has-text("Rename")').click();
+  await row.locator('input[name="name"]').fill("scratch-renamed");
+  await row.locator('button:has-text("Rename")').click();
+  const renamed = page.locator('.datasets-table tr:has(a:text-is("scratch-renamed"))');
+  await renamed.waitFor();
+
+  await renamed.locator('summary:has-text("Delete")').click();
+  assert.match(await renamed.locator(".confirm p").textContent(), /Delete “scratch-renamed”\?/);
+  await renamed.locator('button:has-text("Delete dataset")').click();
+  await renamed.waitFor({ state: "detached" });
+
+  // Remove one pinned trace from a demo dataset.
+  const { datasets } = await api(server, "GET", "/v1/datasets");
+  const risky = datasets.find((d) => d.name === "risky-shell-and-wires");
+  await page.goto(`${server.url}/dashboard/datasets/${risky.id}`);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  const rows = page.locator(".dataset-page tbody tr");
+  const before = await rows.count();
+  const first = await rows.first().getAttribute("data-trace");
+  await rows.first().locator('button:has-text("Remove")').click();
+  await page.waitForFunction((id) => !document.querySelector(`.dataset-page tbody tr[data-trace="${id}"]`), first);
+  assert.equal(await rows.count(), before - 1);
+  const detail = await api(server, "GET", `/v1/datasets/${risky.id}`);
+  assert.equal(detail.items.length, before - 1);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
