@@ -64,10 +64,10 @@ mod support {
     pub fn valid_name(name: &str) -> Result<String, ServerFnError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(ServerFnError::new("name: must not be empty"));
+            return Err(crate::server::invalid("name: must not be empty"));
         }
         if name.chars().count() > 200 {
-            return Err(ServerFnError::new("name: longer than 200 characters"));
+            return Err(crate::server::invalid("name: longer than 200 characters"));
         }
         Ok(name.to_string())
     }
@@ -79,6 +79,9 @@ pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnErr
     let store = use_store()?;
     let projects = store.list_projects().await.map_err(store_error)?;
     let current = resolve_project(project).await?;
+    if let Some(p) = &current {
+        crate::server::canonical_project_url(&p.id);
+    }
     Ok(ShellData {
         projects: projects.iter().map(ProjectRef::from).collect(),
         current: current.as_ref().map(ProjectRef::from),
@@ -370,7 +373,7 @@ pub async fn create_dataset(
     use crate::server::store_error;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let name = support::valid_name(&name)?;
     let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
     let dataset = store
@@ -378,7 +381,7 @@ pub async fn create_dataset(
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict(_) => {
-                ServerFnError::new(format!("a dataset named {name:?} already exists"))
+                crate::server::conflict(format!("a dataset named {name:?} already exists"))
             }
             other => store_error(other),
         })?;
@@ -394,11 +397,11 @@ pub async fn rename_dataset(
     use crate::server::store_error;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let name = support::valid_name(&name)?;
     let dataset = store.rename_dataset(&p.id, &id, &name).await.map_err(|e| match e {
         store::StoreError::Conflict(_) => {
-            ServerFnError::new(format!("a dataset named {name:?} already exists"))
+            crate::server::conflict(format!("a dataset named {name:?} already exists"))
         }
         other => store_error(other),
     })?;
@@ -410,7 +413,7 @@ pub async fn delete_dataset(project: Option<String>, id: String) -> Result<(), S
     use crate::server::store_error;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     store.delete_dataset(&p.id, &id).await.map_err(store_error)?;
     leptos_axum::redirect(&crate::format::href("/dashboard/datasets", &p.id, &[]));
     Ok(())
@@ -425,7 +428,7 @@ pub async fn remove_dataset_item(
     use crate::server::store_error;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     store
         .remove_dataset_item(&p.id, &id, &trace_id)
         .await
@@ -443,17 +446,17 @@ pub async fn add_to_dataset(
     use crate::server::store_error;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     if trace_ids.is_empty() {
-        return Err(ServerFnError::new("select at least one trace"));
+        return Err(crate::server::invalid("select at least one trace"));
     }
     if trace_ids.len() > 10_000 {
-        return Err(ServerFnError::new("at most 10,000 traces at once"));
+        return Err(crate::server::invalid("at most 10,000 traces at once"));
     }
     let (dataset, created) = match (dataset_id, new_name) {
         (Some(id), _) => {
             let d = support::found(store.dataset(&p.id, &id).await)?
-                .ok_or_else(|| ServerFnError::new("that dataset no longer exists"))?;
+                .ok_or_else(|| crate::server::gone("that dataset no longer exists"))?;
             (DatasetRef::from(&d.dataset), false)
         }
         (None, Some(name)) => {
@@ -463,13 +466,13 @@ pub async fn add_to_dataset(
                 .await
                 .map_err(|e| match e {
                     store::StoreError::Conflict(_) => {
-                        ServerFnError::new(format!("a dataset named {name:?} already exists"))
+                        crate::server::conflict(format!("a dataset named {name:?} already exists"))
                     }
                     other => store_error(other),
                 })?;
             (DatasetRef::from(&d), true)
         }
-        (None, None) => return Err(ServerFnError::new("choose a dataset or name a new one")),
+        (None, None) => return Err(crate::server::invalid("choose a dataset or name a new one")),
     };
     let outcome = store
         .add_dataset_items(&p.id, &dataset.id, &trace_ids)
@@ -498,9 +501,9 @@ async fn scope_scan(
     batch_scope(store, project_id, dataset, traces)
         .await
         .map_err(|e| match e {
-            SimulationError::NotFound(_) => ServerFnError::new("that dataset no longer exists"),
+            SimulationError::NotFound(_) => crate::server::gone("that dataset no longer exists"),
             SimulationError::Invalid { field, message } => {
-                ServerFnError::new(format!("{field}: {message}"))
+                crate::server::invalid(format!("{field}: {message}"))
             }
             SimulationError::Store(e) => crate::server::store_error(e),
             SimulationError::Draft(errors) => ServerFnError::new(policy::join_errors(&errors)),
@@ -517,7 +520,7 @@ pub async fn get_preview_events(
     use futures::StreamExt;
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let scan = scope_scan(store.as_ref(), &p.id, &scope).await?;
     let mut stream = store.scan_events(&p.id, scan);
     let mut events = Vec::new();
@@ -542,7 +545,7 @@ pub async fn simulate_draft(
     use crate::server::simulation::{request_record, run, SimulationError};
     let (store, p) = support::context(project)
         .await?
-        .ok_or_else(|| ServerFnError::new("there is no project yet"))?;
+        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let draft_value: serde_json::Value = match crate::draft::compile_draft_text(&draft) {
         Ok((value, _, _)) => value,
         Err(errors) => return Ok(SimulateOutcome::Invalid(problems(errors))),
@@ -562,10 +565,10 @@ pub async fn simulate_draft(
         }
         Err(SimulationError::Draft(errors)) => Ok(SimulateOutcome::Invalid(problems(errors))),
         Err(SimulationError::Invalid { field, message }) => {
-            Err(ServerFnError::new(format!("{field}: {message}")))
+            Err(crate::server::invalid(format!("{field}: {message}")))
         }
         Err(SimulationError::NotFound(_)) => {
-            Err(ServerFnError::new("that dataset no longer exists"))
+            Err(crate::server::gone("that dataset no longer exists"))
         }
         Err(SimulationError::Store(e)) => Err(crate::server::store_error(e)),
     }

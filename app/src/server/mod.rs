@@ -107,3 +107,57 @@ pub fn server_url() -> String {
         })
         .unwrap_or_else(|| "http://127.0.0.1:3000".to_string())
 }
+
+/// A mistake the caller can fix, answered with a 4xx status rather than a 500 (the
+/// message is shown as it is).
+pub fn user_error(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    ServerFnError::new(message.into())
+}
+
+/// 422: the input is invalid.
+pub fn invalid(message: impl Into<String>) -> ServerFnError {
+    user_error(http::StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
+/// 409: the name is taken.
+pub fn conflict(message: impl Into<String>) -> ServerFnError {
+    user_error(http::StatusCode::CONFLICT, message)
+}
+
+/// 404: gone, or never in this project.
+pub fn gone(message: impl Into<String>) -> ServerFnError {
+    user_error(http::StatusCode::NOT_FOUND, message)
+}
+
+/// Makes a dashboard page's URL name its project (`?project=<id>`): a page asked for
+/// without one, or by name, or for an unknown project, is redirected to the URL of the
+/// project it resolved to. Links then carry the id, URLs are shareable as they are, and
+/// the browser's data keys never change under it.
+pub fn canonical_project_url(project_id: &str) {
+    let Some(parts) = use_context::<Parts>() else {
+        return;
+    };
+    let path = parts.uri.path();
+    if !path.starts_with("/dashboard") {
+        return;
+    }
+    let query = parts.uri.query().unwrap_or("");
+    let mut others = Vec::new();
+    let mut current = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("project=") {
+            Some(value) => current = Some(value),
+            None => others.push(pair),
+        }
+    }
+    if current == Some(crate::format::encode(project_id).as_str()) {
+        return;
+    }
+    others.insert(0, "");
+    let rest = others.join("&");
+    let target = format!("{path}?project={}{rest}", crate::format::encode(project_id));
+    leptos_axum::redirect(&target);
+}
