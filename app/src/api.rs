@@ -245,7 +245,10 @@ pub async fn get_trace(
     };
     let datasets = support::dataset_refs(&ctx).await?;
     let (store, p) = &ctx;
-    let events = store.trace_events(&p.id, &trace_id).await.map_err(store_error)?;
+    let events = store
+        .trace_events(&p.id, &trace_id)
+        .await
+        .map_err(store_error)?;
     let summary = store
         .trace_summaries(&p.id, std::slice::from_ref(&trace_id))
         .await
@@ -274,7 +277,10 @@ pub async fn get_span(
         return Ok(None);
     };
     // The store reads spans per trace; this trace is already one query for the tree.
-    let events = store.trace_events(&p.id, &trace_id).await.map_err(store_error)?;
+    let events = store
+        .trace_events(&p.id, &trace_id)
+        .await
+        .map_err(store_error)?;
     Ok(events
         .iter()
         .find(|e| e.span_id == span_id)
@@ -294,7 +300,10 @@ pub async fn list_threads(
         cursor: cursor.filter(|c| !c.is_empty()),
         limit: 50,
     };
-    let page = store.list_threads(&p.id, &filter).await.map_err(store_error)?;
+    let page = store
+        .list_threads(&p.id, &filter)
+        .await
+        .map_err(store_error)?;
     Ok(Some(support::scoped(
         &p,
         Some(ThreadsPage {
@@ -313,7 +322,10 @@ pub async fn get_thread(
     let Some((store, p)) = support::context(project).await? else {
         return Ok(None);
     };
-    let found = store.thread(&p.id, &session_id).await.map_err(store_error)?;
+    let found = store
+        .thread(&p.id, &session_id)
+        .await
+        .map_err(store_error)?;
     Ok(Some(support::scoped(
         &p,
         found.map(|(thread, turns)| ThreadDetail {
@@ -375,7 +387,9 @@ pub async fn create_dataset(
         .await?
         .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let name = support::valid_name(&name)?;
-    let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+    let description = description
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
     let dataset = store
         .create_dataset(&p.id, &name, description.as_deref())
         .await
@@ -399,12 +413,15 @@ pub async fn rename_dataset(
         .await?
         .ok_or_else(|| crate::server::gone("there is no project yet"))?;
     let name = support::valid_name(&name)?;
-    let dataset = store.rename_dataset(&p.id, &id, &name).await.map_err(|e| match e {
-        store::StoreError::Conflict(_) => {
-            crate::server::conflict(format!("a dataset named {name:?} already exists"))
-        }
-        other => store_error(other),
-    })?;
+    let dataset = store
+        .rename_dataset(&p.id, &id, &name)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                crate::server::conflict(format!("a dataset named {name:?} already exists"))
+            }
+            other => store_error(other),
+        })?;
     Ok(DatasetRef::from(&dataset))
 }
 
@@ -414,7 +431,10 @@ pub async fn delete_dataset(project: Option<String>, id: String) -> Result<(), S
     let (store, p) = support::context(project)
         .await?
         .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    store.delete_dataset(&p.id, &id).await.map_err(store_error)?;
+    store
+        .delete_dataset(&p.id, &id)
+        .await
+        .map_err(store_error)?;
     leptos_axum::redirect(&crate::format::href("/dashboard/datasets", &p.id, &[]));
     Ok(())
 }
@@ -561,7 +581,7 @@ pub async fn simulate_draft(
             let view = load_simulation(store.as_ref(), &p.id, &saved.id)
                 .await?
                 .ok_or_else(|| ServerFnError::new("the run was saved but cannot be read back"))?;
-            Ok(SimulateOutcome::Ran(view))
+            Ok(SimulateOutcome::Ran(Box::new(view)))
         }
         Err(SimulationError::Draft(errors)) => Ok(SimulateOutcome::Invalid(problems(errors))),
         Err(SimulationError::Invalid { field, message }) => {
@@ -603,10 +623,15 @@ async fn load_simulation(
         .get("dataset_id")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let trace_ids: Option<Vec<String>> = request
-        .get("trace_ids")
-        .and_then(Value::as_array)
-        .map(|ids| ids.iter().filter_map(|v| v.as_str().map(str::to_string)).collect());
+    let trace_ids: Option<Vec<String>> =
+        request
+            .get("trace_ids")
+            .and_then(Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            });
     let dataset = match &dataset_id {
         Some(did) => support::found(store.dataset(project_id, did).await)?,
         None => None,
@@ -646,7 +671,9 @@ pub async fn get_simulation(
 }
 
 #[server]
-pub async fn get_policy(project: Option<String>) -> Result<Option<Scoped<PolicyData>>, ServerFnError> {
+pub async fn get_policy(
+    project: Option<String>,
+) -> Result<Option<Scoped<PolicyData>>, ServerFnError> {
     use crate::server::store_error;
     let Some((store, p)) = support::context(project).await? else {
         return Ok(None);

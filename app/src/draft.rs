@@ -30,7 +30,9 @@ pub fn compile_draft(draft: &Value) -> Result<(CompiledPolicy, Unmatched), Vec<F
 
 /// Compiles a draft as typed in the editor: a JSON syntax error is reported with its
 /// line and column.
-pub fn compile_draft_text(text: &str) -> Result<(Value, CompiledPolicy, Unmatched), Vec<FieldError>> {
+pub fn compile_draft_text(
+    text: &str,
+) -> Result<(Value, CompiledPolicy, Unmatched), Vec<FieldError>> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         vec![FieldError::new(
             "",
@@ -73,8 +75,16 @@ pub fn preview(
 pub fn differences(preview: &SimulationSummary, server: &SimulationSummary) -> Vec<String> {
     let mut out = Vec::new();
     let numbers = [
-        ("events scanned", preview.events_scanned, server.events_scanned),
-        ("events matched", preview.events_matched, server.events_matched),
+        (
+            "events scanned",
+            preview.events_scanned,
+            server.events_scanned,
+        ),
+        (
+            "events matched",
+            preview.events_matched,
+            server.events_matched,
+        ),
         (
             "would change",
             preview.events_would_have_changed,
@@ -137,7 +147,11 @@ mod tests {
         let errors = compile_draft_text(r#"{"kind": "deny", "pattern": "x"}"#).unwrap_err();
         assert_eq!(errors[0].field, "kind");
         let errors = compile_draft_text("{\n  \"kind\": \"block\",\n}").unwrap_err();
-        assert!(errors[0].message.starts_with("not valid JSON at line 3"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.starts_with("not valid JSON at line 3"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
@@ -159,6 +173,9 @@ mod tests {
         let mut b = SimulationSummary::default();
         assert!(differences(&a, &b).is_empty());
         b.events_matched = 2;
-        assert_eq!(differences(&a, &b), vec!["events matched: browser 0, server 2"]);
+        assert_eq!(
+            differences(&a, &b),
+            vec!["events matched: browser 0, server 2"]
+        );
     }
 }

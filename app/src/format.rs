@@ -49,7 +49,11 @@ pub fn short_datetime(micros: i64) -> String {
 /// `just now`, `42s ago`, `5m ago`, `3h ago`, `2d ago`; `in 5m` for the future.
 pub fn ago(now_micros: i64, micros: i64) -> String {
     let delta = (now_micros - micros) / 1_000_000;
-    let (n, future) = if delta < 0 { (-delta, true) } else { (delta, false) };
+    let (n, future) = if delta < 0 {
+        (-delta, true)
+    } else {
+        (delta, false)
+    };
     let text = if n < 5 {
         return "just now".to_string();
     } else if n < 60 {
@@ -200,7 +204,11 @@ mod tests {
     #[test]
     fn links_carry_the_project() {
         assert_eq!(
-            href("/dashboard/traces", "proj_1", &[("tool", "a b&c"), ("agent", "")]),
+            href(
+                "/dashboard/traces",
+                "proj_1",
+                &[("tool", "a b&c"), ("agent", "")]
+            ),
             "/dashboard/traces?project=proj_1&tool=a%20b%26c"
         );
         assert_eq!(href("/dashboard", "", &[]), "/dashboard");

@@ -66,10 +66,43 @@ mod tests {
         for v in Verdict::ALL {
             assert!(!svg_body(verdict_icon(v)).is_empty(), "{v}");
         }
-        for k in ["llm_call", "tool_call", "mcp_tool_call", "policy_decision", "approval", "budget_check", "error", "agent_call", "custom"] {
+        for k in [
+            "llm_call",
+            "tool_call",
+            "mcp_tool_call",
+            "policy_decision",
+            "approval",
+            "budget_check",
+            "error",
+            "agent_call",
+            "custom",
+        ] {
             assert!(!svg_body(kind_icon(k)).is_empty(), "{k}");
         }
-        for name in ["home", "traces", "threads", "database", "shield", "audit", "approvals", "sun", "moon", "copy", "play", "x", "chevron_down", "chevron_right", "user", "trash", "pencil", "plus", "link", "flask", "search", "terminal"] {
+        for name in [
+            "home",
+            "traces",
+            "threads",
+            "database",
+            "shield",
+            "audit",
+            "approvals",
+            "sun",
+            "moon",
+            "copy",
+            "play",
+            "x",
+            "chevron_down",
+            "chevron_right",
+            "user",
+            "trash",
+            "pencil",
+            "plus",
+            "link",
+            "flask",
+            "search",
+            "terminal",
+        ] {
             assert!(!svg_body(name).is_empty(), "{name}");
         }
     }

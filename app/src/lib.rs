@@ -29,7 +29,11 @@ pub mod tree;
 /// the theme from the cookie so the first byte is already right.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let theme = if server::dark_theme() { "dark" } else { "light" };
+    let theme = if server::dark_theme() {
+        "dark"
+    } else {
+        "light"
+    };
     #[cfg(not(feature = "ssr"))]
     let theme = "light";
     view! {

@@ -238,7 +238,7 @@ pub struct DraftProblem {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SimulateOutcome {
-    Ran(SimulationView),
+    Ran(Box<SimulationView>),
     Invalid(Vec<DraftProblem>),
 }
 

@@ -51,7 +51,11 @@ impl Axis {
     pub fn bar(&self, event: &EventRow) -> (f64, f64) {
         let left = (event.ts_micros - self.start) as f64 / self.span as f64 * 100.0;
         let width = event.duration_ms.unwrap_or(0.0) * 1000.0 / self.span as f64 * 100.0;
-        let left = if left.is_finite() { left.clamp(0.0, 99.7) } else { 0.0 };
+        let left = if left.is_finite() {
+            left.clamp(0.0, 99.7)
+        } else {
+            0.0
+        };
         let width = if width.is_finite() { width } else { 0.0 };
         // At least a sliver, never past the end of the axis.
         (left, width.max(0.3).min(100.0 - left))
@@ -89,9 +93,10 @@ pub fn build(events: &[EventRow]) -> Vec<Node> {
         let Some(tool) = e.evaluates.as_deref() else {
             continue;
         };
-        let candidates = events.iter().enumerate().filter(|(j, c)| {
-            *j != i && c.tool == tool && CALL_KINDS.contains(&c.kind.as_str())
-        });
+        let candidates = events
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| *j != i && c.tool == tool && CALL_KINDS.contains(&c.kind.as_str()));
         let after = candidates
             .clone()
             .filter(|(_, c)| c.ts_micros >= e.ts_micros)
@@ -125,10 +130,7 @@ pub fn build(events: &[EventRow]) -> Vec<Node> {
         }
     }
     roots.sort_unstable();
-    roots
-        .into_iter()
-        .map(|r| nest(r, 0, &children))
-        .collect()
+    roots.into_iter().map(|r| nest(r, 0, &children)).collect()
 }
 
 fn is_ancestor(parent: &[Option<usize>], ancestor: usize, mut node: usize) -> bool {
@@ -285,7 +287,11 @@ mod tests {
     fn five_thousand_spans_build_quickly() {
         let mut events = vec![ev("root", None, "agent_call", "run", 0)];
         for i in 0..5000 {
-            let parent = if i % 10 == 0 { "root".to_string() } else { format!("c{}", i - i % 10) };
+            let parent = if i % 10 == 0 {
+                "root".to_string()
+            } else {
+                format!("c{}", i - i % 10)
+            };
             events.push(ev(&format!("c{i}"), Some(&parent), "tool_call", "t", i));
         }
         let started = std::time::Instant::now();
@@ -302,7 +308,13 @@ mod tests {
         b.duration_ms = Some(500.0);
         let events = vec![a, b];
         let axis = Axis::of(&events);
-        assert_eq!(axis, Axis { start: 1_000_000, span: 1_000_000 });
+        assert_eq!(
+            axis,
+            Axis {
+                start: 1_000_000,
+                span: 1_000_000
+            }
+        );
         assert_eq!(axis.bar(&events[1]), (50.0, 50.0));
         // An instant event at the very end still fits (this used to panic).
         let mut end = ev("c", None, "custom", "c", 2_000_000);

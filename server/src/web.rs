@@ -36,12 +36,20 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         store: store.clone(),
         limits: crate::api::Limits::default(),
     };
+    // Server functions and SSR find the store in context (`app::server::use_store`).
+    let dashboard_context = {
+        let store = store.clone();
+        move || provide_context(store.clone())
+    };
     let dashboard = Router::new()
-        .leptos_routes(&options, routes, {
+        .leptos_routes_with_context(&options, routes, dashboard_context.clone(), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            dashboard_context,
+            app::shell,
+        ))
         .with_state(options);
     Router::new()
         .merge(crate::api::router(api_state))

@@ -20,7 +20,11 @@ pub fn headline(summary: &SimulationSummary) -> String {
         "{} of {} {} · {} would change verdict",
         summary.events_matched,
         summary.events_scanned,
-        if summary.events_scanned == 1 { "event matches" } else { "events match" },
+        if summary.events_scanned == 1 {
+            "event matches"
+        } else {
+            "events match"
+        },
         summary.events_would_have_changed
     )
 }
@@ -37,7 +41,8 @@ fn clock(ts: &Option<String>) -> String {
 #[component]
 pub fn SampleTable(samples: Vec<SampleMatch>, project: String) -> impl IntoView {
     if samples.is_empty() {
-        return view! { <p class="muted samples-empty">"No event matches this draft."</p> }.into_any();
+        return view! { <p class="muted samples-empty">"No event matches this draft."</p> }
+            .into_any();
     }
     let rows = samples
         .into_iter()
@@ -114,7 +119,11 @@ fn problems_view(problems: &[DraftProblem]) -> impl IntoView {
     let items = problems
         .iter()
         .map(|p| {
-            let field = if p.field.is_empty() { "draft".to_string() } else { p.field.clone() };
+            let field = if p.field.is_empty() {
+                "draft".to_string()
+            } else {
+                p.field.clone()
+            };
             view! { <li><code class="field">{field}</code> " " {p.message.clone()}</li> }
         })
         .collect_view();
@@ -210,7 +219,8 @@ fn Preview(
     // The whole preview: parse, compile, replay. Runs on every keystroke, locally.
     let result = Memo::new(move |_| {
         draft.with(|text| {
-            compile_draft_text(text).map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events.events))
+            compile_draft_text(text)
+                .map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events.events))
         })
     });
     let events_for_compare = loaded.clone();
@@ -289,12 +299,17 @@ fn server_result(
                 (Some(local), false) => differences(local, &run.summary),
                 (None, false) => vec!["the browser could not compile the same draft".to_string()],
             };
-            server_run(run, diffs, truncated, project).into_any()
+            server_run(*run, diffs, truncated, project).into_any()
         }
     }
 }
 
-fn server_run(run: SimulationView, diffs: Vec<String>, truncated: bool, project: &str) -> impl IntoView {
+fn server_run(
+    run: SimulationView,
+    diffs: Vec<String>,
+    truncated: bool,
+    project: &str,
+) -> impl IntoView {
     let link = href(&format!("/dashboard/simulations/{}", run.id), project, &[]);
     let agreement = if !diffs.is_empty() {
         view! {

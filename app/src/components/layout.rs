@@ -50,7 +50,11 @@ pub fn Layout() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     let nav = move |data: &ShellData| {
-        let pid = data.current.as_ref().map(|p| p.id.clone()).unwrap_or_default();
+        let pid = data
+            .current
+            .as_ref()
+            .map(|p| p.id.clone())
+            .unwrap_or_default();
         NAV.iter()
             .map(|(root, label, icon)| {
                 let root = *root;

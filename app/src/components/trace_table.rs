@@ -46,7 +46,11 @@ impl Selection {
         let on = !self.ids.with(|ids| ids.contains(id));
         match (shift, self.last.get_untracked()) {
             (true, Some(last)) if last < rows.len() => {
-                let (a, b) = if last <= index { (last, index) } else { (index, last) };
+                let (a, b) = if last <= index {
+                    (last, index)
+                } else {
+                    (index, last)
+                };
                 for row in &rows[a..=b] {
                     self.set(row, on);
                 }

@@ -9,7 +9,10 @@ use crate::format::{ago, href, short_datetime};
 pub fn ApprovalsPage() -> impl IntoView {
     let project_q = use_project_query();
     let status = use_query_param("status");
-    let data = Resource::new(move || (project_q.get(), status.get()), |(p, s)| get_approvals(p, s));
+    let data = Resource::new(
+        move || (project_q.get(), status.get()),
+        |(p, s)| get_approvals(p, s),
+    );
     view! {
         <div class="page approvals-page">
             <PageHeader title="Approvals".into() subtitle="Calls held for a human decision. Decide them with POST /v1/approvals/{id}/decision.".into()/>

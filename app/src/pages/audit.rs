@@ -2,7 +2,9 @@
 use leptos::prelude::*;
 
 use crate::api::get_audit;
-use crate::components::{loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictChip};
+use crate::components::{
+    loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictChip,
+};
 use crate::format::{ago, href, short_datetime, short_id};
 use crate::icons::{kind_icon, Icon};
 

@@ -21,7 +21,14 @@ pub fn DatasetsPage() -> impl IntoView {
     let rename = ServerAction::<RenameDataset>::new();
     let delete = ServerAction::<DeleteDataset>::new();
     let data = Resource::new(
-        move || (project_q.get(), create.version().get(), rename.version().get(), delete.version().get()),
+        move || {
+            (
+                project_q.get(),
+                create.version().get(),
+                rename.version().get(),
+                delete.version().get(),
+            )
+        },
         |(p, _, _, _)| list_datasets(p),
     );
     view! {

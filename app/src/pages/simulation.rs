@@ -25,7 +25,10 @@ pub fn SimulationPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let project_q = use_project_query();
-    let data = Resource::new(move || (project_q.get(), id.get()), |(p, id)| get_simulation(p, id));
+    let data = Resource::new(
+        move || (project_q.get(), id.get()),
+        |(p, id)| get_simulation(p, id),
+    );
     view! {
         <div class="page simulation-page">
             <Suspense fallback=|| view! { <Loading/> }>

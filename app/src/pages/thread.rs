@@ -14,7 +14,11 @@ use crate::model::{Counts, ThreadRow};
 /// `12 turns · 11 allowed · 1 blocked · 3 redacted · $0.42` (verdicts count events;
 /// zero counts other than `allowed` are left out).
 pub fn header_text(t: &ThreadRow) -> String {
-    let mut parts = vec![format!("{} {}", t.turns, if t.turns == 1 { "turn" } else { "turns" })];
+    let mut parts = vec![format!(
+        "{} {}",
+        t.turns,
+        if t.turns == 1 { "turn" } else { "turns" }
+    )];
     for v in Verdict::ALL {
         let n = t.verdicts.get(v);
         if n > 0 || v == Verdict::Allowed {
@@ -59,7 +63,10 @@ pub fn ThreadPage() -> impl IntoView {
     let params = use_params_map();
     let session = Memo::new(move |_| params.with(|p| p.get("session_id").unwrap_or_default()));
     let project_q = use_project_query();
-    let data = Resource::new(move || (project_q.get(), session.get()), |(p, s)| get_thread(p, s));
+    let data = Resource::new(
+        move || (project_q.get(), session.get()),
+        |(p, s)| get_thread(p, s),
+    );
     view! {
         <div class="page thread-page">
             <Suspense fallback=|| view! { <Loading/> }>
@@ -101,8 +108,17 @@ mod tests {
             last_micros: 0,
             agents: vec![],
             cost_usd: 0.42,
-            verdicts: Counts { allowed: 11, blocked: 1, held: 0, redacted: 3, errored: 0 },
+            verdicts: Counts {
+                allowed: 11,
+                blocked: 1,
+                held: 0,
+                redacted: 3,
+                errored: 0,
+            },
         };
-        assert_eq!(header_text(&t), "12 turns · 11 allowed · 1 blocked · 3 redacted · $0.42");
+        assert_eq!(
+            header_text(&t),
+            "12 turns · 11 allowed · 1 blocked · 3 redacted · $0.42"
+        );
     }
 }

@@ -2,7 +2,9 @@
 use leptos::prelude::*;
 
 use crate::api::list_threads;
-use crate::components::{loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictCounts};
+use crate::components::{
+    loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictCounts,
+};
 use crate::format::{ago, cost, href, short_datetime};
 use crate::icons::Icon;
 
@@ -10,7 +12,10 @@ use crate::icons::Icon;
 pub fn ThreadsPage() -> impl IntoView {
     let project_q = use_project_query();
     let cursor = use_query_param("cursor");
-    let data = Resource::new(move || (project_q.get(), cursor.get()), |(p, c)| list_threads(p, c));
+    let data = Resource::new(
+        move || (project_q.get(), cursor.get()),
+        |(p, c)| list_threads(p, c),
+    );
     view! {
         <div class="page threads-page">
             <PageHeader title="Threads".into() subtitle="Conversations: the traces that share a session id, most recently active first.".into()/>

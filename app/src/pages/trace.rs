@@ -92,7 +92,9 @@ fn TraceView(
             project: project.clone(),
             trace_id: s.trace_id.clone(),
         };
-        tree.iter().map(|n| render_node(n, &ctx, None)).collect_view()
+        tree.iter()
+            .map(|n| render_node(n, &ctx, None))
+            .collect_view()
     };
     view! {
         <PageHeader title=format!("Trace {}", short_id(&s.trace_id)) subtitle>
@@ -159,7 +161,11 @@ fn render_node(node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> AnyView 
     };
     let row = row(e, node, ctx, parent_tool);
     let children = (!node.children.is_empty()).then(|| {
-        let inner = node.children.iter().map(|c| render_node(c, ctx, Some(&e.tool))).collect_view();
+        let inner = node
+            .children
+            .iter()
+            .map(|c| render_node(c, ctx, Some(&e.tool)))
+            .collect_view();
         view! { <div class="children" role="group">{inner}</div> }
     });
     view! {
@@ -173,7 +179,10 @@ fn render_node(node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> AnyView 
 
 fn row(e: &EventRow, node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> impl IntoView {
     // A decision already under the call it evaluated needs no "on tool" label.
-    let evaluates = e.evaluates.clone().filter(|t| Some(t.as_str()) != parent_tool);
+    let evaluates = e
+        .evaluates
+        .clone()
+        .filter(|t| Some(t.as_str()) != parent_tool);
     let (left, width) = ctx.axis.bar(e);
     let link = href(
         &format!("/dashboard/traces/{}", ctx.trace_id),
@@ -182,7 +191,11 @@ fn row(e: &EventRow, node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> im
     );
     let verdict = e.verdict.as_str();
     let leaf = node.children.is_empty();
-    let title = if e.tool != e.name { format!("{} ({})", e.name, e.tool) } else { e.name.clone() };
+    let title = if e.tool != e.name {
+        format!("{} ({})", e.name, e.tool)
+    } else {
+        e.name.clone()
+    };
     view! {
         <summary class=format!("row depth-{}", node.depth.min(12)) style=format!("--depth: {}", node.depth)>
             <span class="name">

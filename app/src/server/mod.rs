@@ -17,8 +17,9 @@ pub const THEME_COOKIE: &str = "preflight_theme";
 
 /// The store the router put in context (`leptos_routes_with_context`).
 pub fn use_store() -> Result<Arc<dyn store::Store>, ServerFnError> {
-    use_context::<Arc<dyn store::Store>>()
-        .ok_or_else(|| ServerFnError::new("the dashboard has no store in context (server misconfigured)"))
+    use_context::<Arc<dyn store::Store>>().ok_or_else(|| {
+        ServerFnError::new("the dashboard has no store in context (server misconfigured)")
+    })
 }
 
 /// A store error in words an operator can act on.
@@ -62,7 +63,9 @@ pub fn dark_theme() -> bool {
 /// the user's access here). In order: the `?project=` the page asked for (an id, or a
 /// name), the project remembered in the cookie, the first project. An explicit choice
 /// is remembered. `None` when there is no project at all.
-pub async fn resolve_project(requested: Option<String>) -> Result<Option<store::Project>, ServerFnError> {
+pub async fn resolve_project(
+    requested: Option<String>,
+) -> Result<Option<store::Project>, ServerFnError> {
     let store = use_store()?;
     let projects = store.list_projects().await.map_err(store_error)?;
     let find = |key: &str| {

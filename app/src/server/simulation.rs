@@ -14,7 +14,10 @@ pub enum SimulationError {
     /// The draft is invalid; fields are relative to the draft (`kind`, `rules[0].action`).
     Draft(Vec<FieldError>),
     /// A request field is wrong (`dataset_id`, `trace_ids`).
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The dataset does not exist in this project.
     NotFound(String),
     Store(store::StoreError),
@@ -97,7 +100,8 @@ pub async fn run(
     scan: store::EventScan,
     request: Value,
 ) -> Result<SavedSimulation, SimulationError> {
-    let (compiled, unmatched) = crate::draft::compile_draft(draft).map_err(SimulationError::Draft)?;
+    let (compiled, unmatched) =
+        crate::draft::compile_draft(draft).map_err(SimulationError::Draft)?;
     let started = std::time::Instant::now();
     let mut simulator = Simulator::new(&compiled, unmatched);
     let mut events = store.scan_events(project_id, scan);

@@ -2,15 +2,12 @@
 //! run, and serve it back by id (the dashboard's permalinks).
 use axum::extract::{Path, State};
 use axum::Json;
-use futures::StreamExt;
-use policy::{CompiledPolicy, RuleSet, Simulator, Subject, Unmatched};
+use app::server::simulation::{self, request_record, SimulationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::read::parse_time;
 use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
-
-const MAX_TRACE_IDS: usize = 10_000;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,33 +23,33 @@ pub struct SimulateBody {
     pub baseline: Option<String>,
 }
 
-/// A draft that is a whole rule set replaces the active one (unmatched → allowed);
-/// a single rule is layered over the baseline (unmatched events keep it).
-fn parse_draft(draft: &Value) -> ApiResult<(CompiledPolicy, Unmatched)> {
-    let whole_set = draft.is_array() || draft.get("rules").is_some();
-    let set = RuleSet::from_value(draft).map_err(|errors| {
-        AppError::from(
-            errors
-                .into_iter()
-                .map(|e| policy::FieldError {
-                    field: if e.field.is_empty() {
-                        "draft".to_string()
-                    } else {
-                        format!("draft.{}", e.field)
-                    },
-                    message: e.message,
-                })
-                .collect::<Vec<_>>(),
-        )
-    })?;
-    let unmatched = if whole_set {
-        Unmatched::Allowed
-    } else {
-        Unmatched::KeepRecorded
-    };
-    Ok((set.compile()?, unmatched))
+/// Draft errors name their field inside the request body (`draft.kind`).
+fn draft_errors(errors: Vec<policy::FieldError>) -> AppError {
+    AppError::from(
+        errors
+            .into_iter()
+            .map(|e| policy::FieldError {
+                field: if e.field.is_empty() {
+                    "draft".to_string()
+                } else {
+                    format!("draft.{}", e.field)
+                },
+                message: e.message,
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
+fn simulation_error(err: SimulationError) -> AppError {
+    match err {
+        SimulationError::Draft(errors) => draft_errors(errors),
+        SimulationError::Invalid { field, message } => AppError::invalid(field, message),
+        SimulationError::NotFound(message) => AppError::NotFound(message),
+        SimulationError::Store(e) => AppError::from(e),
+    }
+}
+
+/// The run itself is shared with the dashboard's "Simulate" (`app::server::simulation`).
 async fn run(
     state: &AppState,
     caller: &Caller,
@@ -60,7 +57,8 @@ async fn run(
     scan: store::EventScan,
 ) -> ApiResult<Json<Value>> {
     let project = caller.project.id.as_str();
-    let (draft, unmatched) = parse_draft(&body.draft)?;
+    // The draft is judged first, so its errors come before the baseline's.
+    app::draft::compile_draft(&body.draft).map_err(draft_errors)?;
     let baseline = match body.baseline.as_deref() {
         None | Some("recorded") => None,
         Some("active_policy") => Some(
@@ -76,50 +74,31 @@ async fn run(
             ))
         }
     };
-    let started = std::time::Instant::now();
-    let mut simulator = Simulator::new(&draft, unmatched);
-    let mut events = state.store.scan_events(project, scan);
-    while let Some(event) = events.next().await {
-        let mut event = event?;
-        if let Some(active) = &baseline {
-            event.recorded = active
-                .evaluate(&Subject {
-                    tool: &event.tool,
-                    agent: event.agent.as_deref(),
-                    cost_usd: event.cost_usd,
-                })
-                .verdict;
-        }
-        simulator.push(&event);
-    }
-    drop(events);
-    let summary = simulator.finish();
-    let elapsed = started.elapsed();
-    crate::ops::metrics().simulation(summary.events_scanned, elapsed);
-    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
-    let request = serde_json::to_value(body_for_storage(body)).unwrap_or(Value::Null);
-    let summary_json =
-        serde_json::to_value(&summary).map_err(|e| AppError::Internal(e.to_string()))?;
-    let saved = state
-        .store
-        .save_simulation(project, request, summary_json.clone())
-        .await?;
-    let mut response = summary_json;
+    let request = request_record(
+        &body.draft,
+        body.trace_ids.as_deref(),
+        body.dataset_id.as_deref(),
+        body.since.as_deref(),
+        body.until.as_deref(),
+        body.baseline.as_deref().unwrap_or("recorded"),
+    );
+    let saved = simulation::run(
+        state.store.as_ref(),
+        project,
+        &body.draft,
+        baseline.as_ref(),
+        scan,
+        request,
+    )
+    .await
+    .map_err(simulation_error)?;
+    crate::ops::metrics().simulation(saved.summary.events_scanned, saved.elapsed);
+    let mut response =
+        serde_json::to_value(&saved.summary).map_err(|e| AppError::Internal(e.to_string()))?;
     response["simulation_id"] = json!(saved.id);
     response["created_at"] = json!(saved.created_at);
-    response["elapsed_ms"] = json!(elapsed_ms);
+    response["elapsed_ms"] = json!(saved.elapsed.as_secs_f64() * 1000.0);
     Ok(Json(response))
-}
-
-fn body_for_storage(body: &SimulateBody) -> Value {
-    json!({
-        "draft": body.draft,
-        "trace_ids": body.trace_ids,
-        "dataset_id": body.dataset_id,
-        "since": body.since,
-        "until": body.until,
-        "baseline": body.baseline.as_deref().unwrap_or("recorded"),
-    })
 }
 
 /// `POST /v1/policy/simulate/batch`: over a dataset or a list of traces.
@@ -129,32 +108,14 @@ pub async fn batch(
     caller: Caller,
     ApiJson(body): ApiJson<SimulateBody>,
 ) -> ApiResult<Json<Value>> {
-    let scan = match (&body.dataset_id, &body.trace_ids) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::invalid(
-                "dataset_id",
-                "give dataset_id or trace_ids, not both",
-            ))
-        }
-        (Some(id), None) => {
-            // 404 for an unknown (or another project's) dataset, rather than 0 events.
-            state.store.dataset(&caller.project.id, id).await?;
-            store::EventScan::Dataset(id.clone())
-        }
-        (None, Some(ids)) if ids.len() > MAX_TRACE_IDS => {
-            return Err(AppError::invalid(
-                "trace_ids",
-                format!("at most {MAX_TRACE_IDS}"),
-            ))
-        }
-        (None, Some(ids)) => store::EventScan::Traces(ids.clone()),
-        (None, None) => {
-            return Err(AppError::invalid(
-                "dataset_id",
-                "give dataset_id or trace_ids",
-            ))
-        }
-    };
+    let scan = simulation::batch_scope(
+        state.store.as_ref(),
+        &caller.project.id,
+        body.dataset_id.as_deref(),
+        body.trace_ids.as_deref(),
+    )
+    .await
+    .map_err(simulation_error)?;
     run(&state, &caller, &body, scan).await
 }
 

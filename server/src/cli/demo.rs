@@ -250,7 +250,13 @@ enum Turn {
 }
 
 impl Gen {
-    fn trace(&mut self, agent: &str, session: Option<&str>, start: i64, customer: usize) -> Trace<'_> {
+    fn trace(
+        &mut self,
+        agent: &str,
+        session: Option<&str>,
+        start: i64,
+        customer: usize,
+    ) -> Trace<'_> {
         let trace_id = self.rng.hex(32);
         let (id, email) = CUSTOMERS[customer % CUSTOMERS.len()];
         let first_event = self.events.len();
@@ -267,7 +273,14 @@ impl Gen {
     }
 
     /// Writes one turn; returns its trace id and when it ended.
-    fn turn(&mut self, agent: &str, session: Option<&str>, start: i64, customer: usize, kind: Turn) -> (String, i64) {
+    fn turn(
+        &mut self,
+        agent: &str,
+        session: Option<&str>,
+        start: i64,
+        customer: usize,
+        kind: Turn,
+    ) -> (String, i64) {
         let mut t = self.trace(agent, session, start, customer);
         let root = t.span(
             "agent_call",
@@ -283,64 +296,231 @@ impl Gen {
         match kind {
             Turn::Lookup => {
                 let customer = t.user.0.clone();
-                t.tool(&root, "tool_call", "crm.lookup_customer", json!({"customer": customer}), "allow", None, "ok", None, Map::new());
-                t.tool(&root, "tool_call", "orders.list", json!({"customer": customer, "limit": 5}), "allow", None, "ok", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "crm.lookup_customer",
+                    json!({"customer": customer}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "orders.list",
+                    json!({"customer": customer, "limit": 5}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
             }
             Turn::RefundSmall => {
                 let amount = t.gen.rng.range(5, 60);
                 let cost = t.gen.rng.range(1, 4) as f64 / 100.0;
                 let order = format!("ord_{}", t.gen.rng.hex(6));
-                t.tool(&root, "tool_call", "orders.get", json!({"order": order}), "allow", None, "ok", None, Map::new());
-                t.tool(&root, "tool_call", "payments.refund", json!({"amount_usd": amount, "reason": "damaged item"}), "allow", Some("payments.refund"), "ok", Some(cost), Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "orders.get",
+                    json!({"order": order}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "payments.refund",
+                    json!({"amount_usd": amount, "reason": "damaged item"}),
+                    "allow",
+                    Some("payments.refund"),
+                    "ok",
+                    Some(cost),
+                    Map::new(),
+                );
                 refund = true;
             }
             Turn::RefundLarge => {
                 let amount = t.gen.rng.range(400, 2400);
                 let cost = t.gen.rng.range(6, 14) as f64 / 100.0;
-                t.tool(&root, "tool_call", "payments.refund", json!({"amount_usd": amount, "reason": "chargeback threat"}), "require_approval", Some("payments.refund"), "pending_approval", Some(cost), Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "payments.refund",
+                    json!({"amount_usd": amount, "reason": "chargeback threat"}),
+                    "require_approval",
+                    Some("payments.refund"),
+                    "pending_approval",
+                    Some(cost),
+                    Map::new(),
+                );
                 refund = true;
             }
             Turn::EmailRedacted => {
                 let mut p = Map::new();
                 p.insert("redacted".into(), json!(true));
                 p.insert("redactions".into(), json!(["card_number", "email"]));
-                t.tool(&root, "tool_call", "email.send", json!({"to": "[REDACTED]", "template": "refund_confirmation"}), "allow", None, "ok", None, p);
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "email.send",
+                    json!({"to": "[REDACTED]", "template": "refund_confirmation"}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    p,
+                );
             }
             Turn::Invoice => {
                 let customer = t.user.0.clone();
-                t.tool(&root, "tool_call", "invoices.create", json!({"customer": customer, "lines": 3}), "allow", None, "ok", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "invoices.create",
+                    json!({"customer": customer, "lines": 3}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
                 if t.gen.rng.chance(50) {
                     let cost = t.gen.rng.range(2, 9) as f64 / 100.0;
-                    t.tool(&root, "tool_call", "payments.refund", json!({"amount_usd": 19, "reason": "duplicate charge"}), "allow", Some("payments.refund"), "ok", Some(cost), Map::new());
+                    t.tool(
+                        &root,
+                        "tool_call",
+                        "payments.refund",
+                        json!({"amount_usd": 19, "reason": "duplicate charge"}),
+                        "allow",
+                        Some("payments.refund"),
+                        "ok",
+                        Some(cost),
+                        Map::new(),
+                    );
                     refund = true;
                 }
             }
             Turn::WireBlocked => {
-                t.tool(&root, "tool_call", "wire_transfer", json!({"amount_usd": 48_000, "iban": "DE89 **** **** 3000"}), "block", Some("wire_*"), "blocked", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "wire_transfer",
+                    json!({"amount_usd": 48_000, "iban": "DE89 **** **** 3000"}),
+                    "block",
+                    Some("wire_*"),
+                    "blocked",
+                    None,
+                    Map::new(),
+                );
                 t.llm(&root, "openai.gpt-4o-mini", "explain refusal", "ok");
                 risky = true;
             }
             Turn::Deploy => {
-                t.tool(&root, "tool_call", "shell.exec", json!({"cmd": "kubectl rollout status deploy/api"}), "allow", Some("shell.exec"), "ok", None, Map::new());
-                t.tool(&root, "mcp_tool_call", "github.create_issue", json!({"repo": "acme/api", "title": "Rollout finished"}), "allow", None, "ok", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "shell.exec",
+                    json!({"cmd": "kubectl rollout status deploy/api"}),
+                    "allow",
+                    Some("shell.exec"),
+                    "ok",
+                    None,
+                    Map::new(),
+                );
+                t.tool(
+                    &root,
+                    "mcp_tool_call",
+                    "github.create_issue",
+                    json!({"repo": "acme/api", "title": "Rollout finished"}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
                 risky = true;
             }
             Turn::ShellBlocked => {
-                t.tool(&root, "tool_call", "shell.exec", json!({"cmd": "rm -rf /var/lib/postgresql"}), "block", Some("shell.exec"), "blocked", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "shell.exec",
+                    json!({"cmd": "rm -rf /var/lib/postgresql"}),
+                    "block",
+                    Some("shell.exec"),
+                    "blocked",
+                    None,
+                    Map::new(),
+                );
                 risky = true;
             }
             Turn::ShellHeld => {
-                t.tool(&root, "tool_call", "shell.exec", json!({"cmd": "systemctl restart payments"}), "require_approval", Some("shell.exec"), "pending_approval", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "shell.exec",
+                    json!({"cmd": "systemctl restart payments"}),
+                    "require_approval",
+                    Some("shell.exec"),
+                    "pending_approval",
+                    None,
+                    Map::new(),
+                );
                 risky = true;
             }
             Turn::MigrationError => {
-                let call = t.tool(&root, "tool_call", "db.migrate", json!({"target": "2025_11_20_add_index"}), "allow", None, "error", None, Map::new());
+                let call = t.tool(
+                    &root,
+                    "tool_call",
+                    "db.migrate",
+                    json!({"target": "2025_11_20_add_index"}),
+                    "allow",
+                    None,
+                    "error",
+                    None,
+                    Map::new(),
+                );
                 t.advance(2);
-                t.span("error", "db.migrate timeout", Some(&call), 0, "error", json!({"payload": {"message": "statement timeout after 30s", "code": "57014"}}));
+                t.span(
+                    "error",
+                    "db.migrate timeout",
+                    Some(&call),
+                    0,
+                    "error",
+                    json!({"payload": {"message": "statement timeout after 30s", "code": "57014"}}),
+                );
             }
             Turn::Research => {
-                t.tool(&root, "tool_call", "search.web", json!({"q": "EU instant payments regulation 2025"}), "allow", None, "ok", None, Map::new());
-                t.tool(&root, "mcp_tool_call", "docs.search", json!({"q": "refund policy"}), "allow", None, "ok", None, Map::new());
+                t.tool(
+                    &root,
+                    "tool_call",
+                    "search.web",
+                    json!({"q": "EU instant payments regulation 2025"}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
+                t.tool(
+                    &root,
+                    "mcp_tool_call",
+                    "docs.search",
+                    json!({"q": "refund policy"}),
+                    "allow",
+                    None,
+                    "ok",
+                    None,
+                    Map::new(),
+                );
                 t.llm(&root, "anthropic.claude-sonnet", "summarise", "ok");
             }
             Turn::RateLimited => {
@@ -368,14 +548,48 @@ impl Gen {
     /// A long batch run: many spans in one trace (the RunTree must stay responsive).
     fn batch_job(&mut self, start: i64, rows: usize) {
         let mut t = self.trace("ops-runner", None, start, 0);
-        let root = t.span("agent_call", "nightly-reconcile", None, 0, "ok", json!({"payload": {"job": "reconcile payouts"}}));
+        let root = t.span(
+            "agent_call",
+            "nightly-reconcile",
+            None,
+            0,
+            "ok",
+            json!({"payload": {"job": "reconcile payouts"}}),
+        );
         for i in 0..rows {
             t.advance(5);
-            let step = t.span("custom", &format!("reconcile batch {}", i + 1), Some(&root), 0, "ok", json!({}));
+            let step = t.span(
+                "custom",
+                &format!("reconcile batch {}", i + 1),
+                Some(&root),
+                0,
+                "ok",
+                json!({}),
+            );
             let step_index = t.gen.events.len() - 1;
             let step_start = t.clock;
-            t.tool(&step, "tool_call", "db.query", json!({"sql": "select * from payouts where batch = $1", "batch": i + 1}), "allow", None, "ok", None, Map::new());
-            t.tool(&step, "tool_call", "payments.read", json!({"batch": i + 1}), "allow", None, "ok", None, Map::new());
+            t.tool(
+                &step,
+                "tool_call",
+                "db.query",
+                json!({"sql": "select * from payouts where batch = $1", "batch": i + 1}),
+                "allow",
+                None,
+                "ok",
+                None,
+                Map::new(),
+            );
+            t.tool(
+                &step,
+                "tool_call",
+                "payments.read",
+                json!({"batch": i + 1}),
+                "allow",
+                None,
+                "ok",
+                None,
+                Map::new(),
+            );
             if i % 10 == 9 {
                 t.llm(&step, "openai.gpt-4o-mini", "classify mismatches", "ok");
             }
@@ -417,15 +631,89 @@ pub fn generate(now_micros: i64) -> DemoData {
     let minute = 60_000_000i64;
     // (agent, session label, minutes before now the session started, turns)
     let sessions: [(&str, &str, i64, &[Turn]); 9] = [
-        ("support-bot", "sess-support-a", 38, &[Turn::Lookup, Turn::RefundSmall, Turn::EmailRedacted, Turn::Lookup, Turn::RefundLarge]),
-        ("support-bot", "sess-support-b", 190, &[Turn::Lookup, Turn::RefundSmall, Turn::RefundSmall, Turn::EmailRedacted]),
-        ("support-bot", "sess-support-c", 1500, &[Turn::Lookup, Turn::RefundLarge, Turn::RateLimited, Turn::EmailRedacted, Turn::Lookup, Turn::RefundSmall]),
-        ("billing-agent", "sess-billing-a", 75, &[Turn::Invoice, Turn::WireBlocked, Turn::Invoice]),
-        ("billing-agent", "sess-billing-b", 900, &[Turn::Invoice, Turn::RefundSmall, Turn::WireBlocked, Turn::Invoice]),
-        ("ops-runner", "sess-ops-a", 22, &[Turn::Deploy, Turn::ShellHeld, Turn::MigrationError]),
-        ("ops-runner", "sess-ops-b", 2600, &[Turn::Deploy, Turn::ShellBlocked, Turn::Deploy, Turn::ShellHeld, Turn::Deploy]),
-        ("research-assistant", "sess-research-a", 130, &[Turn::Research, Turn::RateLimited, Turn::Research]),
-        ("research-assistant", "sess-research-b", 3400, &[Turn::Research, Turn::Research, Turn::Research]),
+        (
+            "support-bot",
+            "sess-support-a",
+            38,
+            &[
+                Turn::Lookup,
+                Turn::RefundSmall,
+                Turn::EmailRedacted,
+                Turn::Lookup,
+                Turn::RefundLarge,
+            ],
+        ),
+        (
+            "support-bot",
+            "sess-support-b",
+            190,
+            &[
+                Turn::Lookup,
+                Turn::RefundSmall,
+                Turn::RefundSmall,
+                Turn::EmailRedacted,
+            ],
+        ),
+        (
+            "support-bot",
+            "sess-support-c",
+            1500,
+            &[
+                Turn::Lookup,
+                Turn::RefundLarge,
+                Turn::RateLimited,
+                Turn::EmailRedacted,
+                Turn::Lookup,
+                Turn::RefundSmall,
+            ],
+        ),
+        (
+            "billing-agent",
+            "sess-billing-a",
+            75,
+            &[Turn::Invoice, Turn::WireBlocked, Turn::Invoice],
+        ),
+        (
+            "billing-agent",
+            "sess-billing-b",
+            900,
+            &[
+                Turn::Invoice,
+                Turn::RefundSmall,
+                Turn::WireBlocked,
+                Turn::Invoice,
+            ],
+        ),
+        (
+            "ops-runner",
+            "sess-ops-a",
+            22,
+            &[Turn::Deploy, Turn::ShellHeld, Turn::MigrationError],
+        ),
+        (
+            "ops-runner",
+            "sess-ops-b",
+            2600,
+            &[
+                Turn::Deploy,
+                Turn::ShellBlocked,
+                Turn::Deploy,
+                Turn::ShellHeld,
+                Turn::Deploy,
+            ],
+        ),
+        (
+            "research-assistant",
+            "sess-research-a",
+            130,
+            &[Turn::Research, Turn::RateLimited, Turn::Research],
+        ),
+        (
+            "research-assistant",
+            "sess-research-b",
+            3400,
+            &[Turn::Research, Turn::Research, Turn::Research],
+        ),
     ];
     for (n, (agent, label, started_ago, turns)) in sessions.iter().enumerate() {
         let session = format!("{label}-{}", &gen.rng.hex(6));
@@ -543,7 +831,8 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
                 .dataset,
         );
     }
-    let traces: std::collections::HashSet<&str> = decoded.iter().map(|e| e.trace_id.as_str()).collect();
+    let traces: std::collections::HashSet<&str> =
+        decoded.iter().map(|e| e.trace_id.as_str()).collect();
     Ok(DemoSummary {
         project,
         api_key: key.key,
@@ -590,7 +879,9 @@ mod tests {
             .events
             .iter()
             .enumerate()
-            .map(|(i, e)| crate::api::wire::decode_event(e).unwrap_or_else(|err| panic!("event {i}: {err}")))
+            .map(|(i, e)| {
+                crate::api::wire::decode_event(e).unwrap_or_else(|err| panic!("event {i}: {err}"))
+            })
             .collect();
         let mut verdicts = HashSet::new();
         let mut tools = HashSet::new();
@@ -602,7 +893,12 @@ mod tests {
         for v in Verdict::ALL {
             assert!(verdicts.contains(&v), "no {v} event");
         }
-        for t in ["payments.refund", "shell.exec", "wire_transfer", "openai.gpt-4o-mini"] {
+        for t in [
+            "payments.refund",
+            "shell.exec",
+            "wire_transfer",
+            "openai.gpt-4o-mini",
+        ] {
             assert!(tools.contains(t), "no {t} call");
         }
     }
@@ -610,7 +906,11 @@ mod tests {
     #[test]
     fn parents_exist_and_decisions_sit_under_their_calls() {
         let data = generate(NOW);
-        let decoded: Vec<_> = data.events.iter().map(|e| crate::api::wire::decode_event(e).unwrap()).collect();
+        let decoded: Vec<_> = data
+            .events
+            .iter()
+            .map(|e| crate::api::wire::decode_event(e).unwrap())
+            .collect();
         let spans: HashMap<(&str, &str), &store::StoredEvent> = decoded
             .iter()
             .map(|e| ((e.trace_id.as_str(), e.span_id.as_str()), e))
@@ -619,7 +919,9 @@ mod tests {
         let mut decisions = 0;
         for e in &decoded {
             if let Some(parent) = &e.parent_span_id {
-                let p = spans.get(&(e.trace_id.as_str(), parent.as_str())).expect("parent exists");
+                let p = spans
+                    .get(&(e.trace_id.as_str(), parent.as_str()))
+                    .expect("parent exists");
                 if e.kind == "policy_decision" {
                     decisions += 1;
                     assert!(["tool_call", "mcp_tool_call"].contains(&p.kind.as_str()));
@@ -636,7 +938,10 @@ mod tests {
         let mut turns: HashMap<String, HashSet<String>> = HashMap::new();
         for e in &data.events {
             if let Some(s) = e["session_id"].as_str() {
-                turns.entry(s.to_string()).or_default().insert(e["trace_id"].as_str().unwrap().to_string());
+                turns
+                    .entry(s.to_string())
+                    .or_default()
+                    .insert(e["trace_id"].as_str().unwrap().to_string());
             }
         }
         assert!(turns.len() >= 6);
@@ -650,19 +955,33 @@ mod tests {
     #[tokio::test]
     async fn loads_into_a_store_once() {
         let url = store::testing::fresh_sqlite_url();
-        let db = store::open(&url, store::StoreOptions::default()).await.unwrap();
+        let db = store::open(&url, store::StoreOptions::default())
+            .await
+            .unwrap();
         let summary = load(db.as_ref(), store::now_micros()).await.unwrap();
         assert!(summary.api_key.starts_with("jj_"));
         assert_eq!(summary.datasets.len(), 2);
         assert!(summary.datasets.iter().all(|d| d.item_count > 0));
         let page = db
-            .list_traces(&summary.project.id, &store::TraceFilter { limit: 1000, ..Default::default() })
+            .list_traces(
+                &summary.project.id,
+                &store::TraceFilter {
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(page.traces.len(), summary.traces);
-        let approvals = db.list_approvals(&summary.project.id, Some("pending")).await.unwrap();
+        let approvals = db
+            .list_approvals(&summary.project.id, Some("pending"))
+            .await
+            .unwrap();
         assert!(!approvals.is_empty());
-        assert!(load(db.as_ref(), store::now_micros()).await.is_err(), "a second load is refused");
+        assert!(
+            load(db.as_ref(), store::now_micros()).await.is_err(),
+            "a second load is refused"
+        );
         store::testing::remove_sqlite(&url);
     }
 }

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod admin_cmd;
 mod dataset_cmd;
+pub mod demo;
 mod policy_cmd;
 
 /// Where the data lives; shared by every command that opens the store.
@@ -54,6 +55,17 @@ pub enum Command {
         /// Directory holding the built dashboard assets (`pkg/`, favicon).
         #[arg(long, env = "PREFLIGHT_SITE_ROOT", default_value = "target/site")]
         site_root: String,
+        /// Do not load the demo project into an empty database.
+        #[arg(long, env = "PREFLIGHT_NO_DEMO", default_value_t = false)]
+        no_demo: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Load the demo project (agents, sessions, datasets) and print its API key.
+    Demo {
+        /// Where the dashboard will be served, for the printed link.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        url: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -141,8 +153,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve {
             addr,
             site_root,
+            no_demo,
             db,
-        } => serve(addr, site_root, db),
+        } => serve(addr, site_root, no_demo, db),
+        Command::Demo { url, db } => block_on(async move {
+            let store = db.open().await?;
+            let summary = demo::load(store.as_ref(), store::now_micros()).await?;
+            demo::announce(&summary, Some(url.trim_end_matches('/')));
+            Ok(())
+        }),
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Project(cmd) => block_on(admin_cmd::project(cmd)),
         Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
@@ -168,7 +187,7 @@ fn block_on(task: impl std::future::Future<Output = Result<(), String>>) -> Exit
     }
 }
 
-fn serve(addr: SocketAddr, site_root: String, db: DbArgs) -> ExitCode {
+fn serve(addr: SocketAddr, site_root: String, no_demo: bool, db: DbArgs) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -183,9 +202,16 @@ fn serve(addr: SocketAddr, site_root: String, db: DbArgs) -> ExitCode {
             .map(|p| p.is_empty())
             .unwrap_or(false)
         {
-            tracing::info!(
-                "no projects yet: create one (and its API key) with `preflight project create NAME`"
-            );
+            if no_demo {
+                tracing::info!(
+                    "no projects yet: create one (and its API key) with `preflight project create NAME`"
+                );
+            } else {
+                // A first run shows a living dashboard; `--no-demo` starts empty.
+                let summary = demo::load(store.as_ref(), store::now_micros()).await?;
+                let url = (addr.port() != 0).then(|| format!("http://{addr}"));
+                demo::announce(&summary, url.as_deref());
+            }
         }
         crate::web::serve(crate::web::SiteConfig { site_root, addr }, store)
             .await
