@@ -129,6 +129,20 @@ fn opentelemetry_sdk_spans_become_a_governed_trace() {
     assert_eq!(trace["summary"]["session_id"], "conv-42");
     assert_eq!(trace["summary"]["verdicts"]["errored"], 1);
 
+    // The dashboard's RunTree renders it (server-side, so the HTML has the spans).
+    let (status, page) = api.get_raw(&format!("/dashboard/traces/{trace_id}"));
+    let page = String::from_utf8_lossy(&page).to_string();
+    assert_eq!(status, 200, "{page}");
+    for text in [
+        "payments.refund",
+        "openai.gpt-4o-mini",
+        "crm.lookup",
+        "GET /orders/A-1001",
+        "support-bot",
+    ] {
+        assert!(page.contains(text), "the RunTree does not show {text:?}:\n{page}");
+    }
+
     // It is listed, can be pinned, and a draft replays over it.
     let (_, listing) = api.get("/v1/traces?agent=support-bot");
     assert_eq!(
