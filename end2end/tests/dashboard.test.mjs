@@ -281,6 +281,11 @@ test("every page renders without JavaScript, in both themes, and at phone width"
   const { traces } = await api(server, "GET", "/v1/traces?tool=payments.refund&limit=1");
   const { threads } = await api(server, "GET", "/v1/threads");
   const { datasets } = await api(server, "GET", "/v1/datasets");
+  // A run made through the REST API has a dashboard permalink too.
+  const sim = await api(server, "POST", "/v1/policy/simulate/batch", {
+    draft: { kind: "block", pattern: "payments.*" },
+    dataset_id: datasets[0].id,
+  });
   const pages = {
     home: "/dashboard",
     traces: "/dashboard/traces",
@@ -294,6 +299,7 @@ test("every page renders without JavaScript, in both themes, and at phone width"
     audit: "/dashboard/audit",
     approvals: "/dashboard/approvals",
     playground: "/dashboard/playground",
+    simulation: `/dashboard/simulations/${sim.simulation_id}`,
   };
   for (const theme of ["light", "dark"]) {
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });

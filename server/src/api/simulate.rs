@@ -1,8 +1,8 @@
 //! Authoritative simulation: replay a draft over the caller's stored events, keep the
 //! run, and serve it back by id (the dashboard's permalinks).
+use app::server::simulation::{self, request_record, SimulationError};
 use axum::extract::{Path, State};
 use axum::Json;
-use app::server::simulation::{self, request_record, SimulationError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
