@@ -31,9 +31,12 @@ async fn secrets_stay_out_of_the_logs() {
         .with_writer(move || writer.clone())
         .init();
 
-    let store = store::open(&store::testing::fresh_sqlite_url(), store::StoreOptions::default())
-        .await
-        .unwrap();
+    let store = store::open(
+        &store::testing::fresh_sqlite_url(),
+        store::StoreOptions::default(),
+    )
+    .await
+    .unwrap();
     let project = store.create_project("logs").await.unwrap();
     let key = store.create_api_key(&project.id).await.unwrap().key;
     let site = preflight::web::SiteConfig {
@@ -46,7 +49,10 @@ async fn secrets_stay_out_of_the_logs() {
         "type": "span", "trace_id": "t", "span_id": "s", "kind": "tool_call", "name": "crm.lookup",
         "timestamp": "2026-11-01T10:00:00Z", "status": "ok", "end_user_email": email,
     }, {"kind": "broken", "end_user_email": email}]});
-    for (key, uri) in [(key.as_str(), "/v1/events/ingest"), ("jj_wrong_key_value_123", "/v1/events/ingest")] {
+    for (key, uri) in [
+        (key.as_str(), "/v1/events/ingest"),
+        ("jj_wrong_key_value_123", "/v1/events/ingest"),
+    ] {
         let response = app
             .clone()
             .oneshot(
@@ -61,8 +67,17 @@ async fn secrets_stay_out_of_the_logs() {
         response.into_body().collect().await.unwrap();
     }
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("/v1/events/ingest"), "requests are logged: {logs}");
+    assert!(
+        logs.contains("/v1/events/ingest"),
+        "requests are logged: {logs}"
+    );
     assert!(!logs.contains(&key), "the API key leaked into the logs");
-    assert!(!logs.contains("jj_wrong_key_value_123"), "a presented key leaked into the logs");
-    assert!(!logs.contains(email), "an end-user email leaked into the logs");
+    assert!(
+        !logs.contains("jj_wrong_key_value_123"),
+        "a presented key leaked into the logs"
+    );
+    assert!(
+        !logs.contains(email),
+        "an end-user email leaked into the logs"
+    );
 }
