@@ -140,7 +140,10 @@ fn opentelemetry_sdk_spans_become_a_governed_trace() {
         "GET /orders/A-1001",
         "support-bot",
     ] {
-        assert!(page.contains(text), "the RunTree does not show {text:?}:\n{page}");
+        assert!(
+            page.contains(text),
+            "the RunTree does not show {text:?}:\n{page}"
+        );
     }
 
     // It is listed, can be pinned, and a draft replays over it.
