@@ -655,6 +655,7 @@ async fn load_simulation(
             .to_string(),
         summary,
         trace_count,
+        base_url: crate::server::server_url(),
     }))
 }
 

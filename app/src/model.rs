@@ -227,6 +227,8 @@ pub struct SimulationView {
     pub summary: SimulationSummary,
     /// How many traces were in scope (dataset items or listed ids).
     pub trace_count: usize,
+    /// This server's base URL as the browser reached it, for the shareable link.
+    pub base_url: String,
 }
 
 /// A draft the server refused, with the field at fault.

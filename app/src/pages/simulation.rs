@@ -9,15 +9,35 @@ use crate::components::{loaded, use_project_query, Loading, PageHeader};
 use crate::format::{ago, datetime, href, short_id};
 use crate::icons::Icon;
 
-/// Copies text to the clipboard (browser only).
-fn copy_to_clipboard(text: &str) {
+/// Copies text to the clipboard (browser only). The Clipboard API exists only in
+/// secure contexts (https, localhost); elsewhere the permalink field is selected so
+/// the user can copy it. Returns whether the text was handed to the clipboard.
+fn copy_to_clipboard(text: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
-        let clipboard = window().navigator().clipboard();
-        let _ = clipboard.write_text(text);
+        let navigator = window().navigator();
+        let available =
+            js_sys::Reflect::get(&navigator, &wasm_bindgen::JsValue::from_str("clipboard"))
+                .map(|c| !c.is_undefined() && !c.is_null())
+                .unwrap_or(false);
+        if available {
+            let _ = navigator.clipboard().write_text(text);
+            return true;
+        }
+        use wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id("permalink-text")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        {
+            input.select();
+        }
+        false
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = text;
+    {
+        let _ = text;
+        false
+    }
 }
 
 #[component]
@@ -36,7 +56,7 @@ pub fn SimulationPage() -> impl IntoView {
                     loaded(data.await, "simulation", move |project, now, run| {
                         let pid = project.id.clone();
                         let permalink = href(&format!("/dashboard/simulations/{}", run.id), &pid, &[]);
-                        let copied = RwSignal::new(false);
+                        let copied: RwSignal<Option<bool>> = RwSignal::new(None);
                         let s = run.summary.clone();
                         let scope = match (&run.dataset, &run.dataset_id, &run.trace_ids) {
                             (Some(d), _, _) => view! {
@@ -50,27 +70,25 @@ pub fn SimulationPage() -> impl IntoView {
                             let link = href(&format!("/dashboard/datasets/{}", d.id), &pid, &[("run", "draft"), ("draft", run.draft.as_str())]);
                             view! { <a class="button" href=link id="rerun"><Icon name="flask"/>"Edit and run again"</a> }
                         });
-                        let link_for_copy = permalink.clone();
+                        let absolute = format!("{}{permalink}", run.base_url);
+                        let link_for_copy = absolute.clone();
                         view! {
                             <PageHeader title=format!("Simulation {}", short_id(&run.id)) subtitle=format!("Run {} ({})", ago(now, run.created_micros), datetime(run.created_micros))>
                                 {rerun}
                                 <button type="button" class="button" id="copy-link" on:click=move |_| {
-                                    let origin = {
-                                        #[cfg(feature = "hydrate")]
-                                        { window().location().origin().unwrap_or_default() }
-                                        #[cfg(not(feature = "hydrate"))]
-                                        { String::new() }
-                                    };
-                                    copy_to_clipboard(&format!("{origin}{link_for_copy}"));
-                                    copied.set(true);
+                                    copied.set(Some(copy_to_clipboard(&link_for_copy)));
                                 }>
                                     <Icon name="copy"/>
-                                    {move || if copied.get() { "Copied" } else { "Copy link" }}
+                                    {move || match copied.get() {
+                                        None => "Copy link",
+                                        Some(true) => "Copied",
+                                        Some(false) => "Selected: press Ctrl+C",
+                                    }}
                                 </button>
                             </PageHeader>
                             <p class="permalink-row">
                                 <label for="permalink-text" class="muted">"Permalink"</label>
-                                <input id="permalink-text" readonly value=permalink.clone()/>
+                                <input id="permalink-text" readonly value=absolute/>
                             </p>
                             <p class="scope">"Over " {scope} {format!(" · {} traces in scope · baseline: {}", run.trace_count, run.baseline)}</p>
                             <div class="numbers" id="sim-numbers">
