@@ -5,4 +5,5 @@ pub mod cli;
 pub mod ops;
 pub mod otel;
 pub mod replay;
+pub mod retention;
 pub mod web;

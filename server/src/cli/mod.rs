@@ -58,6 +58,10 @@ pub enum Command {
         /// Do not load the demo project into an empty database.
         #[arg(long, env = "PREFLIGHT_NO_DEMO", default_value_t = false)]
         no_demo: bool,
+        /// Delete traces older than this many days (projects may set their own);
+        /// traces pinned in a dataset are kept. Unset: keep everything.
+        #[arg(long, env = "PREFLIGHT_RETENTION_DAYS", value_parser = clap::value_parser!(i64).range(1..))]
+        retention_days: Option<i64>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -154,8 +158,9 @@ pub fn run(cli: Cli) -> ExitCode {
             addr,
             site_root,
             no_demo,
+            retention_days,
             db,
-        } => serve(addr, site_root, no_demo, db),
+        } => serve(addr, site_root, no_demo, retention_days, db),
         Command::Demo { url, db } => block_on(async move {
             let store = db.open().await?;
             let summary = demo::load(store.as_ref(), store::now_micros()).await?;
@@ -187,7 +192,13 @@ fn block_on(task: impl std::future::Future<Output = Result<(), String>>) -> Exit
     }
 }
 
-fn serve(addr: SocketAddr, site_root: String, no_demo: bool, db: DbArgs) -> ExitCode {
+fn serve(
+    addr: SocketAddr,
+    site_root: String,
+    no_demo: bool,
+    retention_days: Option<i64>,
+    db: DbArgs,
+) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -213,6 +224,7 @@ fn serve(addr: SocketAddr, site_root: String, no_demo: bool, db: DbArgs) -> Exit
                 demo::announce(&summary, url.as_deref());
             }
         }
+        crate::retention::spawn(store.clone(), retention_days);
         crate::web::serve(crate::web::SiteConfig { site_root, addr }, store)
             .await
             .map_err(|err| format!("cannot serve on {addr}: {err}"))
