@@ -8,7 +8,10 @@ const EVERY: Duration = Duration::from_secs(3600);
 
 /// Starts pruning with `default_days` for projects without their own retention
 /// setting (`None`: those keep everything).
-pub fn spawn(store: Arc<dyn store::Store>, default_days: Option<i64>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    store: Arc<dyn store::Store>,
+    default_days: Option<i64>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         loop {
