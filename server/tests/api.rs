@@ -312,6 +312,36 @@ async fn dataset_simulation_scenario(h: Harness) {
         .await;
     assert_eq!(window["events_scanned"], 2);
 
+    // Against the active policy instead of the recorded verdicts: with the model
+    // already blocked by the active set, the same draft changes nothing.
+    let (status, _) = h
+        .call(
+            "PUT",
+            "/v1/policies",
+            Some(&key),
+            Some(json!({"rules": [{"pattern": "openai.*", "action": "block"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, vs_active) = h
+        .call(
+            "POST",
+            "/v1/policy/simulate/batch",
+            Some(&key),
+            Some(json!({"draft": draft, "dataset_id": id, "baseline": "active_policy"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{vs_active}");
+    assert_eq!(vs_active["events_matched"], 1);
+    assert_eq!(vs_active["events_would_have_changed"], 0);
+    // A whole draft rule set replaces the active one: unmatched events become allowed.
+    let (_, whole) = h
+        .call("POST", "/v1/policy/simulate/batch", Some(&key), Some(json!({"draft": {"rules": [{"pattern": "payments.*", "action": "require_approval"}]}, "dataset_id": id, "baseline": "active_policy"})))
+        .await;
+    assert_eq!(whole["events_would_have_changed"], 2, "{whole}");
+    assert_eq!(whole["transitions"]["blocked->allowed"], 1, "{whole}");
+    assert_eq!(whole["transitions"]["allowed->held"], 1, "{whole}");
+
     // A malformed draft is a 422 naming the field.
     let (status, body) = h
         .call(

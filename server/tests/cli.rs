@@ -216,3 +216,82 @@ fn bad_drafts_and_events_are_explained() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jsonl:2"));
 }
+
+#[test]
+fn projects_and_keys_from_the_command_line() {
+    let db = format!("sqlite://{}", temp_file("admin.db", "").display());
+    std::fs::remove_file(db.trim_start_matches("sqlite://")).unwrap();
+    let out = preflight(&["project", "create", "support", "--database-url", &db]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first_key = stdout(&out).lines().last().unwrap().to_string();
+    assert!(first_key.starts_with("jj_"), "{first_key}");
+
+    let again = preflight(&["project", "create", "support", "--database-url", &db]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let out = preflight(&[
+        "key",
+        "create",
+        "--project",
+        "support",
+        "--database-url",
+        &db,
+    ]);
+    assert!(out.status.success());
+    let second_key = stdout(&out).lines().last().unwrap().to_string();
+    assert_ne!(first_key, second_key);
+
+    let listed = stdout(&preflight(&[
+        "key",
+        "list",
+        "--project",
+        "support",
+        "--database-url",
+        &db,
+    ]));
+    let rows: Vec<&str> = listed.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    assert!(
+        !listed.contains(&first_key),
+        "keys are listed by prefix only"
+    );
+    assert!(listed.contains(&first_key[..10]), "{listed}");
+
+    let key_id = rows[0].split('\t').next().unwrap();
+    let out = preflight(&[
+        "key",
+        "revoke",
+        "--project",
+        "support",
+        key_id,
+        "--database-url",
+        &db,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = stdout(&preflight(&[
+        "key",
+        "list",
+        "--project",
+        "support",
+        "--database-url",
+        &db,
+    ]));
+    assert_eq!(
+        listed.lines().filter(|l| l.ends_with("\t-")).count(),
+        1,
+        "one key left active: {listed}"
+    );
+
+    let missing = preflight(&["key", "list", "--project", "nope", "--database-url", &db]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no project named"));
+}

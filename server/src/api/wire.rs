@@ -288,3 +288,108 @@ fn optional_number(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, S
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn verdict_of(extra: Value) -> Verdict {
+        let mut event = json!({
+            "type": "span", "trace_id": "t", "span_id": "s", "kind": "tool_call",
+            "name": "payments.refund", "timestamp": "2026-11-01T10:00:00Z", "status": "ok",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            event[k] = v.clone();
+        }
+        decode_event(&event).unwrap().verdict
+    }
+
+    #[test]
+    fn recorded_verdicts_use_the_five_verbs() {
+        assert_eq!(verdict_of(json!({})), Verdict::Allowed);
+        assert_eq!(verdict_of(json!({"status": "error"})), Verdict::Errored);
+        assert_eq!(verdict_of(json!({"kind": "error"})), Verdict::Errored);
+        assert_eq!(verdict_of(json!({"status": "blocked"})), Verdict::Blocked);
+        assert_eq!(
+            verdict_of(
+                json!({"policy_decisions": [{"tool_name": "payments.refund", "policy_kind": "block", "pattern": "payments.*"}]})
+            ),
+            Verdict::Blocked
+        );
+        assert_eq!(
+            verdict_of(
+                json!({"policy_decisions": [{"tool_name": "other.tool", "policy_kind": "block"}]})
+            ),
+            Verdict::Allowed,
+            "a block aimed at another tool does not block this one"
+        );
+        assert_eq!(
+            verdict_of(json!({"policy_blocked_tool_calls": ["x"]})),
+            Verdict::Blocked
+        );
+        assert_eq!(
+            verdict_of(json!({"status": "pending", "approval_id": "apr_1"})),
+            Verdict::Held
+        );
+        assert_eq!(
+            verdict_of(json!({"kind": "approval", "status": "pending"})),
+            Verdict::Held
+        );
+        assert_eq!(verdict_of(json!({"status": "pending"})), Verdict::Allowed);
+        assert_eq!(
+            verdict_of(json!({"payload": {"redacted": true}})),
+            Verdict::Redacted
+        );
+        assert_eq!(
+            verdict_of(json!({"payload": {"tags": ["pii", "redacted"]}})),
+            Verdict::Redacted
+        );
+        assert_eq!(
+            verdict_of(json!({"status": "error", "payload": {"redacted": true}})),
+            Verdict::Errored,
+            "an error beats a redaction"
+        );
+    }
+
+    #[test]
+    fn tool_calls_match_on_payload_tool_and_llm_calls_on_their_name() {
+        let tool = decode_event(&json!({
+            "trace_id": "t", "span_id": "s", "kind": "tool_call", "name": "call_tool",
+            "timestamp": "2026-11-01T10:00:00+00:00", "payload": {"tool": "shell.exec"},
+        }))
+        .unwrap();
+        assert_eq!(tool.tool, "shell.exec");
+        let llm = decode_event(&json!({
+            "trace_id": "t", "span_id": "s2", "kind": "llm_call", "name": "openai.gpt-4o-mini",
+            "timestamp": "2026-11-01T10:00:00.123456", "payload": {"tool": "ignored"},
+        }))
+        .unwrap();
+        assert_eq!(llm.tool, "openai.gpt-4o-mini");
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let base = json!({"trace_id": "t", "span_id": "s", "kind": "tool_call", "name": "x", "timestamp": "2026-11-01T10:00:00Z"});
+        let with = |k: &str, v: Value| {
+            let mut e = base.clone();
+            e[k] = v;
+            decode_event(&e).unwrap_err()
+        };
+        assert_eq!(
+            with("timestamp", json!("yesterday")),
+            "timestamp: not ISO 8601"
+        );
+        assert!(with("kind", json!("teleport")).starts_with("kind: unknown kind"));
+        assert!(with("cost_usd", json!(-1)).starts_with("cost_usd:"));
+        assert!(with("cost_usd", json!("cheap")).starts_with("cost_usd:"));
+        assert!(with("sequence", json!(1.5)).starts_with("sequence:"));
+        assert!(with("payload", json!([1])).starts_with("payload:"));
+        assert!(with("trace_id", json!("")).starts_with("trace_id:"));
+        assert_eq!(
+            decode_event(&json!([])).unwrap_err(),
+            "event: expected an object"
+        );
+    }
+}
