@@ -300,6 +300,27 @@ impl Metrics {
             "preflight_db_probe_duration_seconds {}",
             db.elapsed.as_secs_f64()
         );
+        header_lines(
+            &mut out,
+            "preflight_db_pool_connections",
+            "gauge",
+            "Database connections per pool: open (busy or idle), idle, in_use, max.",
+        );
+        for pool in &db.pools {
+            let in_use = pool.open.saturating_sub(pool.idle);
+            for (state, n) in [
+                ("open", pool.open),
+                ("idle", pool.idle),
+                ("in_use", in_use),
+                ("max", pool.max),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "preflight_db_pool_connections{{pool=\"{}\",state=\"{state}\"}} {n}",
+                    pool.pool
+                );
+            }
+        }
         out
     }
 }
@@ -371,6 +392,8 @@ pub struct DbProbe {
     pub elapsed: Duration,
     /// For the logs only: may name hosts.
     pub error: Option<String>,
+    /// The connection pools' usage when the probe was made.
+    pub pools: Vec<store::PoolStats>,
 }
 
 /// Reads one row by an indexed key from `projects`, a table the migrations create:
@@ -391,6 +414,7 @@ pub async fn probe_db(store: &dyn store::Store) -> DbProbe {
         ok: error.is_none(),
         elapsed: started.elapsed(),
         error,
+        pools: store.pool_stats(),
     }
 }
 

@@ -588,6 +588,26 @@ async fn health_and_metrics(h: Harness) {
     assert!(after.contains("route=\"/readyz\""), "{after}");
     assert!(!after.contains("m1"), "no trace ids in labels");
     assert_eq!(metric(&after, "preflight_db_up "), 1.0);
+    // Pool usage: the pools this backend has, each consistent with itself.
+    let pools: Vec<&str> = if h.url.starts_with("postgres") {
+        vec!["main"]
+    } else {
+        vec!["writer", "reader"]
+    };
+    for pool in pools {
+        let gauge = |state: &str| {
+            metric(
+                &after,
+                &format!("preflight_db_pool_connections{{pool=\"{pool}\",state=\"{state}\"}}"),
+            )
+        };
+        assert!(gauge("max") >= 1.0, "{pool}: {after}");
+        assert!(
+            gauge("open") >= 1.0 && gauge("open") <= gauge("max"),
+            "{pool}: {after}"
+        );
+        assert_eq!(gauge("in_use") + gauge("idle"), gauge("open"), "{pool}");
+    }
     assert!(after.contains("preflight_build_info{version=\""));
     // Every sample line is `name{labels} value` or `name value`.
     for line in after.lines().filter(|l| !l.starts_with('#')) {

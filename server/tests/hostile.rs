@@ -639,6 +639,36 @@ async fn duplicate_span_ids_in_one_batch(h: Harness) {
     assert_eq!(events[0]["verdict"], "errored");
 }
 
+/// Racing editors: eight concurrent rule inserts all land, as eight versions (an edit
+/// used to overwrite one saved between its read and its write).
+async fn concurrent_rule_edits_are_all_kept(h: Harness) {
+    let h = Arc::new(h);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let h = h.clone();
+            tokio::spawn(async move {
+                let rule = json!({"rule": {"pattern": format!("tool{i}.*"), "action": "block"}});
+                h.json("POST", "/v1/policies/rules", Some(rule)).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, active) = h.json("GET", POLICIES, None).await;
+    assert_eq!(active["version"], 8, "{active}");
+    let mut patterns: Vec<&str> = active["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pattern"].as_str().unwrap())
+        .collect();
+    patterns.sort_unstable();
+    let expected: Vec<String> = (0..8).map(|i| format!("tool{i}.*")).collect();
+    assert_eq!(patterns, expected);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -650,4 +680,8 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(barrage, duplicate_span_ids_in_one_batch);
+on_both_backends!(
+    barrage,
+    duplicate_span_ids_in_one_batch,
+    concurrent_rule_edits_are_all_kept,
+);

@@ -149,3 +149,14 @@ pub enum DecideOutcome {
     /// Someone decided first; this is their decision, unchanged.
     AlreadyDecided(Approval),
 }
+
+/// One connection pool's usage, as `/metrics` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolStats {
+    /// `writer` / `reader` (SQLite) or `main` (PostgreSQL).
+    pub pool: &'static str,
+    /// Open connections, busy or idle.
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, NewApiKey, PolicyVersion, Project, Simulation, StoreError,
+    DecideOutcome, EventScan, NewApiKey, PolicyVersion, PoolStats, Project, Simulation, StoreError,
     StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary,
 };
 
@@ -140,6 +140,19 @@ pub trait Store: Send + Sync {
         author: &str,
         message: Option<&str>,
     ) -> Result<PolicyVersion, StoreError>;
+    /// Saves version `base + 1` only if `base` is still the newest version: an edit
+    /// computed from version `base` never overwrites one saved since. `Conflict` when
+    /// another version was saved after `base` (read the active set again and redo the
+    /// edit).
+    async fn save_policy_on(
+        &self,
+        project_id: &str,
+        base: i64,
+        precedence: &str,
+        rules: Value,
+        author: &str,
+        message: Option<&str>,
+    ) -> Result<PolicyVersion, StoreError>;
     /// Newest first; version 0 is not listed.
     async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError>;
     /// Version 0 is the implicit empty set.
@@ -194,4 +207,10 @@ pub trait Store: Send + Sync {
     /// older than that (all their events at once), except traces pinned in any of the
     /// project's datasets. Returns the number of events deleted.
     async fn prune(&self, now_micros: i64, default_days: Option<i64>) -> Result<u64, StoreError>;
+
+    // ---- operations ----
+
+    /// The connection pools as they are now (for `/metrics`): SQLite has a writer and
+    /// a reader pool, PostgreSQL one.
+    fn pool_stats(&self) -> Vec<PoolStats>;
 }

@@ -50,6 +50,7 @@ contract!(
     datasets::dataset_items,
     datasets::delete_cascades_to_items_not_events,
     policy::policy_versions,
+    policy::policy_compare_and_set,
     policy::simulations,
     approvals::approval_flow,
     approvals::racing_deciders,

@@ -74,21 +74,37 @@ async fn save(
     set: &RuleSet,
     message: Option<String>,
 ) -> ApiResult<Json<Value>> {
+    save_version(state, project_id, None, set, message.as_deref()).await
+}
+
+/// Saves `set` as the next version. With `base`, only if version `base` is still the
+/// newest (`Err(Conflict)` otherwise): edits made on a read of the active set.
+async fn save_version(
+    state: &AppState,
+    project_id: &str,
+    base: Option<i64>,
+    set: &RuleSet,
+    message: Option<&str>,
+) -> ApiResult<Json<Value>> {
     let precedence = serde_json::to_value(set.precedence)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| "last_match".to_string());
     let rules = serde_json::to_value(&set.rules).map_err(|e| AppError::Internal(e.to_string()))?;
-    let version = state
-        .store
-        .save_policy(
-            project_id,
-            &precedence,
-            rules,
-            API_AUTHOR,
-            message.as_deref(),
-        )
-        .await?;
+    let version = match base {
+        None => {
+            state
+                .store
+                .save_policy(project_id, &precedence, rules, API_AUTHOR, message)
+                .await?
+        }
+        Some(base) => {
+            state
+                .store
+                .save_policy_on(project_id, base, &precedence, rules, API_AUTHOR, message)
+                .await?
+        }
+    };
     Ok(Json(view(&version, set)))
 }
 
@@ -147,17 +163,40 @@ fn parse_one_rule(rule: &Value) -> ApiResult<policy::Rule> {
         .ok_or_else(|| AppError::invalid("rule", "missing"))
 }
 
-/// Applies an edit to the active set and saves the result as a new version.
+/// How often an edit is redone on a fresh read when another version was saved
+/// between its read and its write.
+const EDIT_ATTEMPTS: usize = 16;
+
+/// Applies an edit to the active set and saves the result as a new version, as a
+/// compare-and-set: if another version was saved meanwhile (by a concurrent request,
+/// here or on another server), the edit is redone on top of it rather than
+/// overwriting it (concurrent inserts through two servers used to lose rules).
 async fn edit(
     state: &AppState,
     project_id: &str,
     message: Option<String>,
-    change: impl FnOnce(&mut Vec<policy::Rule>) -> ApiResult<()>,
+    change: impl Fn(&mut Vec<policy::Rule>) -> ApiResult<()>,
 ) -> ApiResult<Json<Value>> {
-    let (_, mut set) = active_rule_set(state, project_id).await?;
-    change(&mut set.rules)?;
-    set.compile()?;
-    save(state, project_id, &set, message).await
+    for _ in 0..EDIT_ATTEMPTS {
+        let (version, mut set) = active_rule_set(state, project_id).await?;
+        change(&mut set.rules)?;
+        set.compile()?;
+        match save_version(
+            state,
+            project_id,
+            Some(version.version),
+            &set,
+            message.as_deref(),
+        )
+        .await
+        {
+            Err(AppError::Conflict(_)) => continue,
+            done => return done,
+        }
+    }
+    Err(AppError::Conflict(
+        "the policy kept changing while this edit was applied; try again".to_string(),
+    ))
 }
 
 fn check_index(rules: &[policy::Rule], index: usize) -> ApiResult<()> {
@@ -186,7 +225,7 @@ pub async fn add_rule(
                 format!("must be at most {}", rules.len()),
             ));
         }
-        rules.insert(at, rule);
+        rules.insert(at, rule.clone());
         Ok(())
     })
     .await
@@ -203,7 +242,7 @@ pub async fn update_rule(
     let message = check_message(body.message)?;
     edit(&state, &caller.project.id, message, |rules| {
         check_index(rules, index)?;
-        rules[index] = rule;
+        rules[index] = rule.clone();
         Ok(())
     })
     .await

@@ -68,6 +68,10 @@ impl Backend for Postgres {
     type Tx = PgTx;
     const DIALECT: Dialect = Dialect::Postgres;
 
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        vec![crate::sql::pool_stats("main", &self.pool, MAX_CONNECTIONS)]
+    }
+
     async fn begin(&self, scope: Scope<'_>, _access: Access) -> Result<PgTx, StoreError> {
         let mut tx = self.pool.begin().await?;
         // `true` = local to this transaction: a pooled connection never carries one

@@ -128,6 +128,21 @@ pub(crate) trait Backend: Send + Sync + 'static {
         project_id: &'a str,
         scan: EventScan,
     ) -> BoxStream<'a, Result<policy::Event, StoreError>>;
+    fn pool_stats(&self) -> Vec<crate::PoolStats>;
+}
+
+/// Usage of one sqlx pool.
+pub(crate) fn pool_stats<DB: sqlx::Database>(
+    name: &'static str,
+    pool: &sqlx::Pool<DB>,
+    max: u32,
+) -> crate::PoolStats {
+    crate::PoolStats {
+        pool: name,
+        open: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max,
+    }
 }
 
 /// A [`crate::Store`] over any backend.

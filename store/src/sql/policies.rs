@@ -97,6 +97,61 @@ pub(super) async fn save<B: Backend>(
     Err(last.conflict_as("another policy version was saved at the same time; try again"))
 }
 
+/// `save`, as a compare-and-set on the version number: the row for `base + 1` is only
+/// inserted while `base` is the newest version; two savers that both saw `base` race
+/// for the same primary key and the loser gets `Conflict`.
+pub(super) async fn save_on<B: Backend>(
+    b: &B,
+    project_id: &str,
+    base: i64,
+    precedence: &str,
+    rules: &Value,
+    author: &str,
+    message: Option<&str>,
+) -> Result<PolicyVersion, StoreError> {
+    if !rules.is_array() {
+        return Err(StoreError::Invalid(
+            "rules must be an array of rule objects".to_string(),
+        ));
+    }
+    if precedence.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "precedence must not be empty".to_string(),
+        ));
+    }
+    let stale = || {
+        StoreError::Conflict(format!(
+            "the policy changed after version {base}; read it again and redo the edit"
+        ))
+    };
+    let sql = format!(
+        "INSERT INTO policy_versions (project_id, version, precedence, rules, author, created_at, message) \
+         SELECT $1, $7 + 1, $2, $3, $4, $5, $6 \
+         WHERE (SELECT COALESCE(MAX(version), 0) FROM policy_versions WHERE project_id = $1) = $7 \
+         RETURNING {POLICY_COLS}"
+    );
+    let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
+    let args = [
+        Text(project_id),
+        Text(precedence),
+        Json(rules),
+        Text(author),
+        Int(now_micros()),
+        OptText(message),
+        Int(base),
+    ];
+    match tx.fetch_optional(&sql, &args).await {
+        Ok(Some(row)) => {
+            let version = rows::policy_version(&row)?;
+            tx.commit().await?;
+            Ok(version)
+        }
+        Ok(None) => Err(stale()),
+        Err(StoreError::Conflict(_)) => Err(stale()),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn versions<B: Backend>(
     b: &B,
     project_id: &str,

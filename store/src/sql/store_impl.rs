@@ -173,6 +173,26 @@ impl<B: Backend> Store for SqlStore<B> {
         )
         .await
     }
+    async fn save_policy_on(
+        &self,
+        project_id: &str,
+        base: i64,
+        precedence: &str,
+        rules: Value,
+        author: &str,
+        message: Option<&str>,
+    ) -> Result<PolicyVersion, StoreError> {
+        policies::save_on(
+            &self.backend,
+            project_id,
+            base,
+            precedence,
+            &rules,
+            author,
+            message,
+        )
+        .await
+    }
     async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError> {
         policies::versions(&self.backend, project_id).await
     }
@@ -227,5 +247,9 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn prune(&self, now_micros: i64, default_days: Option<i64>) -> Result<u64, StoreError> {
         prune::prune(&self.backend, now_micros, default_days).await
+    }
+
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        self.backend.pool_stats()
     }
 }

@@ -73,6 +73,21 @@ impl Backend for Sqlite {
     type Tx = SqliteTx;
     const DIALECT: Dialect = Dialect::Sqlite;
 
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        vec![
+            crate::sql::pool_stats(
+                "writer",
+                &self.writer,
+                self.writer.options().get_max_connections(),
+            ),
+            crate::sql::pool_stats(
+                "reader",
+                &self.reader,
+                self.reader.options().get_max_connections(),
+            ),
+        ]
+    }
+
     /// SQLite has no row-level security; the scope is enforced by the queries' own
     /// `project_id` filters alone.
     async fn begin(&self, _scope: Scope<'_>, access: Access) -> Result<SqliteTx, StoreError> {

@@ -75,3 +75,47 @@ pub async fn simulations(s: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// `save_policy_on` is a compare-and-set: it saves only on top of the newest version.
+pub async fn policy_compare_and_set(s: &dyn Store) {
+    let p = s.create_project("p").await.unwrap();
+    let rules = json!([{"action": "block", "pattern": "a.*"}]);
+    let v1 = s
+        .save_policy_on(&p.id, 0, "last_match", rules.clone(), "ana", None)
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    // A second edit computed from version 0 must not overwrite version 1.
+    assert!(matches!(
+        s.save_policy_on(&p.id, 0, "last_match", json!([]), "bo", None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Nor may it claim a base from the future.
+    assert!(matches!(
+        s.save_policy_on(&p.id, 5, "last_match", json!([]), "bo", None)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let v2 = s
+        .save_policy_on(&p.id, 1, "first_match", json!([]), "bo", Some("clear"))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(s.active_policy(&p.id).await.unwrap(), v2);
+    assert_eq!(s.policy_versions(&p.id).await.unwrap().len(), 2);
+    assert!(matches!(
+        s.save_policy_on(&p.id, 2, "last_match", json!({"rules": []}), "x", None)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    // Another project's numbering is its own.
+    let q = s.create_project("q").await.unwrap();
+    assert_eq!(
+        s.save_policy_on(&q.id, 0, "last_match", rules, "x", None)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+}
