@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::{next_policy_id, MatchCache};
 use crate::model::{
     check_total_size, Action, FieldError, Precedence, RuleSet, Verdict, MAX_PATTERN_CHARS,
     MAX_RULES,
@@ -89,6 +90,8 @@ enum AgentCondition {
 /// threads; evaluation takes `&self`.
 #[derive(Clone, Debug)]
 pub struct CompiledPolicy {
+    /// Identity for the match cache (clones share it).
+    id: u64,
     rule_set: RuleSet,
     rules: Vec<CompiledRule>,
     /// Distinct tool patterns; `rules_by_tool[id]` lists rule indices, ascending.
@@ -103,6 +106,7 @@ pub struct CompiledPolicy {
 pub(crate) struct Scratch {
     tools: MatchBuf,
     agents: MatchBuf,
+    cache: MatchCache,
 }
 
 thread_local! {
@@ -252,6 +256,7 @@ impl RuleSet {
             });
         }
         Ok(CompiledPolicy {
+            id: next_policy_id(),
             rule_set: self.clone(),
             rules,
             tools,
@@ -333,18 +338,24 @@ impl CompiledPolicy {
 
     /// The deciding rule index, using caller-provided buffers.
     pub(crate) fn decide(&self, subject: &Subject<'_>, scratch: &mut Scratch) -> Option<usize> {
-        self.tools.matches_into(subject.tool, &mut scratch.tools);
+        let Scratch {
+            tools,
+            agents,
+            cache,
+        } = scratch;
+        let ids = cache.get(self.id, subject.tool, &mut tools.ids, |buf| {
+            self.tools.matches_ids(subject.tool, buf)
+        });
         let last = self.rule_set.precedence == Precedence::LastMatch;
         let mut agents_done = false;
         let mut best: Option<usize> = None;
-        for &id in &scratch.tools.ids {
+        for &id in ids {
             for &r in &self.rules_by_tool[id] {
                 let better = match best {
                     None => true,
                     Some(b) => (r > b) == last,
                 };
-                if better && self.conditions_hold(r, subject, &mut scratch.agents, &mut agents_done)
-                {
+                if better && self.conditions_hold(r, subject, agents, &mut agents_done) {
                     best = Some(r);
                 }
             }

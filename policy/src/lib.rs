@@ -79,6 +79,7 @@
 //! (same pattern, agent_pattern and cost condition) that lose under the
 //! precedence.
 
+mod cache;
 mod emit;
 mod eval;
 pub mod glob;
@@ -87,7 +88,10 @@ mod lint;
 mod model;
 mod parse;
 mod patset;
+mod prefilter;
 mod simulate;
+#[doc(hidden)]
+pub mod workload;
 #[cfg(feature = "yaml")]
 mod yaml;
 

@@ -5,10 +5,11 @@
 //! few patterns globset cannot express on them (see `emit`): a looser
 //! `GlobSet` prefilters, the crate's own matcher confirms.
 
-use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::emit;
 use crate::glob::Glob;
+use crate::prefilter::Prefilter;
 
 /// Why a pattern set could not be built.
 #[derive(Debug)]
@@ -19,14 +20,22 @@ pub(crate) enum BuildError {
     Set(String),
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct PatternSet {
     globs: Vec<Glob>,
+    /// What decides matches (see `prefilter`); the `GlobSet`s below are
+    /// still built, so a set globset rejects is rejected as before, and the
+    /// tests compare both paths.
+    prefilter: Prefilter,
     /// Every pattern that can match something, exact for ASCII names.
+    #[cfg_attr(not(test), allow(dead_code))]
     main: GlobSet,
+    #[cfg_attr(not(test), allow(dead_code))]
     main_ids: Vec<usize>,
     /// Char-sensitive patterns in superset form, for non-ASCII names.
+    #[cfg_attr(not(test), allow(dead_code))]
     wide: GlobSet,
+    #[cfg_attr(not(test), allow(dead_code))]
     wide_ids: Vec<usize>,
 }
 
@@ -88,8 +97,10 @@ impl PatternSet {
         let wide = wide
             .build()
             .map_err(|e| vec![BuildError::Set(e.to_string())])?;
+        let prefilter = Prefilter::build(&globs).map_err(|e| vec![BuildError::Set(e)])?;
         Ok(PatternSet {
             globs,
+            prefilter,
             main,
             main_ids,
             wide,
@@ -100,7 +111,24 @@ impl PatternSet {
     /// Fills `buf.ids` with the ids of every pattern matching `name`,
     /// ascending.
     pub(crate) fn matches_into(&self, name: &str, buf: &mut MatchBuf) {
-        let candidate = Candidate::from_bytes(name.as_bytes());
+        self.matches_ids(name, &mut buf.ids);
+    }
+
+    /// The same into a plain vector.
+    pub(crate) fn matches_ids(&self, name: &str, ids: &mut Vec<usize>) {
+        ids.clear();
+        self.prefilter.matches_into(&self.globs, name, ids);
+        if ids.len() > 1 {
+            ids.sort_unstable();
+            ids.dedup();
+        }
+    }
+
+    /// The same through the `GlobSet`s (the previous implementation), for
+    /// the tests.
+    #[cfg(test)]
+    pub(crate) fn matches_into_globset(&self, name: &str, buf: &mut MatchBuf) {
+        let candidate = globset::Candidate::from_bytes(name.as_bytes());
         self.main.matches_candidate_into(&candidate, &mut buf.ids);
         for id in buf.ids.iter_mut() {
             *id = self.main_ids[*id];
@@ -118,5 +146,81 @@ impl PatternSet {
             }
         }
         buf.ids.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The prefilter decides exactly what the `GlobSet`s decide.
+    #[test]
+    fn prefilter_agrees_with_globset() {
+        let mut patterns: Vec<String> = crate::workload::rule_set(2_000)
+            .rules
+            .into_iter()
+            .map(|r| r.pattern)
+            .collect();
+        for p in [
+            "*",
+            "",
+            "?",
+            "a*",
+            "*a",
+            "*a*",
+            "a?c",
+            "[!a]*",
+            "*.read",
+            "db.[x-z]",
+            "é?",
+            "[é]b",
+            "x*x*x",
+            "aa",
+            "a*a",
+            "*ab*ab*",
+            "[z-a]",
+            "[!z-a]",
+            "tok1",
+            "svc1.op1*",
+        ] {
+            patterns.push(p.to_string());
+        }
+        let set = PatternSet::build(patterns.iter().map(String::as_str)).unwrap();
+        let mut names: Vec<String> = crate::workload::probes()
+            .into_iter()
+            .map(|p| p.tool)
+            .collect();
+        for n in [
+            "",
+            "a",
+            "aa",
+            "aaa",
+            "ab",
+            "abc",
+            "x.read",
+            ".read",
+            "db.y",
+            "é",
+            "éé",
+            "éb",
+            "xx",
+            "xax",
+            "abab",
+            "aabab",
+            "tok1",
+            "xtok1y",
+            "svc1.op1",
+            "svc1.op12",
+            "q",
+        ] {
+            names.push(n.to_string());
+        }
+        let (mut a, mut b) = (MatchBuf::default(), MatchBuf::default());
+        for name in &names {
+            set.matches_into(name, &mut a);
+            set.matches_into_globset(name, &mut b);
+            assert_eq!(a.ids, b.ids, "{name:?}");
+        }
     }
 }
