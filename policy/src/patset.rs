@@ -43,6 +43,7 @@ pub(crate) struct PatternSet {
 #[derive(Debug, Default)]
 pub(crate) struct MatchBuf {
     pub(crate) ids: Vec<usize>,
+    #[cfg_attr(not(test), allow(dead_code))]
     tmp: Vec<usize>,
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin_cmd;
+pub mod bench;
 mod dataset_cmd;
 pub mod demo;
 mod policy_cmd;
@@ -85,6 +86,9 @@ pub enum Command {
     /// Export a dataset's events as JSON-lines fixtures, or import them.
     #[command(subcommand)]
     Dataset(dataset_cmd::DatasetCommand),
+    /// Benchmarks (BENCHMARKS.md): evaluator, simulate, ingest, render.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,6 +175,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Project(cmd) => block_on(admin_cmd::project(cmd)),
         Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
         Command::Dataset(cmd) => block_on(dataset_cmd::run(cmd)),
+        Command::Bench(cmd) => bench::run(cmd),
     }
 }
 
