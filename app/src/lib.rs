@@ -15,12 +15,14 @@ use leptos_router::{
 };
 
 pub mod api;
+pub mod api_policies;
 pub mod components;
 pub mod draft;
 pub mod format;
 pub mod icons;
 pub mod model;
 pub mod pages;
+pub mod policy_edit;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod tree;
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("datasets/:id") view=pages::dataset::DatasetPage ssr=SsrMode::Async/>
                     <Route path=path!("simulations/:id") view=pages::simulation::SimulationPage ssr=SsrMode::Async/>
                     <Route path=path!("policies") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("policies/simulate") view=pages::policy_simulator::PolicySimulatorPage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("playground") view=pages::playground::PlaygroundPage ssr=SsrMode::Async/>
