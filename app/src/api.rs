@@ -655,6 +655,10 @@ async fn load_simulation(
             .to_string(),
         summary,
         trace_count,
+        since: request
+            .get("since")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         base_url: crate::server::server_url(),
     }))
 }

@@ -227,6 +227,9 @@ pub struct SimulationView {
     pub summary: SimulationSummary,
     /// How many traces were in scope (dataset items or listed ids).
     pub trace_count: usize,
+    /// Start of the time window of a run over recorded events (RFC 3339), if any.
+    #[serde(default)]
+    pub since: Option<String>,
     /// This server's base URL as the browser reached it, for the shareable link.
     pub base_url: String,
 }

@@ -175,6 +175,17 @@ pub fn move_rule<T>(rules: &mut [T], index: usize, up: bool) -> bool {
     }
 }
 
+/// Moves `rules[from]` to position `to` (dragging a row onto another); false if
+/// either index is out of range or they are equal.
+pub fn move_to<T>(rules: &mut Vec<T>, from: usize, to: usize) -> bool {
+    if from == to || from >= rules.len() || to >= rules.len() {
+        return false;
+    }
+    let item = rules.remove(from);
+    rules.insert(to, item);
+    true
+}
+
 /// A rule in the editor's working copy: the rule and, while it is audit-only, the
 /// action it enforced before (what "Enforce" puts back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -698,6 +709,13 @@ mod tests {
         assert!(!move_rule(&mut v, 0, true));
         assert!(!move_rule(&mut v, 2, false));
         assert!(!move_rule(&mut v, 7, true));
+        let mut d = vec![1, 2, 3, 4];
+        assert!(move_to(&mut d, 0, 2));
+        assert_eq!(d, [2, 3, 1, 4]);
+        assert!(move_to(&mut d, 3, 0));
+        assert_eq!(d, [4, 2, 3, 1]);
+        assert!(!move_to(&mut d, 1, 1));
+        assert!(!move_to(&mut d, 1, 4));
 
         let mut w = WorkRule {
             rule: row("payments.*", "require_approval"),

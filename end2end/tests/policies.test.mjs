@@ -74,6 +74,14 @@ test("reorder rules in the dashboard and the SDK sync endpoint follows", async (
   assert.match(row, /shell first/);
   assert.match(row, /moved/);
   await page.waitForSelector("#no-changes");
+
+  // Dragging a row onto another moves it there too; Discard puts everything back.
+  await page.dragAndDrop('tr.rule-row[data-index="3"]', 'tr.rule-row[data-index="0"]');
+  assert.deepEqual(await patterns(page), ["email.*", "shell.exec", "wire_*", "payments.refund"]);
+  await page.waitForSelector("#pending-changes li.c-moved");
+  await page.click("#discard");
+  await page.waitForSelector("#no-changes");
+  assert.deepEqual(await patterns(page), ["shell.exec", "wire_*", "payments.refund", "email.*"]);
   assert.deepEqual(page.errors, []);
   await context.close();
 });
@@ -222,6 +230,8 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   await page.waitForSelector("#sim-numbers");
   assert.equal(Number((await text(page, "#n-changed")).replace(/,/g, "")), changed);
   assert.match(await text(page, "#sim-draft"), /payments\.\*/);
+  assert.match(await text(page, "p.scope"), /Over events recorded since \d{4}-\d\d-\d\dT[\d:]+Z · baseline: recorded/);
+  assert.match(await page.getAttribute("#rerun", "href"), /^\/dashboard\/policies\/simulate\?/);
 
   // The whole active set against itself flips nothing; a dataset scope works too.
   const sim = await openHydrated(context, "/dashboard/policies/simulate");

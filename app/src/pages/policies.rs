@@ -20,7 +20,7 @@ use crate::format::{ago, cost, datetime, href};
 use crate::icons::Icon;
 use crate::model::{PreviewEvents, ProjectRef, RuleRow};
 use crate::policy_edit::{
-    compile_rows, diff_rules, flip_headline, flips, lint_rows, move_rule, policy_doc,
+    compile_rows, diff_rules, flip_headline, flips, lint_rows, move_rule, move_to, policy_doc,
     rule_from_form, thousands, toggle_audit, Change, Flips, WorkRule, PREVIEW_WINDOW,
 };
 
@@ -162,6 +162,8 @@ fn PolicyEditor(
         })
         .collect();
     let work = RwSignal::new(initial.clone());
+    // The row being dragged (drag a row onto another to move it there).
+    let dragging = RwSignal::new(None::<usize>);
     let precedence = RwSignal::new(active.precedence.clone());
     // The rule form: None closed, Some(None) a new rule, Some(Some(i)) rule i.
     let editing = RwSignal::new(None::<Option<usize>>);
@@ -328,7 +330,19 @@ fn PolicyEditor(
                 view! {
                     <tr class="rule-row" class:audit=audit class:has-lint=has_warn
                         class:editing=move || editing.get() == Some(Some(i))
-                        data-index=i data-pattern=w.rule.pattern.clone()>
+                        data-index=i data-pattern=w.rule.pattern.clone()
+                        draggable="true"
+                        class:dragging=move || dragging.get() == Some(i)
+                        on:dragstart=move |_| { editing.set(None); dragging.set(Some(i)); }
+                        on:dragend=move |_| dragging.set(None)
+                        on:dragover=move |ev| ev.prevent_default()
+                        on:drop=move |ev| {
+                            ev.prevent_default();
+                            if let Some(from) = dragging.get_untracked() {
+                                work.update(|w| { move_to(w, from, i); });
+                            }
+                            dragging.set(None);
+                        }>
                         <td class="num idx">{format!("#{i}")}</td>
                         <td class="num priority">{priority}</td>
                         {rule_cells(&w.rule)}
@@ -553,7 +567,7 @@ fn PolicyEditor(
         <div class="table-wrap">
             <table class="data rules" id="rules">
                 <thead><tr>
-                    <th class="num">"#"</th>
+                    <th class="num" title="Drag a row, or use the arrows, to reorder">"#"</th>
                     <th class="num" title="1 decides first">"Priority"</th>
                     <th>"Tool pattern"</th><th>"Action"</th><th>"Agent"</th><th class="num">"Cost"</th>
                     <th>"Mode"</th><th></th>

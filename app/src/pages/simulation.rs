@@ -64,12 +64,21 @@ pub fn SimulationPage() -> impl IntoView {
                             }.into_any(),
                             (None, Some(did), _) => view! { {format!("dataset {did} (deleted)")} }.into_any(),
                             (None, None, Some(ids)) => view! { {format!("{} selected {}", ids.len(), if ids.len() == 1 { "trace" } else { "traces" })} }.into_any(),
-                            _ => view! { "recorded events" }.into_any(),
+                            _ => match &run.since {
+                                Some(since) => view! { {format!("events recorded since {since}")} }.into_any(),
+                                None => view! { "all recorded events" }.into_any(),
+                            },
                         };
-                        let rerun = run.dataset.as_ref().map(|d| {
-                            let link = href(&format!("/dashboard/datasets/{}", d.id), &pid, &[("run", "draft"), ("draft", run.draft.as_str())]);
-                            view! { <a class="button" href=link id="rerun"><Icon name="flask"/>"Edit and run again"</a> }
-                        });
+                        let rerun = match (&run.dataset, &run.trace_ids) {
+                            (Some(d), _) => Some(href(&format!("/dashboard/datasets/{}", d.id), &pid, &[("run", "draft"), ("draft", run.draft.as_str())])),
+                            (None, None) => Some(href("/dashboard/policies/simulate", &pid, &[("window", "7d"), ("draft", run.draft.as_str())])),
+                            _ => None,
+                        }
+                        .map(|link| view! { <a class="button" href=link id="rerun"><Icon name="flask"/>"Edit and run again"</a> });
+                        // A run over a time window does not know its traces.
+                        let by_window = run.dataset_id.is_none() && run.trace_ids.is_none();
+                        let traces = if by_window { String::new() } else { format!(" · {} traces in scope", run.trace_count) };
+                        let traces_number = if by_window { "–".to_string() } else { run.trace_count.to_string() };
                         let absolute = format!("{}{permalink}", run.base_url);
                         let link_for_copy = absolute.clone();
                         view! {
@@ -90,12 +99,12 @@ pub fn SimulationPage() -> impl IntoView {
                                 <label for="permalink-text" class="muted">"Permalink"</label>
                                 <input id="permalink-text" readonly value=absolute/>
                             </p>
-                            <p class="scope">"Over " {scope} {format!(" · {} traces in scope · baseline: {}", run.trace_count, run.baseline)}</p>
+                            <p class="scope">"Over " {scope} {format!("{traces} · baseline: {}", run.baseline)}</p>
                             <div class="numbers" id="sim-numbers">
                                 <div class="number"><b id="n-scanned">{s.events_scanned}</b><span>"events scanned"</span></div>
                                 <div class="number"><b id="n-matched">{s.events_matched}</b><span>"matched the draft"</span></div>
                                 <div class="number accent"><b id="n-changed">{s.events_would_have_changed}</b><span>"would change verdict"</span></div>
-                                <div class="number"><b id="n-traces">{run.trace_count}</b><span>"traces in scope"</span></div>
+                                <div class="number"><b id="n-traces">{traces_number}</b><span>"traces in scope"</span></div>
                             </div>
                             <p class="headline" id="sim-headline">{headline(&s)}</p>
                             <div class="two-col">
