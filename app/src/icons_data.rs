@@ -140,4 +140,17 @@ pub(super) const ICONS: &[(&str, &str)] = &[
         "terminal",
         r#"<path d="m7 11 2-2-2-2"/> <path d="M11 13h4"/> <rect width="18" height="18" x="3" y="3" rx="2" ry="2"/>"#,
     ),
+    // Drawn for Preflight in the same 24×24 stroke style (not from Lucide).
+    (
+        "settings",
+        r#"<path d="M4 6h9"/> <path d="M19 6h1"/> <circle cx="16" cy="6" r="2.5"/> <path d="M4 12h3"/> <path d="M13 12h7"/> <circle cx="10" cy="12" r="2.5"/> <path d="M4 18h11"/> <circle cx="18" cy="18" r="2.5"/>"#,
+    ),
+    (
+        "key",
+        r#"<circle cx="8" cy="15" r="4"/> <path d="m11 12 9-9"/> <path d="m17 6 3 3"/> <path d="m14.5 8.5 2 2"/>"#,
+    ),
+    (
+        "download",
+        r#"<path d="M12 3v12"/> <path d="m7 10 5 5 5-5"/> <path d="M5 21h14"/>"#,
+    ),
 ];

@@ -15,12 +15,14 @@ use leptos_router::{
 };
 
 pub mod api;
+pub mod api_ops;
 pub mod api_policies;
 pub mod components;
 pub mod draft;
 pub mod format;
 pub mod icons;
 pub mod model;
+pub mod ops;
 pub mod pages;
 pub mod policy_edit;
 #[cfg(feature = "ssr")]
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("approvals") view=pages::approvals::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("playground") view=pages::playground::PlaygroundPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

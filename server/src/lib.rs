@@ -2,6 +2,7 @@
 //! `main.rs` so tests can drive both without a socket or a subprocess.
 pub mod api;
 pub mod cli;
+pub mod export;
 pub mod ops;
 pub mod otel;
 pub mod replay;

@@ -53,6 +53,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .with_state(options);
     Router::new()
         .merge(crate::api::router(api_state))
+        .merge(crate::export::router(store.clone()))
         .merge(crate::ops::router(store))
         .merge(dashboard)
         .layer(axum::middleware::from_fn(crate::ops::track_http))

@@ -9,7 +9,7 @@ use crate::format::href;
 use crate::icons::Icon;
 use crate::model::ShellData;
 
-const NAV: [(&str, &str, &str); 7] = [
+const NAV: [(&str, &str, &str); 8] = [
     ("/dashboard", "Home", "home"),
     ("/dashboard/traces", "Traces", "traces"),
     ("/dashboard/threads", "Threads", "threads"),
@@ -17,6 +17,7 @@ const NAV: [(&str, &str, &str); 7] = [
     ("/dashboard/policies", "Policies", "shield"),
     ("/dashboard/audit", "Audit", "audit"),
     ("/dashboard/approvals", "Approvals", "approvals"),
+    ("/dashboard/settings", "Settings", "settings"),
 ];
 
 /// The section of a path (`/dashboard/traces/abc` → `/dashboard/traces`): where the

@@ -7,6 +7,7 @@ use crate::icons::{verdict_icon, Icon};
 use crate::model::{Counts, ProjectRef, Scoped};
 
 pub mod add_to_dataset;
+pub mod charts;
 pub mod draft_modal;
 pub mod layout;
 pub mod trace_table;

@@ -6,6 +6,7 @@ pub mod datasets;
 pub mod home;
 pub mod playground;
 pub mod policies;
+pub mod settings;
 pub mod policy_simulator;
 pub mod simulation;
 pub mod thread;

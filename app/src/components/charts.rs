@@ -1,0 +1,172 @@
+//! SVG charts drawn by the app (no chart library): calls per verdict over time as
+//! stacked bars, and cost over time. The geometry is in [`crate::ops`] (tested).
+use leptos::prelude::*;
+use policy::Verdict;
+
+use crate::api_ops::Bar;
+use crate::format::{cost, short_datetime};
+use crate::ops::{nice_ceiling, stack};
+
+const W: f64 = 1000.0;
+const H: f64 = 190.0;
+const LEFT: f64 = 44.0;
+const BOTTOM: f64 = 20.0;
+const TOP: f64 = 8.0;
+
+fn plot_height() -> f64 {
+    H - BOTTOM - TOP
+}
+
+/// Where bar `i` of `n` starts, and its width.
+fn slot(i: usize, n: usize) -> (f64, f64) {
+    let n = n.max(1) as f64;
+    let step = (W - LEFT) / n;
+    let gap = (step * 0.18).clamp(1.0, 6.0);
+    (LEFT + step * i as f64 + gap / 2.0, (step - gap).max(1.0))
+}
+
+/// Gridlines at 0, ½ and the top, labelled with `label`.
+fn grid(ceiling: f64, label: impl Fn(f64) -> String) -> impl IntoView {
+    [0.0, 0.5, 1.0]
+        .into_iter()
+        .map(|f| {
+            let y = TOP + plot_height() * (1.0 - f);
+            view! {
+                <line class="grid" x1=LEFT x2=W y1=y y2=y/>
+                <text class="axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label(ceiling * f)}</text>
+            }
+        })
+        .collect_view()
+}
+
+/// Time labels under the first, middle and last bar.
+fn time_axis(bars: &[Bar], now: i64) -> impl IntoView {
+    let n = bars.len();
+    let picks = [0, n / 2, n.saturating_sub(1)];
+    picks
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, i)| bars.get(i).map(|b| (k, i, b.start_micros)))
+        .map(|(k, i, start)| {
+            let (x, w) = slot(i, n);
+            let (anchor, x) = match k {
+                0 => ("start", x),
+                1 => ("middle", x + w / 2.0),
+                _ => ("end", x + w),
+            };
+            let text = if k == 2 {
+                "now".to_string()
+            } else {
+                crate::format::ago(now, start)
+            };
+            view! { <text class="axis" x=x y=H - 4.0 text-anchor=anchor>{text}</text> }
+        })
+        .collect_view()
+}
+
+fn bucket_title(b: &Bar, width: i64) -> String {
+    let parts: Vec<String> = Verdict::ALL
+        .into_iter()
+        .zip(b.counts.iter())
+        .filter(|(_, n)| **n > 0)
+        .map(|(v, n)| format!("{n} {v}"))
+        .collect();
+    let body = if parts.is_empty() {
+        "no calls".to_string()
+    } else {
+        parts.join(", ")
+    };
+    format!(
+        "{} – {} UTC: {body}; {}",
+        short_datetime(b.start_micros),
+        short_datetime(b.start_micros + width),
+        cost(b.cost_usd)
+    )
+}
+
+/// Calls per verdict per bucket, stacked in the fixed verdict order.
+#[component]
+pub fn VerdictChart(bars: Vec<Bar>, bucket_micros: i64, now: i64) -> impl IntoView {
+    let max = bars
+        .iter()
+        .map(|b| b.counts.iter().sum::<i64>())
+        .max()
+        .unwrap_or(0);
+    let ceiling = nice_ceiling(max as f64);
+    let n = bars.len();
+    let columns = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (x, w) = slot(i, n);
+            let segs = stack(&b.counts, ceiling, plot_height())
+                .into_iter()
+                .map(|(v, y, h)| {
+                    view! { <rect class=format!("seg v-{}", v.as_str()) data-verdict=v.as_str() x=x y=TOP + y width=w height=h.max(0.5)/> }
+                })
+                .collect_view();
+            let total: i64 = b.counts.iter().sum();
+            view! {
+                <g class="bar" data-total=total.to_string()>
+                    <title>{bucket_title(b, bucket_micros)}</title>
+                    <rect class="hit" x=x y=TOP width=w height=plot_height()/>
+                    {segs}
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="chart verdict-chart" id="verdict-chart" viewBox=format!("0 0 {W} {H}") role="img"
+            aria-label=format!("Calls per verdict over time, {n} bars")>
+            {grid(ceiling, |v| format!("{v:.0}"))}
+            {columns}
+            {time_axis(&bars, now)}
+        </svg>
+    }
+}
+
+/// Cost per bucket.
+#[component]
+pub fn CostChart(bars: Vec<Bar>, bucket_micros: i64, now: i64) -> impl IntoView {
+    let max = bars.iter().map(|b| b.cost_usd).fold(0.0_f64, f64::max);
+    // Round up in cents, so the axis reads $0.05, $0.10, ...
+    let ceiling = if max > 0.0 {
+        nice_ceiling(max * 100.0) / 100.0
+    } else {
+        0.01
+    };
+    let n = bars.len();
+    let columns = bars
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (x, w) = slot(i, n);
+            let h = (b.cost_usd / ceiling * plot_height()).clamp(0.0, plot_height());
+            view! {
+                <g class="bar">
+                    <title>{bucket_title(b, bucket_micros)}</title>
+                    <rect class="hit" x=x y=TOP width=w height=plot_height()/>
+                    {(b.cost_usd > 0.0).then(|| view! { <rect class="seg cost" x=x y=TOP + plot_height() - h width=w height=h.max(0.5)/> })}
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="chart cost-chart" id="cost-chart" viewBox=format!("0 0 {W} {H}") role="img"
+            aria-label="Cost over time">
+            {grid(ceiling, cost)}
+            {columns}
+            {time_axis(&bars, now)}
+        </svg>
+    }
+}
+
+/// The legend under the verdict chart.
+#[component]
+pub fn VerdictLegend() -> impl IntoView {
+    let items = Verdict::ALL
+        .into_iter()
+        .map(|v| view! { <span class=format!("legend-item v-{}", v.as_str())><i></i>{v.as_str()}</span> })
+        .collect_view();
+    view! { <div class="chart-legend">{items}</div> }
+}
