@@ -266,6 +266,17 @@ test("policies and simulator pages: screenshots in both themes, and without Java
     await sim.screenshot({ path: `${artifacts}/policies-simulator-${theme}.png`, fullPage: true });
     await context.close();
   }
+  // At phone width neither page scrolls sideways (wide tables scroll in their box).
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  for (const path of ["/dashboard/policies", "/dashboard/policies/simulate?window=30d"]) {
+    const p = await openHydrated(phone, path);
+    await p.waitForSelector(path.includes("simulate") ? "#transition-matrix" : "#versions", { timeout: 30_000 });
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${path}: no sideways scrolling at 390 px (${overflow} px over)`);
+    await p.screenshot({ path: `${artifacts}/${path.includes("simulate") ? "policies-simulator" : "policies-editor"}-phone-light.png` });
+    await p.close();
+  }
+  await phone.close();
   const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
   const page = await plain.newPage();
   for (const path of ["/dashboard/policies", "/dashboard/policies/simulate"]) {

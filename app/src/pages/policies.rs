@@ -203,10 +203,8 @@ fn PolicyEditor(
             &candidate.get(),
         )
     });
-    let warnings = Memo::new(move |_| {
-        let rules: Vec<RuleRow> = work.with(|w| w.iter().map(|w| w.rule.clone()).collect());
-        lint_rows(&precedence.get(), &rules)
-    });
+    // Lint of what would be saved, so a rule being typed already shows what it shadows.
+    let warnings = Memo::new(move |_| lint_rows(&precedence.get(), &candidate.get()));
     let active_compiled = compile_rows(&active.precedence, &active.rules)
         .ok()
         .map(Arc::new);
