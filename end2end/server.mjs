@@ -40,12 +40,60 @@ export async function startServer(extraEnv = {}) {
     child.stderr.on("data", onData);
     child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
   });
-  // A first start on an empty database loads the demo project and prints its key once.
+  // A first start on an empty database loads the demo project and prints its key once,
+  // and creates the first admin account, whose password it prints once.
   const key = log.match(/Demo API key \(shown once\): (jj_\S+)/);
-  return { url, apiKey: key?.[1], log: () => log, stop: () => child.kill("SIGTERM") };
+  const admin = await waitFor(() => log.match(/Dashboard sign-in \(shown once\): (\S+) \/ (\S+)/), () => log);
+  const server = { url, apiKey: key?.[1], log: () => log, stop: () => child.kill("SIGTERM") };
+  server.admin = { email: admin[1], password: admin[2] };
+  server.session = await signIn(server, server.admin.email, server.admin.password);
+  sessions.push(server);
+  return server;
 }
 
+async function waitFor(probe, describe) {
+  for (let i = 0; i < 100; i++) {
+    const found = probe();
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not found in the server log:\n${describe()}`);
+}
+
+/** Signs in through the form endpoint; returns the session cookie's value. */
+export async function signIn(server, email, password) {
+  const response = await fetch(server.url + "/signin", {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: server.url },
+    body: new URLSearchParams({ email, password, next: "/dashboard" }),
+  });
+  const cookie = (response.headers.get("set-cookie") ?? "").match(/preflight_session=([^;]+)/);
+  if (response.status !== 303 || !cookie) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  return cookie[1];
+}
+
+/** Servers started in this process: every browser context gets their sessions. */
+const sessions = [];
+
+/** Debian chromium. Its contexts start signed in (as the first admin) to every server
+ * this process started; `browser.newContext({ signedIn: false })` starts without. */
 export async function launchBrowser() {
+  const browser = await launchChromium();
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options = {}) => {
+    const { signedIn = true, ...rest } = options;
+    const context = await newContext(rest);
+    if (signedIn && sessions.length) {
+      await context.addCookies(sessions.map((s) => ({ name: "preflight_session", value: s.session, url: s.url })));
+    }
+    return context;
+  };
+  browser.newPage = async (options) => (await browser.newContext(options)).newPage();
+  return browser;
+}
+
+async function launchChromium() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [

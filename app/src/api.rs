@@ -75,9 +75,9 @@ mod support {
 
 #[server]
 pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnError> {
-    use crate::server::{dark_theme, resolve_project, store_error, use_store};
-    let store = use_store()?;
-    let projects = store.list_projects().await.map_err(store_error)?;
+    use crate::server::{current_user, dark_theme, resolve_project, visible_projects};
+    let user = current_user()?;
+    let projects = visible_projects().await?;
     let current = resolve_project(project).await?;
     if let Some(p) = &current {
         crate::server::canonical_project_url(&p.id);
@@ -86,6 +86,8 @@ pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnErr
         projects: projects.iter().map(ProjectRef::from).collect(),
         current: current.as_ref().map(ProjectRef::from),
         dark: dark_theme(),
+        user_email: user.email,
+        user_role: user.role.as_str().to_string(),
     })
 }
 

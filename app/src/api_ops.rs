@@ -541,7 +541,7 @@ pub async fn get_settings(
     let Some((store, p)) = support::context(project).await? else {
         return Ok(None);
     };
-    let projects = store.list_projects().await.map_err(store_error)?;
+    let projects = crate::server::visible_projects().await?;
     let keys = store.list_api_keys(&p.id).await.map_err(store_error)?;
     Ok(Some(support::scoped(
         &p,

@@ -10,10 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DatasetRef, DraftProblem, PreviewEvents, RuleRow, Scoped};
 
-/// Author recorded on versions saved from the dashboard (there are no user accounts
-/// yet; the REST API records `api`).
-pub const DASHBOARD_AUTHOR: &str = "dashboard";
-
 /// Most versions the history lists (newest first).
 pub const VERSION_LIST_LIMIT: usize = 100;
 
@@ -233,7 +229,7 @@ pub async fn save_policy_rules(
             base,
             set.precedence.as_str(),
             rules_json,
-            DASHBOARD_AUTHOR,
+            &crate::server::current_user()?.email,
             message.as_deref(),
         )
         .await
@@ -279,7 +275,7 @@ pub async fn restore_policy_version(
             base,
             &old.precedence,
             old.rules.clone(),
-            DASHBOARD_AUTHOR,
+            &crate::server::current_user()?.email,
             Some(&format!("restore version {version}")),
         )
         .await

@@ -253,6 +253,10 @@ pub struct ShellData {
     pub projects: Vec<ProjectRef>,
     pub current: Option<ProjectRef>,
     pub dark: bool,
+    /// The signed-in account.
+    pub user_email: String,
+    /// `admin` or `viewer`.
+    pub user_role: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

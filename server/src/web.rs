@@ -10,6 +10,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 pub struct SiteConfig {
     pub site_root: String,
     pub addr: SocketAddr,
+    /// Dashboard sessions.
+    pub auth: crate::auth::AuthConfig,
 }
 
 fn leptos_options(site: &SiteConfig) -> LeptosOptions {
@@ -31,6 +33,7 @@ fn leptos_options(site: &SiteConfig) -> LeptosOptions {
 /// dashboard.
 pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let options = leptos_options(site);
+    let auth = crate::auth::Auth::new(store.clone(), site.auth.clone());
     let routes = generate_route_list(app::App);
     let api_state = crate::api::AppState {
         store: store.clone(),
@@ -54,8 +57,14 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     Router::new()
         .merge(crate::api::router(api_state))
         .merge(crate::export::router(store.clone()))
-        .merge(crate::ops::router(store))
+        .merge(crate::ops::router(store.clone()))
+        .merge(crate::auth::router(auth.clone()))
         .merge(dashboard)
+        // Everything but the API, health, assets and sign-in needs a session.
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::guard,
+        ))
         .layer(axum::middleware::from_fn(crate::ops::track_http))
         .layer(request_log())
 }

@@ -295,3 +295,85 @@ fn projects_and_keys_from_the_command_line() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no project named"));
 }
+
+#[test]
+fn dashboard_accounts_from_the_command_line() {
+    let db = format!("sqlite://{}", temp_file("users.db", "").display());
+    std::fs::remove_file(db.trim_start_matches("sqlite://")).unwrap();
+    assert!(
+        preflight(&["project", "create", "support", "--database-url", &db])
+            .status
+            .success()
+    );
+    let out = preflight(&[
+        "user",
+        "create",
+        "--email",
+        "Vic@Example.com",
+        "--role",
+        "viewer",
+        "--project",
+        "support",
+        "--database-url",
+        &db,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    let generated = text.lines().last().unwrap();
+    assert!(generated.len() >= 20, "a generated password: {text}");
+    assert!(text.contains("shown once"));
+
+    let again = preflight(&[
+        "user",
+        "create",
+        "--email",
+        "vic@example.com",
+        "--database-url",
+        &db,
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+    let unknown_project = preflight(&[
+        "user",
+        "create",
+        "--email",
+        "x@example.com",
+        "--project",
+        "nope",
+        "--database-url",
+        &db,
+    ]);
+    assert!(!unknown_project.status.success());
+    assert!(String::from_utf8_lossy(&unknown_project.stderr).contains("no project named"));
+
+    let mut short = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args([
+            "user",
+            "create",
+            "--email",
+            "y@example.com",
+            "--password-stdin",
+        ])
+        .args(["--database-url", &db])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(short.stdin.as_mut().unwrap(), b"short\n").unwrap();
+    let short = short.wait_with_output().unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    let listed = stdout(&preflight(&["user", "list", "--database-url", &db]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(
+        listed.contains("vic@example.com\tviewer\tproj_"),
+        "{listed}"
+    );
+}

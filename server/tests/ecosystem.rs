@@ -55,6 +55,7 @@ impl Harness {
         let site = preflight::web::SiteConfig {
             site_root: "target/site".into(),
             addr: "127.0.0.1:0".parse().unwrap(),
+            auth: Default::default(),
         };
         let app = preflight::web::router(&site, store.clone());
         Harness { app, store, url }

@@ -130,7 +130,10 @@ fn opentelemetry_sdk_spans_become_a_governed_trace() {
     assert_eq!(trace["summary"]["verdicts"]["errored"], 1);
 
     // The dashboard's RunTree renders it (server-side, so the HTML has the spans).
-    let (status, page) = api.get_raw(&format!("/dashboard/traces/{trace_id}"));
+    let (status, page) = api.get_page(
+        &format!("/dashboard/traces/{trace_id}"),
+        &server.dashboard_cookie(),
+    );
     let page = String::from_utf8_lossy(&page).to_string();
     assert_eq!(status, 200, "{page}");
     for text in [

@@ -86,7 +86,7 @@ mod traits;
 pub use error::StoreError;
 pub use model::{
     AddItemsOutcome, ApiKeyInfo, Approval, Dataset, DatasetDetail, DatasetItem, DecideOutcome,
-    NewApiKey, PolicyVersion, PoolStats, Project, Simulation, StoredEvent,
+    NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation, StoredEvent, User,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,

@@ -160,3 +160,46 @@ pub struct PoolStats {
     pub idle: u32,
     pub max: u32,
 }
+
+/// What a dashboard account may do: admins change things and see every project;
+/// viewers read the projects they are members of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// A dashboard account (never its password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    /// Projects the user is a member of (admins see every project regardless).
+    pub projects: Vec<String>,
+}
+
+impl User {
+    pub fn can_see(&self, project_id: &str) -> bool {
+        self.role == Role::Admin || self.projects.iter().any(|p| p == project_id)
+    }
+}

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, NewApiKey, PolicyVersion, PoolStats, Project, Simulation, StoreError,
-    StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary,
+    DecideOutcome, EventScan, NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation,
+    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
+    TraceSummary, User,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -207,6 +208,37 @@ pub trait Store: Send + Sync {
     /// older than that (all their events at once), except traces pinned in any of the
     /// project's datasets. Returns the number of events deleted.
     async fn prune(&self, now_micros: i64, default_days: Option<i64>) -> Result<u64, StoreError>;
+
+    // ---- dashboard accounts (console directory) ----
+
+    /// `Conflict` if the email is taken (emails compare case-insensitively); `Invalid`
+    /// if it does not look like one. `password_hash` is an argon2id PHC string.
+    async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User, StoreError>;
+    /// Oldest first.
+    async fn list_users(&self) -> Result<Vec<User>, StoreError>;
+    /// The user with this email and their password hash.
+    async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    /// Idempotent; `NotFound` if the user or the project does not exist.
+    async fn add_member(&self, user_id: &str, project_id: &str) -> Result<(), StoreError>;
+    /// `token_hash` is the SHA-256 of the cookie's token; `NotFound` for an unknown user.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at_micros: i64,
+    ) -> Result<(), StoreError>;
+    /// The session's user, while it has not expired at `now_micros`.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now_micros: i64,
+    ) -> Result<Option<User>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
     // ---- operations ----
 

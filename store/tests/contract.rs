@@ -32,6 +32,7 @@ macro_rules! contract {
 
 contract!(
     projects::projects_crud,
+    accounts::accounts_and_sessions,
     projects::retention_settings,
     keys::api_key_lifecycle,
     ingest::idempotent_reingest,

@@ -103,7 +103,7 @@ pub fn Layout() -> impl IntoView {
                                 <div class="topbar">
                                     <ProjectSwitcher data=data.clone() path/>
                                     <div class="spacer"></div>
-                                    <UserMenu dark=data.dark project=data.current.as_ref().map(|p| p.id.clone()).unwrap_or_default()/>
+                                    <UserMenu dark=data.dark project=data.current.as_ref().map(|p| p.id.clone()).unwrap_or_default() email=data.user_email.clone() role=data.user_role.clone()/>
                                 </div>
                             }.into_any()
                         }
@@ -155,7 +155,7 @@ fn ProjectSwitcher(data: ShellData, path: Memo<String>) -> impl IntoView {
 }
 
 #[component]
-fn UserMenu(dark: bool, project: String) -> impl IntoView {
+fn UserMenu(dark: bool, project: String, email: String, role: String) -> impl IntoView {
     let dark = RwSignal::new(dark);
     let set_theme = ServerAction::<SetTheme>::new();
     Effect::new(move |_| {
@@ -168,11 +168,11 @@ fn UserMenu(dark: bool, project: String) -> impl IntoView {
         <details class="menu user-menu">
             <summary title="User menu" id="user-menu">
                 <span class="avatar"><Icon name="user"/></span>
-                <span class="user-name">"operator"</span>
+                <span class="user-name">{email.clone()}</span>
                 <Icon name="chevron_down" class="caret"/>
             </summary>
             <div class="menu-panel right">
-                <div class="menu-title">"Signed in as operator (no accounts yet)"</div>
+                <div class="menu-title" id="signed-in-as">{format!("Signed in as {email} ({role})")}</div>
                 <ActionForm action=set_theme>
                     <input type="hidden" name="dark" value=move || (!dark.get()).to_string()/>
                     <button type="submit" class="menu-item" id="theme-toggle" data-dark=move || dark.get().to_string()>
@@ -185,6 +185,10 @@ fn UserMenu(dark: bool, project: String) -> impl IntoView {
                 </ActionForm>
                 <a class="menu-item" href=href("/dashboard/playground", &project, &[])><Icon name="flask"/><span>"Pattern playground"</span></a>
                 <a class="menu-item" href="/v1/openapi.json" rel="external"><Icon name="link"/><span>"REST API (OpenAPI)"</span></a>
+                // A plain form: the server ends the session and redirects to /signin.
+                <form method="post" action="/signout">
+                    <button type="submit" class="menu-item" id="sign-out"><Icon name="user"/><span>"Sign out"</span></button>
+                </form>
             </div>
         </details>
     }

@@ -66,8 +66,7 @@ pub fn dark_theme() -> bool {
 pub async fn resolve_project(
     requested: Option<String>,
 ) -> Result<Option<store::Project>, ServerFnError> {
-    let store = use_store()?;
-    let projects = store.list_projects().await.map_err(store_error)?;
+    let projects = visible_projects().await?;
     let find = |key: &str| {
         projects
             .iter()
@@ -86,6 +85,24 @@ pub async fn resolve_project(
         return Ok(Some(project));
     }
     Ok(projects.into_iter().next())
+}
+
+/// The signed-in account, which the server's session guard put on the request. There
+/// is none only if a route escaped the guard: then nothing is shown.
+pub fn current_user() -> Result<store::User, ServerFnError> {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<store::User>().cloned())
+        .ok_or_else(|| ServerFnError::new("sign in first"))
+}
+
+/// The projects the signed-in account may see (admins: all), oldest first.
+pub async fn visible_projects() -> Result<Vec<store::Project>, ServerFnError> {
+    let user = current_user()?;
+    let projects = use_store()?.list_projects().await.map_err(store_error)?;
+    Ok(projects
+        .into_iter()
+        .filter(|p| user.can_see(&p.id))
+        .collect())
 }
 
 /// Sets the 404 status when rendering a dashboard page (not for a server function

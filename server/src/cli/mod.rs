@@ -10,6 +10,7 @@ pub mod bench;
 mod dataset_cmd;
 pub mod demo;
 mod policy_cmd;
+mod user_cmd;
 
 /// Where the data lives; shared by every command that opens the store.
 #[derive(clap::Args, Debug, Clone)]
@@ -63,6 +64,13 @@ pub enum Command {
         /// traces pinned in a dataset are kept. Unset: keep everything.
         #[arg(long, env = "PREFLIGHT_RETENTION_DAYS", value_parser = clap::value_parser!(i64).range(1..))]
         retention_days: Option<i64>,
+        /// Dashboard sessions expire this many hours after sign-in.
+        #[arg(long, env = "PREFLIGHT_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+        session_hours: u64,
+        /// Mark the session cookie Secure (set this when serving over HTTPS; a proxy's
+        /// `X-Forwarded-Proto: https` also marks it).
+        #[arg(long, env = "PREFLIGHT_SECURE_COOKIES", default_value_t = false)]
+        secure_cookies: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -89,6 +97,9 @@ pub enum Command {
     /// Benchmarks (BENCHMARKS.md): evaluator, simulate, ingest, render.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Manage dashboard accounts.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,8 +174,16 @@ pub fn run(cli: Cli) -> ExitCode {
             site_root,
             no_demo,
             retention_days,
+            session_hours,
+            secure_cookies,
             db,
-        } => serve(addr, site_root, no_demo, retention_days, db),
+        } => {
+            let auth = crate::auth::AuthConfig {
+                session_ttl: std::time::Duration::from_secs(session_hours * 3600),
+                secure_cookies,
+            };
+            serve(addr, site_root, no_demo, retention_days, auth, db)
+        }
         Command::Demo { url, db } => block_on(async move {
             let store = db.open().await?;
             let summary = demo::load(store.as_ref(), store::now_micros()).await?;
@@ -176,6 +195,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
         Command::Dataset(cmd) => block_on(dataset_cmd::run(cmd)),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::User(cmd) => block_on(user_cmd::run(cmd)),
     }
 }
 
@@ -202,6 +222,7 @@ fn serve(
     site_root: String,
     no_demo: bool,
     retention_days: Option<i64>,
+    auth: crate::auth::AuthConfig,
     db: DbArgs,
 ) -> ExitCode {
     tracing_subscriber::fmt()
@@ -229,8 +250,14 @@ fn serve(
                 demo::announce(&summary, url.as_deref());
             }
         }
+        user_cmd::ensure_first_admin(store.as_ref()).await?;
         crate::retention::spawn(store.clone(), retention_days);
-        crate::web::serve(crate::web::SiteConfig { site_root, addr }, store)
+        let site = crate::web::SiteConfig {
+            site_root,
+            addr,
+            auth,
+        };
+        crate::web::serve(site, store)
             .await
             .map_err(|err| format!("cannot serve on {addr}: {err}"))
     })

@@ -129,6 +129,41 @@ impl Server {
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+
+    /// Signs in as the first-run admin (whose password the server printed once) and
+    /// returns the `Cookie` header value for dashboard pages.
+    pub fn dashboard_cookie(&self) -> String {
+        let started = std::time::Instant::now();
+        let line = loop {
+            let log = self.log();
+            if let Some(line) = log
+                .lines()
+                .find(|l| l.contains("Dashboard sign-in (shown once): "))
+            {
+                break line.to_string();
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no admin printed:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let (_, credentials) = line.split_once("(shown once): ").unwrap();
+        let (email, password) = credentials.trim().split_once(" / ").unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        let response = agent
+            .post(format!("{}/signin", self.url))
+            .header("origin", &self.url)
+            .send_form([("email", email), ("password", password)])
+            .expect("sign in");
+        assert_eq!(response.status().as_u16(), 303, "sign-in refused");
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_string()
+    }
 }
 
 impl Drop for Server {
@@ -176,6 +211,16 @@ impl Api {
             self.agent
                 .get(format!("{}{path}", self.base))
                 .header("authorization", format!("Bearer {}", self.key))
+                .call(),
+        )
+    }
+
+    /// A dashboard page with a session cookie (see [`Server::dashboard_cookie`]).
+    pub fn get_page(&self, path: &str, cookie: &str) -> (u16, Vec<u8>) {
+        Self::finish(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("cookie", cookie)
                 .call(),
         )
     }

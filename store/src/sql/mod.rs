@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::{EventScan, StoreError};
 
+mod accounts;
 mod approvals;
 mod audit;
 mod datasets;

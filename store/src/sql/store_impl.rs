@@ -4,8 +4,8 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 
 use super::{
-    approvals, audit, datasets, events, keys, policies, projects, prune, scan, simulations,
-    threads, traces, Backend, SqlStore,
+    accounts, approvals, audit, datasets, events, keys, policies, projects, prune, scan,
+    simulations, threads, traces, Backend, SqlStore,
 };
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
@@ -251,5 +251,44 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn pool_stats(&self) -> Vec<crate::PoolStats> {
         self.backend.pool_stats()
+    }
+
+    async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: crate::Role,
+    ) -> Result<crate::User, StoreError> {
+        accounts::create_user(&self.backend, email, password_hash, role).await
+    }
+    async fn list_users(&self) -> Result<Vec<crate::User>, StoreError> {
+        accounts::list_users(&self.backend).await
+    }
+    async fn user_credentials(
+        &self,
+        email: &str,
+    ) -> Result<Option<(crate::User, String)>, StoreError> {
+        accounts::credentials(&self.backend, email).await
+    }
+    async fn add_member(&self, user_id: &str, project_id: &str) -> Result<(), StoreError> {
+        accounts::add_member(&self.backend, user_id, project_id).await
+    }
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at_micros: i64,
+    ) -> Result<(), StoreError> {
+        accounts::create_session(&self.backend, token_hash, user_id, expires_at_micros).await
+    }
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now_micros: i64,
+    ) -> Result<Option<crate::User>, StoreError> {
+        accounts::session_user(&self.backend, token_hash, now_micros).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        accounts::delete_session(&self.backend, token_hash).await
     }
 }

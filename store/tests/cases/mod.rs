@@ -1,4 +1,5 @@
 //! Contract cases: `async fn(&dyn Store)`, backend-agnostic.
+pub mod accounts;
 pub mod approvals;
 pub mod audit;
 pub mod datasets;

@@ -1,0 +1,416 @@
+//! Dashboard sign-in: accounts with argon2id passwords, sessions in an HttpOnly
+//! SameSite=Lax cookie (Secure behind HTTPS), throttled failures, and a guard in
+//! front of every dashboard page and server function. The `/v1` API, OTLP ingest,
+//! health, metrics and static assets are outside it (the API has its own keys).
+//!
+//! Cross-site request forgery: besides SameSite, every state-changing request that
+//! reaches the dashboard must come from this origin (`Origin`, or `Sec-Fetch-Site:
+//! same-origin`); one without either header is refused too.
+
+mod page;
+pub mod password;
+pub mod throttle;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::{Role, Store, User};
+
+pub const SESSION_COOKIE: &str = "preflight_session";
+
+/// How sessions behave; from `serve`'s flags.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub session_ttl: Duration,
+    /// Always mark the cookie `Secure` (it is also marked when a proxy says the
+    /// request came over HTTPS with `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+        }
+    }
+}
+
+pub struct Auth {
+    store: Arc<dyn Store>,
+    config: AuthConfig,
+    throttle: throttle::Throttle,
+}
+
+impl Auth {
+    pub fn new(store: Arc<dyn Store>, config: AuthConfig) -> Arc<Auth> {
+        Arc::new(Auth {
+            store,
+            config,
+            throttle: throttle::Throttle::default(),
+        })
+    }
+}
+
+/// Paths anyone may request: the API (keys), health, metrics, sign-in, assets.
+fn is_public(path: &str) -> bool {
+    const PREFIXES: [&str; 4] = ["/v1/", "/otel/", "/pkg/", "/fonts/"];
+    const EXACT: [&str; 7] = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/signin",
+        "/signout",
+        "/favicon.svg",
+        "/favicon.ico",
+    ];
+    PREFIXES.iter().any(|p| path.starts_with(p)) || EXACT.contains(&path)
+}
+
+/// Server functions a viewer may call: reads (and the theme, a preference).
+/// Everything else changes something and needs an admin: a new function is
+/// refused to viewers until it is named as a read.
+pub fn viewer_may_call(server_fn: &str) -> bool {
+    const READS: [&str; 5] = ["get_", "list_", "load_", "simulate_", "set_theme"];
+    READS.iter().any(|p| server_fn.starts_with(p))
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Same origin as the `Host` the browser used: `Origin` matches, or the browser
+/// itself says `Sec-Fetch-Site: same-origin`.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        if site != "same-origin" {
+            return false;
+        }
+    }
+    match (text("origin"), text("host")) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority == host),
+        (None, _) => text("sec-fetch-site") == Some("same-origin"),
+        _ => false,
+    }
+}
+
+fn plain(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        message.to_string(),
+    )
+        .into_response()
+}
+
+/// Where to go after signing in: only a path on this site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/dashboard".to_string(),
+    }
+}
+
+async fn session_user(auth: &Auth, headers: &HeaderMap) -> Result<Option<User>, Response> {
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    auth.store
+        .session_user(&password::token_hash(token), store::now_micros())
+        .await
+        .map_err(|e| {
+            tracing::error!("session lookup failed: {e}");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable",
+            )
+        })
+}
+
+/// The guard in front of everything but [`is_public`] paths.
+pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if is_public(&path) {
+        return next.run(request).await;
+    }
+    let user = match session_user(&auth, request.headers()).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            if request.method() == Method::GET && !path.starts_with("/api/") {
+                let target = request
+                    .uri()
+                    .path_and_query()
+                    .map_or(path.clone(), |pq| pq.as_str().to_string());
+                let query = next_query(&target);
+                return Redirect::to(&format!("/signin?{query}")).into_response();
+            }
+            return plain(StatusCode::UNAUTHORIZED, "sign in first: /signin");
+        }
+        Err(response) => return response,
+    };
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes && !same_origin(request.headers()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: the Origin header does not match this site",
+        );
+    }
+    if let Some(name) = path.strip_prefix("/api/") {
+        if user.role == Role::Viewer && !viewer_may_call(name) {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "viewers cannot change policies, datasets, keys, projects or approvals",
+            );
+        }
+    }
+    request.extensions_mut().insert(user);
+    next.run(request).await
+}
+
+fn next_query(target: &str) -> String {
+    let mut out = String::from("next=");
+    for b in target.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct SignInQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in_page(axum::extract::Query(q): axum::extract::Query<SignInQuery>) -> Response {
+    page::render(StatusCode::OK, "", &safe_next(q.next.as_deref()), None)
+}
+
+async fn sign_in(
+    State(auth): State<Arc<Auth>>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    if !same_origin(&headers) {
+        return plain(StatusCode::FORBIDDEN, "cross-site sign-in refused");
+    }
+    let now = Instant::now();
+    if let Some(wait) = auth.throttle.locked(&form.email, now) {
+        let message = format!(
+            "Too many failed sign-ins for this email. Try again in {} minutes.",
+            wait.as_secs().div_ceil(60)
+        );
+        return page::render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &form.email,
+            &next,
+            Some(&message),
+        );
+    }
+    let found = match auth.store.user_credentials(&form.email).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!("sign-in lookup failed: {e}");
+            return plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable",
+            );
+        }
+    };
+    let password = form.password.clone();
+    let verified = tokio::task::spawn_blocking(move || match found {
+        Some((user, stored)) => password::verify(&password, &stored).then_some(user),
+        None => {
+            password::verify_dummy(&password);
+            None
+        }
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(user) = verified else {
+        auth.throttle.failed(&form.email, now);
+        tracing::info!("failed sign-in");
+        return page::render(
+            StatusCode::UNAUTHORIZED,
+            &form.email,
+            &next,
+            Some("Wrong email or password."),
+        );
+    };
+    auth.throttle.succeeded(&form.email);
+    let token = password::random_text(43);
+    let ttl = auth.config.session_ttl;
+    let expires =
+        store::now_micros().saturating_add(i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX));
+    if let Err(e) = auth
+        .store
+        .create_session(&password::token_hash(&token), &user.id, expires)
+        .await
+    {
+        tracing::error!("cannot create a session: {e}");
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database is unavailable",
+        );
+    }
+    let secure = auth.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    see_other(&next, &cookie)
+}
+
+async fn sign_out(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
+    if !same_origin(&headers) {
+        return plain(StatusCode::FORBIDDEN, "cross-site sign-out refused");
+    }
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Err(e) = auth
+            .store
+            .delete_session(&password::token_hash(token))
+            .await
+        {
+            tracing::error!("cannot end a session: {e}");
+        }
+    }
+    see_other(
+        "/signin",
+        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    )
+}
+
+fn see_other(location: &str, cookie: &str) -> Response {
+    let mut response = Redirect::to(location).into_response();
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `/signin` (GET the form, POST it) and `/signout` (POST).
+pub fn router(auth: Arc<Auth>) -> Router {
+    Router::new()
+        .route("/signin", get(sign_in_page).post(sign_in))
+        .route("/signout", post(sign_out))
+        .with_state(auth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_api_health_assets_and_sign_in_are_public() {
+        for path in [
+            "/v1/traces",
+            "/otel/v1/traces",
+            "/healthz",
+            "/signin",
+            "/pkg/x.wasm",
+        ] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/dashboard",
+            "/dashboard/traces",
+            "/api/get_home1",
+            "/nope",
+            "/v1",
+        ] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(
+            safe_next(Some("/dashboard/traces?x=1")),
+            "/dashboard/traces?x=1"
+        );
+        assert_eq!(safe_next(Some("//evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("https://evil.example")), "/dashboard");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/dashboard");
+        assert_eq!(safe_next(None), "/dashboard");
+    }
+
+    #[test]
+    fn origin_checks() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(same_origin(&headers(&[
+            ("host", "a:3000"),
+            ("origin", "http://a:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:3000"),
+            ("origin", "http://evil")
+        ])));
+        assert!(!same_origin(&headers(&[("host", "a:3000")])), "no evidence");
+        assert!(same_origin(&headers(&[
+            ("host", "a:3000"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:3000"),
+            ("origin", "http://a:3000"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+    }
+
+    #[test]
+    fn viewers_may_only_read() {
+        assert!(viewer_may_call("get_home123"));
+        assert!(viewer_may_call("list_traces9"));
+        for name in [
+            "create_dataset1",
+            "delete_dataset2",
+            "decide_approval",
+            "revoke_project_key",
+        ] {
+            assert!(!viewer_may_call(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Dashboard sign-in through the whole router (no socket): the guard, sessions,
+//! expiry, sign-out, throttling, CSRF, viewer permissions on every registered server
+//! function, and project membership.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use preflight::auth::{password, viewer_may_call, AuthConfig};
+use store::Role;
+use tower::ServiceExt;
+
+const HOST: &str = "preflight.test";
+const ORIGIN: &str = "http://preflight.test";
+const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
+const VIEWER: (&str, &str) = ("vic@example.com", "vic-password-123");
+
+struct Harness {
+    app: Router,
+    store: Arc<dyn store::Store>,
+    /// A project the viewer is a member of, and one it is not.
+    mine: store::Project,
+    theirs: store::Project,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Harness {
+    async fn new(ttl: Duration) -> Harness {
+        let store = store::open(
+            &store::testing::fresh_sqlite_url(),
+            store::StoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        let mine = store.create_project("viewer-visible").await.unwrap();
+        let theirs = store.create_project("hidden-from-viewer").await.unwrap();
+        for (email, pass, role) in [
+            (ADMIN.0, ADMIN.1, Role::Admin),
+            (VIEWER.0, VIEWER.1, Role::Viewer),
+        ] {
+            let user = store
+                .create_user(email, &password::hash(pass).unwrap(), role)
+                .await
+                .unwrap();
+            if role == Role::Viewer {
+                store.add_member(&user.id, &mine.id).await.unwrap();
+            }
+        }
+        let site = preflight::web::SiteConfig {
+            site_root: "target/site".into(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            auth: AuthConfig {
+                session_ttl: ttl,
+                secure_cookies: false,
+            },
+        };
+        let app = preflight::web::router(&site, store.clone());
+        Harness {
+            app,
+            store,
+            mine,
+            theirs,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).to_string(),
+        }
+    }
+
+    async fn sign_in_as(&self, email: &str, pass: &str, extra: &[(&str, &str)]) -> Answer {
+        let body = format!(
+            "email={}&password={}&next=%2Fdashboard%2Ftraces",
+            email.replace('@', "%40"),
+            pass
+        );
+        let mut request = Request::post("/signin")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in and returns the `Cookie` header value.
+    async fn session(&self, who: (&str, &str)) -> String {
+        let answer = self.sign_in_as(who.0, who.1, &[]).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
+        set.split(';').next().unwrap().to_string()
+    }
+
+    async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
+        let mut request = Request::get(uri).header(header::HOST, HOST);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post_fn(&self, path: &str, cookie: Option<&str>, origin: Option<&str>) -> Answer {
+        let mut request = Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+}
+
+fn server_fn_paths() -> Vec<String> {
+    let mut paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "server functions registered: {paths:?}");
+    paths
+}
+
+#[tokio::test]
+async fn pages_and_server_functions_need_a_session() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let page = h.get("/dashboard/traces?verdict=blocked", None).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers[header::LOCATION],
+        "/signin?next=/dashboard/traces%3Fverdict%3Dblocked"
+    );
+    for path in ["/", "/dashboard", "/dashboard/settings", "/no-such-page"] {
+        assert_eq!(
+            h.get(path, None).await.status,
+            StatusCode::SEE_OTHER,
+            "{path}"
+        );
+    }
+    for path in server_fn_paths() {
+        let answer = h.post_fn(&path, None, Some(ORIGIN)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // A forged or unknown cookie is no session.
+    let forged = h.get("/dashboard", Some("preflight_session=forged")).await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+    // Outside the guard: the API (its own keys), health, the sign-in page.
+    assert_eq!(h.get("/healthz", None).await.status, StatusCode::OK);
+    assert_eq!(
+        h.get("/v1/traces", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let form = h.get("/signin?next=/dashboard", None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains(r#"name="password""#));
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let wrong = h.sign_in_as(ADMIN.0, "not-the-password", &[]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong email or password."));
+    assert!(wrong.headers.get(header::SET_COOKIE).is_none());
+    let unknown = h
+        .sign_in_as("nobody@example.com", "whatever-123", &[])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        unknown.body.contains("Wrong email or password."),
+        "same words"
+    );
+
+    let ok = h.sign_in_as("ANA@example.com", ADMIN.1, &[]).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers[header::LOCATION], "/dashboard/traces");
+    let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("preflight_session="), "{set}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=3600"] {
+        assert!(set.contains(attribute), "{attribute} missing: {set}");
+    }
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    let token = set
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("preflight_session=");
+    assert!(token.len() >= 40);
+    assert!(
+        h.store
+            .session_user(token, store::now_micros())
+            .await
+            .unwrap()
+            .is_none(),
+        "the database keeps only the token's hash"
+    );
+
+    let behind_tls = h
+        .sign_in_as(ADMIN.0, ADMIN.1, &[("x-forwarded-proto", "https")])
+        .await;
+    assert!(behind_tls.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+
+    let cookie = h.session(ADMIN).await;
+    let page = h.get("/dashboard", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("ana@example.com"),
+        "the user menu names the account"
+    );
+
+    // Sign-out from another site is refused; from this one it ends the session.
+    let mut forged = Request::post("/signout")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::COOKIE, &cookie);
+    forged = forged.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let refused = h.send(forged.body(Body::empty()).unwrap()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let out = h
+        .send(
+            Request::post("/signout")
+                .header(header::HOST, HOST)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        h.get("/dashboard", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn sessions_expire() {
+    let h = Harness::new(Duration::from_secs(1)).await;
+    let cookie = h.session(ADMIN).await;
+    assert_eq!(
+        h.get("/dashboard", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(
+        h.get("/dashboard", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    for _ in 0..preflight::auth::throttle::MAX_FAILURES {
+        let answer = h.sign_in_as(VIEWER.0, "wrong-password-1", &[]).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked now, even with the right password.
+    let locked = h.sign_in_as(VIEWER.0, VIEWER.1, &[]).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.body.contains("Too many failed sign-ins"));
+    // Another account is not affected.
+    h.session(ADMIN).await;
+}
+
+#[tokio::test]
+async fn state_changes_from_another_site_are_refused() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let cookie = h.session(ADMIN).await;
+    for path in server_fn_paths() {
+        for origin in [Some("http://evil.example"), None] {
+            let answer = h.post_fn(&path, Some(&cookie), origin).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{path} from {origin:?}"
+            );
+            assert!(answer.body.contains("cross-site"), "{}", answer.body);
+        }
+    }
+    let forged_sign_in = h
+        .send(
+            Request::post("/signin")
+                .header(header::HOST, HOST)
+                .header(header::ORIGIN, "http://evil.example")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(
+                    "email=ana%40example.com&password=ana-password-123",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(forged_sign_in.status, StatusCode::FORBIDDEN);
+}
+
+/// Every registered server function: a viewer may call exactly the reads; an admin
+/// passes the guard everywhere.
+#[tokio::test]
+async fn viewers_cannot_change_anything() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let viewer = h.session(VIEWER).await;
+    let admin = h.session(ADMIN).await;
+    let mut refused = Vec::new();
+    for path in server_fn_paths() {
+        let name = path.trim_start_matches("/api/");
+        let as_viewer = h.post_fn(&path, Some(&viewer), Some(ORIGIN)).await;
+        if viewer_may_call(name) {
+            assert_ne!(as_viewer.status, StatusCode::FORBIDDEN, "{path}");
+        } else {
+            assert_eq!(as_viewer.status, StatusCode::FORBIDDEN, "{path}");
+            assert!(as_viewer.body.contains("viewers cannot change"));
+            refused.push(name.to_string());
+        }
+        let as_admin = h.post_fn(&path, Some(&admin), Some(ORIGIN)).await;
+        assert!(
+            ![StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED].contains(&as_admin.status),
+            "{path}: {}",
+            as_admin.status
+        );
+    }
+    for expected in ["create_dataset", "delete_dataset", "add_to_dataset"] {
+        assert!(
+            refused.iter().any(|n| n.starts_with(expected)),
+            "{expected} must be refused to viewers: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn viewers_see_only_their_projects() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let viewer = h.session(VIEWER).await;
+    let page = h
+        .get(
+            &format!("/dashboard?project={}", h.theirs.id),
+            Some(&viewer),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&h.mine.name), "{}", page.body);
+    assert!(
+        !page.body.contains(&h.theirs.name),
+        "another project's name leaked"
+    );
+    assert!(
+        !page.body.contains(&h.theirs.id),
+        "another project's id leaked"
+    );
+    let admin = h.session(ADMIN).await;
+    let page = h
+        .get(&format!("/dashboard?project={}", h.theirs.id), Some(&admin))
+        .await;
+    assert!(page.body.contains(&h.theirs.name));
+}
