@@ -5,7 +5,8 @@ semantics, a loop over the rules with fnmatch.fnmatch where the last match wins.
 Input (JSON file given as the only argument):
   {"rules": [{"pattern", "action", "agent_pattern"?, "cost_max_usd"?}],
    "events": [{"tool", "agent"?, "cost_usd"?}], "seconds": float, "samples": int}
-Output (JSON on stdout): {"rates": [decisions/s per sample], "decisions": [rule index or null per event]}
+Output (JSON on stdout): {"rates": [decisions per second per sample], "cpu_rates":
+  [decisions per CPU second], "decisions": [rule index or null per event]}
 """
 import fnmatch
 import json
@@ -34,10 +35,12 @@ def main():
     events = [(e["tool"], e.get("agent"), e.get("cost_usd")) for e in spec["events"]]
     decisions = [decide(rules, *e) for e in events]
     rates = []
+    cpu_rates = []
     per_sample = float(spec.get("seconds", 1.0)) / max(1, int(spec.get("samples", 5)))
     for _ in range(int(spec.get("samples", 5))):
         done = 0
         start = time.perf_counter()
+        cpu_start = time.thread_time()
         while True:
             for tool, agent, cost in events:
                 decide(rules, tool, agent, cost)
@@ -48,7 +51,9 @@ def main():
                 continue
             break
         rates.append(done / (time.perf_counter() - start))
-    json.dump({"rates": rates, "decisions": decisions}, sys.stdout)
+        cpu = time.thread_time() - cpu_start
+        cpu_rates.append(done / cpu if cpu > 0 else None)
+    json.dump({"rates": rates, "cpu_rates": cpu_rates, "decisions": decisions}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -58,9 +58,12 @@ fn evaluator_prints_rates_compile_times_and_the_python_ratio() {
         assert!(out.contains(&format!("rules {n}: ")), "{out}");
     }
     assert_eq!(out.matches("  compile  p50").count(), 2, "{out}");
-    assert!(figure_line(&out, "rust").contains("(n=2)"));
+    assert!(figure_line(&out, "rust     decisions/s ").contains("(n=2)"));
+    figure_line(&out, "rust     decisions/CPU-s");
     if python == "python3" {
-        figure_line(&out, "python");
+        figure_line(&out, "python   decisions/s ");
+        figure_line(&out, "python   decisions/CPU-s");
+        assert_eq!(out.matches("x per CPU second").count(), 2, "{out}");
         // The reference and the evaluator decide alike, subject for subject.
         assert_eq!(
             out.matches("same decisions on 1024/1024 subjects").count(),
@@ -91,6 +94,7 @@ fn ingest_counts_every_event_and_the_disk_used() {
     assert!(out.contains("300/300 scanned-kind events stored"), "{out}");
     assert!(out.contains("nothing lost"), "{out}");
     figure_line(&out, "request");
+    assert!(out.contains("events per server CPU-second"), "{out}");
     assert!(out.contains("MB per million events"), "{out}");
 }
 
@@ -120,6 +124,7 @@ fn simulate_times_the_dataset_and_the_whole_store() {
     assert!(out.contains("144 events scanned (of 240 stored)"), "{out}");
     assert_eq!(out.matches("    http      p50").count(), 2, "{out}");
     assert_eq!(out.matches("    server    p50").count(), 2, "{out}");
+    assert_eq!(out.matches("    cpu       p50").count(), 2, "{out}");
 }
 
 #[test]

@@ -42,9 +42,19 @@ fn subjects(probes: &[Probe]) -> Vec<Subject<'_>> {
         .collect()
 }
 
-/// One sample: passes over all subjects until `budget` has elapsed; decisions/s.
-fn sample(policy: &CompiledPolicy, subjects: &[Subject<'_>], budget: Duration) -> f64 {
+/// CPU time of the calling thread in seconds (`/proc/thread-self/schedstat`), so a
+/// rate per CPU-second holds on a loaded machine; `None` elsewhere.
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// One sample: passes over all subjects until `budget` has elapsed; decisions per
+/// wall-clock second and per CPU second.
+fn sample(policy: &CompiledPolicy, subjects: &[Subject<'_>], budget: Duration) -> (f64, f64) {
     let mut decided = 0u64;
+    let cpu = thread_cpu_seconds();
     let start = Instant::now();
     loop {
         for s in subjects {
@@ -55,7 +65,12 @@ fn sample(policy: &CompiledPolicy, subjects: &[Subject<'_>], budget: Duration) -
             break;
         }
     }
-    decided as f64 / start.elapsed().as_secs_f64()
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = match (cpu, thread_cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => b - a,
+        _ => f64::NAN,
+    };
+    (decided as f64 / wall, decided as f64 / cpu)
 }
 
 /// Runs the Python reference; (decisions/s samples, deciding rule per probe).
@@ -63,7 +78,7 @@ fn python_reference(
     args: &EvaluatorArgs,
     n: usize,
     probes: &[Probe],
-) -> Result<(Vec<f64>, Vec<Option<usize>>), String> {
+) -> Result<(Vec<f64>, Vec<f64>, Vec<Option<usize>>), String> {
     let dir = std::env::temp_dir().join(format!("preflight-bench-eval-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let script = dir.join("reference_eval.py");
@@ -91,15 +106,18 @@ fn python_reference(
     }
     let answer: Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("the Python reference printed no JSON: {e}"))?;
-    let rates = answer["rates"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default();
+    let floats = |key: &str| -> Vec<f64> {
+        answer[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (rates, cpu_rates) = (floats("rates"), floats("cpu_rates"));
     let decisions = answer["decisions"]
         .as_array()
         .map(|a| a.iter().map(|d| d.as_u64().map(|i| i as usize)).collect())
         .unwrap_or_default();
-    Ok((rates, decisions))
+    Ok((rates, cpu_rates, decisions))
 }
 
 pub fn run(args: &EvaluatorArgs) -> Result<(), String> {
@@ -128,30 +146,36 @@ pub fn run(args: &EvaluatorArgs) -> Result<(), String> {
             .filter(|s| policy.evaluate_index(s).is_some())
             .count();
         sample(&policy, &subjects, budget); // warm-up
-        let rates: Vec<f64> = (0..samples)
+        let (rates, cpu_rates): (Vec<f64>, Vec<f64>) = (0..samples)
             .map(|_| sample(&policy, &subjects, budget))
-            .collect();
-        let ours = Spread::of(&rates);
+            .unzip();
+        let (ours, ours_cpu) = (Spread::of(&rates), Spread::of(&cpu_rates));
         println!(
             "rules {n}: {decided}/{} subjects decided by a rule",
             subjects.len()
         );
         println!("  compile  {}", Spread::of(&compile_times).ms());
-        println!("  rust     decisions/s {}", ours.show(1e-6, 2, "M"));
+        println!("  rust     decisions/s      {}", ours.show(1e-6, 2, "M"));
+        println!(
+            "  rust     decisions/CPU-s  {}",
+            ours_cpu.show(1e-6, 2, "M")
+        );
         if args.python == "none" {
             continue;
         }
-        let (py_rates, py_decisions) = python_reference(args, n, &probes)?;
+        let (py_rates, py_cpu_rates, py_decisions) = python_reference(args, n, &probes)?;
         let agree = subjects
             .iter()
             .zip(&py_decisions)
             .filter(|(s, d)| policy.evaluate_index(s) == **d)
             .count();
-        let py = Spread::of(&py_rates);
-        println!("  python   decisions/s {}", py.show(1e-3, 1, "k"));
+        let (py, py_cpu) = (Spread::of(&py_rates), Spread::of(&py_cpu_rates));
+        println!("  python   decisions/s      {}", py.show(1e-3, 1, "k"));
+        println!("  python   decisions/CPU-s  {}", py_cpu.show(1e-3, 1, "k"));
         println!(
-            "  ratio    {:.0}x (rust p50 / python p50); same decisions on {agree}/{} subjects",
+            "  ratio    {:.0}x per second, {:.0}x per CPU second (p50s); same decisions on {agree}/{} subjects",
             ours.p50 / py.p50,
+            ours_cpu.p50 / py_cpu.p50,
             subjects.len()
         );
     }

@@ -34,7 +34,12 @@ pub fn run(args: &IngestArgs) -> Result<(), String> {
         args.batch
     );
     let before = server.database_bytes().unwrap_or(0);
+    let cpu_before = server.cpu_seconds();
     let done = load::ingest(&server, &traces, args.clients, args.batch)?;
+    let cpu = match (cpu_before, server.cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => Some(b - a),
+        _ => None,
+    };
     println!(
         "  throughput  {:.0} events/s ({} events in {:.2} s, {} accepted)",
         done.events as f64 / done.seconds,
@@ -43,6 +48,13 @@ pub fn run(args: &IngestArgs) -> Result<(), String> {
         done.accepted
     );
     println!("  request     {}", Spread::of(&done.latencies).ms());
+    if let Some(cpu) = cpu {
+        println!(
+            "  server CPU  {cpu:.1} s over {:.1} s: {:.0} events per server CPU-second (the database's own processes excluded)",
+            done.seconds,
+            done.events as f64 / cpu
+        );
+    }
     let stored = load::stored_events(&server)?;
     let expected = traces.scanned_events() as u64;
     println!(

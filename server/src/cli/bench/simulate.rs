@@ -35,24 +35,27 @@ pub struct SimulateArgs {
     db: DbChoice,
 }
 
-fn time_runs(
-    server: &Server,
-    path: &str,
-    body: &str,
-    runs: usize,
-) -> Result<(Vec<f64>, Vec<f64>, serde_json::Value), String> {
+/// (wall seconds, server-reported seconds, server CPU seconds) per run, and the last answer.
+type Runs = (Vec<f64>, Vec<f64>, Vec<f64>, serde_json::Value);
+
+fn time_runs(server: &Server, path: &str, body: &str, runs: usize) -> Result<Runs, String> {
     let mut wall = Vec::new();
     let mut inside = Vec::new();
+    let mut cpu = Vec::new();
     let mut last = serde_json::Value::Null;
     for _ in 0..runs.max(1) {
+        let cpu_before = server.cpu_seconds();
         let start = Instant::now();
         last = server.post(path, body)?;
         wall.push(start.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (cpu_before, server.cpu_seconds()) {
+            cpu.push(b - a);
+        }
         if let Some(ms) = last["elapsed_ms"].as_f64() {
             inside.push(ms / 1e3);
         }
     }
-    Ok((wall, inside, last))
+    Ok((wall, inside, cpu, last))
 }
 
 pub fn run(args: &SimulateArgs) -> Result<(), String> {
@@ -97,15 +100,18 @@ pub fn run(args: &SimulateArgs) -> Result<(), String> {
     let draft =
         serde_json::to_value(policy::workload::rule_set(args.rules)).map_err(|e| e.to_string())?;
     let body = json!({"draft": draft, "dataset_id": dataset_id}).to_string();
-    let (wall, inside, last) = time_runs(&server, "/v1/policy/simulate/batch", &body, args.runs)?;
+    let (wall, inside, cpu, last) =
+        time_runs(&server, "/v1/policy/simulate/batch", &body, args.runs)?;
     println!(
         "  dataset  draft of {} rules, {} events scanned, {} changed",
         args.rules, last["events_scanned"], last["events_would_have_changed"]
     );
     println!("    http      {}", Spread::of(&wall).ms());
     println!("    server    {}", Spread::of(&inside).ms());
+    println!("    cpu       {}", Spread::of(&cpu).ms());
     let body = json!({ "draft": draft }).to_string();
-    let (wall, inside, last) = time_runs(&server, "/v1/policy/simulate", &body, args.full_runs)?;
+    let (wall, inside, cpu, last) =
+        time_runs(&server, "/v1/policy/simulate", &body, args.full_runs)?;
     println!(
         "  all      {} events scanned (of {} stored), {} changed",
         last["events_scanned"],
@@ -114,5 +120,6 @@ pub fn run(args: &SimulateArgs) -> Result<(), String> {
     );
     println!("    http      {}", Spread::of(&wall).ms());
     println!("    server    {}", Spread::of(&inside).ms());
+    println!("    cpu       {}", Spread::of(&cpu).ms());
     Ok(())
 }
