@@ -11,8 +11,6 @@ use crate::model::{Counts, ProjectRef, Scoped, TraceRow};
 pub const AUDIT_PAGE: u32 = 50;
 /// Most calls the home chart reads; beyond this it says it stopped early.
 pub const OVERVIEW_SCAN_LIMIT: usize = 500_000;
-/// Who decides from the dashboard (there are no accounts yet).
-pub const DASHBOARD_DECIDER: &str = "operator";
 
 /// One bar of the home chart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -504,6 +502,8 @@ pub async fn decide_pending_approval(
 ) -> Result<ApprovalItem, ServerFnError> {
     use crate::server::{conflict, gone, invalid, store_error};
     let (store, p) = support::require(project).await?;
+    // Recorded as who decided: the signed-in account.
+    let decider = crate::server::current_user()?.email;
     if !matches!(decision.as_str(), "approved" | "rejected") {
         return Err(invalid(format!(
             "decision: unknown decision {decision:?}; expected approved or rejected"
@@ -516,7 +516,7 @@ pub async fn decide_pending_approval(
         return Err(invalid("reason: longer than 2,000 characters"));
     }
     let outcome = store
-        .decide_approval(&p.id, &id, &decision, reason.as_deref(), DASHBOARD_DECIDER)
+        .decide_approval(&p.id, &id, &decision, reason.as_deref(), &decider)
         .await
         .map_err(|e| match e {
             store::StoreError::NotFound => gone("that approval request no longer exists"),

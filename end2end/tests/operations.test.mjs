@@ -106,7 +106,7 @@ test("an approval requested through the API appears by itself, is approved with 
   const polled = await api(server, "GET", `/v1/approvals/${created.id}`);
   assert.equal(polled.status, "approved");
   assert.equal(polled.reason, "customer verified by phone");
-  assert.equal(polled.decided_by, "operator");
+  assert.equal(polled.decided_by, server.admin.email, "the signed-in account decided");
 
   // Only the first decision counts, whichever side makes it.
   const again = await call("POST", `/v1/approvals/${created.id}/decision`, server.apiKey, { decision: "rejected" });
@@ -125,7 +125,7 @@ test("an approval requested through the API appears by itself, is approved with 
   await page.waitForURL(/tab=decided/);
   const decided = page.locator(`.decided-table tr[data-approval="${created.id}"]`);
   await decided.waitFor();
-  assert.equal((await decided.locator(".decided-by").innerText()).trim(), "operator");
+  assert.equal((await decided.locator(".decided-by").innerText()).trim(), server.admin.email);
   assert.equal((await decided.locator(".reason").innerText()).trim(), "customer verified by phone");
   const rejected = page.locator(`.decided-table tr[data-approval="${second.id}"]`);
   assert.match(await rejected.innerText(), /rejected[\s\S]*not during an incident/);
@@ -272,6 +272,11 @@ test("audit chips filter by URL, pages go back in time, and the export holds exa
   const lines = (await response.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l));
   assert.equal(lines.length, held);
   assert.ok(lines.every((l) => l.verdict === "held" && l.trace_id && l.span_id && "rule" in l));
+
+  // Without a session there is no export.
+  const anonymous = await fetch(server.url + jsonlHref, { redirect: "manual" });
+  assert.notEqual(anonymous.status, 200);
+  assert.ok(!(await anonymous.text()).includes('"verdict"'), "no audit rows without signing in");
 
   // A filter that does not exist is a clear 422, on the page and on the export.
   const bad = await context.request.get(server.url + "/dashboard/audit/export.csv?filter=denied");

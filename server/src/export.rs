@@ -2,6 +2,7 @@
 //! audit page's `?project=` and `?filter=` (the chips: `all`, `blocked`, `held`,
 //! `redacted`, `errored`, `approvals`, `budget`). Plain GETs, so the page's links work
 //! without JavaScript; every row of the filter, newest first, streamed page by page.
+//! Only the projects the signed-in account may see can be exported.
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -9,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -51,11 +53,11 @@ pub fn router(store: Arc<dyn store::Store>) -> Router {
     Router::new()
         .route(
             "/dashboard/audit/export.csv",
-            get(|s, h, q| export(s, h, q, Format::Csv)),
+            get(|s, u, h, q| export(s, u, h, q, Format::Csv)),
         )
         .route(
             "/dashboard/audit/export.jsonl",
-            get(|s, h, q| export(s, h, q, Format::Jsonl)),
+            get(|s, u, h, q| export(s, u, h, q, Format::Jsonl)),
         )
         .with_state(store)
 }
@@ -70,13 +72,19 @@ fn problem(status: StatusCode, message: String) -> Response {
 }
 
 /// The project asked for (id or name), else the dashboard's remembered one, else the
-/// first: the same order as the dashboard pages.
+/// first: the same order as the dashboard pages, among the projects `user` may see.
 async fn resolve(
     store: &dyn store::Store,
+    user: &store::User,
     headers: &HeaderMap,
     requested: Option<&str>,
 ) -> Result<Option<store::Project>, store::StoreError> {
-    let projects = store.list_projects().await?;
+    let projects: Vec<store::Project> = store
+        .list_projects()
+        .await?
+        .into_iter()
+        .filter(|p| user.can_see(&p.id))
+        .collect();
     let find = |key: &str| {
         projects
             .iter()
@@ -100,6 +108,7 @@ async fn resolve(
 
 async fn export(
     State(store): State<Arc<dyn store::Store>>,
+    user: Option<Extension<store::User>>,
     headers: HeaderMap,
     Query(q): Query<ExportQuery>,
     format: Format,
@@ -108,7 +117,11 @@ async fn export(
         Ok(v) => v,
         Err(message) => return problem(StatusCode::UNPROCESSABLE_ENTITY, message),
     };
-    let project = match resolve(store.as_ref(), &headers, q.project.as_deref()).await {
+    // The session guard puts the signed-in account on every dashboard request.
+    let Some(Extension(user)) = user else {
+        return problem(StatusCode::UNAUTHORIZED, "sign in first".to_string());
+    };
+    let project = match resolve(store.as_ref(), &user, &headers, q.project.as_deref()).await {
         Ok(Some(p)) => p,
         Ok(None) => {
             let message = match q.project.as_deref().filter(|p| !p.is_empty()) {
