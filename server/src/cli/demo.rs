@@ -204,7 +204,27 @@ impl Trace<'_> {
             decision_status,
             json!({"payload": {"tool_name": tool, "policy_kind": decision, "pattern": pattern, "decision": decision_status}}),
         );
+        // What the JamJet SDK records beside a call: the budget check of a call that
+        // costs money, and the approval request of a held one.
+        if let Some(c) = cost {
+            self.span(
+                "budget_check",
+                "budget.check",
+                Some(&call),
+                1,
+                "ok",
+                json!({"payload": {"tool_name": tool, "cost_usd": c, "budget_remaining_usd": 250.0}}),
+            );
+        }
         if status == "pending_approval" {
+            self.span(
+                "approval",
+                "approval.request",
+                Some(&call),
+                1,
+                "pending",
+                json!({"payload": {"tool_name": tool, "reason": "require_approval rule matched"}}),
+            );
             self.gen.held.push(HeldCall {
                 event_index: call_index,
                 tool: tool.to_string(),
@@ -917,6 +937,13 @@ mod tests {
             .collect();
         assert_eq!(spans.len(), decoded.len(), "span ids are unique per trace");
         let mut decisions = 0;
+        let kinds: HashSet<&str> = decoded.iter().map(|e| e.kind.as_str()).collect();
+        for kind in ["approval", "budget_check"] {
+            assert!(
+                kinds.contains(kind),
+                "the audit log's {kind} filter has rows"
+            );
+        }
         for e in &decoded {
             if let Some(parent) = &e.parent_span_id {
                 let p = spans
