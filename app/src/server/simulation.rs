@@ -56,7 +56,16 @@ pub async fn batch_scope(
             message: "give dataset_id or trace_ids, not both".to_string(),
         }),
         (Some(id), None) => {
-            store.dataset(project_id, id).await?;
+            // Only its existence matters here: the dataset's detail (a summary of every
+            // pinned trace) cost more than the simulation itself (BENCHMARKS.md).
+            if !store
+                .list_datasets(project_id)
+                .await?
+                .iter()
+                .any(|d| d.id == id)
+            {
+                return Err(store::StoreError::NotFound.into());
+            }
             Ok(store::EventScan::Dataset(id.to_string()))
         }
         (None, Some(ids)) if ids.len() > MAX_TRACE_IDS => Err(SimulationError::Invalid {
