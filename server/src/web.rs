@@ -60,6 +60,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .merge(crate::ops::router(store.clone()))
         .merge(crate::auth::router(auth.clone()))
         .merge(dashboard)
+        .layer(axum::middleware::from_fn(server_fn_argument_errors))
         // Everything but the API, health, assets and sign-in needs a session.
         .layer(axum::middleware::from_fn_with_state(
             auth,
@@ -67,6 +68,28 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         ))
         .layer(axum::middleware::from_fn(crate::ops::track_http))
         .layer(request_log())
+}
+
+/// Leptos answers a server function call whose arguments do not decode with a 500;
+/// that is the caller's mistake, so it becomes a 400 (the body is kept).
+async fn server_fn_argument_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Server function error bodies are short text; anything larger is passed on as is.
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+    };
+    if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
+        parts.status = axum::http::StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// One span per request with method, path and status. Headers and bodies are never

@@ -23,11 +23,18 @@ pub fn use_store() -> Result<Arc<dyn store::Store>, ServerFnError> {
 }
 
 /// A store error in words an operator can act on.
+/// A store failure as a server function error, with the status it deserves: the
+/// caller's mistakes (not found, invalid, taken) are 4xx, the database's are 5xx.
 pub fn store_error(err: store::StoreError) -> ServerFnError {
-    ServerFnError::new(match err {
-        store::StoreError::NotFound => "not found in this project".to_string(),
-        other => other.to_string(),
-    })
+    use http::StatusCode;
+    match err {
+        store::StoreError::NotFound => {
+            user_error(StatusCode::NOT_FOUND, "not found in this project")
+        }
+        store::StoreError::Invalid(m) => user_error(StatusCode::UNPROCESSABLE_ENTITY, m),
+        store::StoreError::Conflict(m) => user_error(StatusCode::CONFLICT, m),
+        other => ServerFnError::new(other.to_string()),
+    }
 }
 
 /// The value of a cookie on the current request.
