@@ -264,6 +264,8 @@ test("audit chips filter by URL, pages go back in time, and the export holds exa
   // JSONL for the Held chip, over plain GET with the headers a browser saves by.
   await page.click('a.filter-chip[data-filter="held"]');
   await page.waitForURL(/filter=held/);
+  // The URL changes first; the export links follow once the held rows have loaded.
+  await page.waitForFunction(() => document.querySelector("#export-jsonl")?.getAttribute("href")?.endsWith("filter=held"));
   const jsonlHref = await page.getAttribute("#export-jsonl", "href");
   assert.match(jsonlHref, /\/dashboard\/audit\/export\.jsonl\?project=proj_\w+&filter=held$/);
   const response = await context.request.get(server.url + jsonlHref);
