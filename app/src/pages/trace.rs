@@ -39,9 +39,16 @@ pub fn TracePage() -> impl IntoView {
         },
     );
 
+    let first_title = format!("Trace {} · Preflight", short_id(&trace_id.get_untracked()));
     view! {
         <div class="page trace-page">
-            <Title text=move || format!("Trace {} · Preflight", short_id(&trace_id.get()))/>
+            // leptos_meta reads the title after the page's reactive owner may be gone
+            // (seen under concurrent load): `try_get`, falling back to the first value.
+            <Title text=move || {
+                trace_id
+                    .try_get()
+                    .map_or_else(|| first_title.clone(), |id| format!("Trace {} · Preflight", short_id(&id)))
+            }/>
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     loaded(data.await, "trace", move |project, _now, trace| {
