@@ -37,13 +37,21 @@
 //!
 //! Each distinct pattern is translated to tokens ([`glob::tokenize`]) and
 //! emitted as globset syntax; a rule set compiles to one `GlobSet` over tool
-//! names (one pass decides all rules) and, when rules use `agent_pattern`,
-//! one over agent names. globset matches bytes, so for patterns with `?`, a
-//! negated class or a class with non-ASCII members it is exact only on
-//! ASCII names; non-ASCII names are checked against those patterns with a
-//! looser prefilter `GlobSet` plus this crate's own matcher. Patterns that
-//! can never match stay out of the sets. (Native Windows builds would see
-//! globset turn `\` in names into `/`; Preflight targets Unix and wasm.)
+//! names and, when rules use `agent_pattern`, one over agent names. globset
+//! matches bytes, so for patterns with `?`, a negated class or a class with
+//! non-ASCII members it is exact only on ASCII names; non-ASCII names are
+//! checked against those patterns with a looser prefilter `GlobSet` plus this
+//! crate's own matcher. Patterns that can never match stay out of the sets.
+//! (Native Windows builds would see globset turn `\` in names into `/`;
+//! Preflight targets Unix and wasm.)
+//!
+//! At evaluation time the same sets are decided faster (see BENCHMARKS.md):
+//! one Aho-Corasick pass over each pattern's longest required literal finds
+//! the candidate patterns, this crate's own fnmatch matcher confirms them
+//! (`prefilter`), and a small per-thread cache remembers which patterns a
+//! recently seen name matched. Still one pass decides all rules; the
+//! `GlobSet`s are built for every set (a set globset rejects is rejected) and
+//! the tests check that both paths give the same matches.
 //!
 //! # Deciding
 //!
