@@ -103,8 +103,13 @@ pub(super) async fn events<B: Backend>(
     trace_id: &str,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    // `ts_micros + 0`: ordering by the bare column made SQLite's planner walk the
+    // project's whole events_scan index in time order (122 ms for one 50-span trace at
+    // 62,000 events); as an expression it looks the trace up by (project, trace) and
+    // sorts its few rows (0.6 ms).
     let sql = format!(
-        "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 ORDER BY ts_micros, sequence, id"
+        "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 \
+         ORDER BY ts_micros + 0, sequence, id"
     );
     tx.fetch_all(&sql, &[Text(project_id), Text(trace_id)])
         .await?
