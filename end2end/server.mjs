@@ -108,6 +108,37 @@ async function launchChromium() {
   });
 }
 
+/** A test file's demo server and browser: `before(async () => ({ server, browser } =
+ * await startDemo()))`, and `stopDemo(server, browser)` after. */
+export async function startDemo() {
+  const server = await startServer();
+  if (!server.apiKey) throw new Error(`the demo key is printed on first start:\n${server.log()}`);
+  return { server, browser: await launchBrowser() };
+}
+
+export async function stopDemo(server, browser) {
+  await browser?.close();
+  server?.stop();
+}
+
+export const WIDE = { width: 1440, height: 900 };
+
+/** A new page at `path`, once hydrated. `page.errors` collects page errors and console
+ * errors, except 4xx answers: those are mistakes the page explains (a taken name). */
+export async function openHydrated(server, context, path) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
+  page.errors = errors;
+  await page.goto(server.url + path);
+  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 30_000 });
+  return page;
+}
+
+/** The trimmed text of the first element matching `selector`. */
+export const text = async (page, selector) => (await page.textContent(selector))?.trim();
+
 /** Calls the REST API with the demo key; returns the parsed JSON body. */
 export async function api(server, method, path, body) {
   const response = await fetch(server.url + path, {

@@ -137,26 +137,12 @@ pub struct NewKey {
 
 #[cfg(feature = "ssr")]
 mod support {
-    use std::sync::Arc;
-
     use leptos::prelude::ServerFnError;
 
     use super::{ApprovalItem, AuditItem};
     use crate::model::{ProjectRef, Scoped};
-    use crate::server::{gone, resolve_project, store_error, use_store};
-
-    pub type Ctx = (Arc<dyn store::Store>, store::Project);
-
-    pub async fn context(project: Option<String>) -> Result<Option<Ctx>, ServerFnError> {
-        let store = use_store()?;
-        Ok(resolve_project(project).await?.map(|p| (store, p)))
-    }
-
-    pub async fn require(project: Option<String>) -> Result<Ctx, ServerFnError> {
-        context(project)
-            .await?
-            .ok_or_else(|| gone("there is no project yet"))
-    }
+    pub use crate::server::{context, require};
+    use crate::server::{gone, store_error};
 
     pub fn scoped<T>(project: &store::Project, data: T) -> Scoped<T> {
         Scoped {

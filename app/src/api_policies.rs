@@ -65,25 +65,11 @@ pub enum RunOutcome {
 
 #[cfg(feature = "ssr")]
 mod support {
-    use std::sync::Arc;
-
     use leptos::prelude::ServerFnError;
 
     use super::{SimScope, VersionRow};
-    use crate::server::{gone, invalid, resolve_project, store_error, use_store};
-
-    pub type Ctx = (Arc<dyn store::Store>, store::Project);
-
-    pub async fn context(project: Option<String>) -> Result<Option<Ctx>, ServerFnError> {
-        let store = use_store()?;
-        Ok(resolve_project(project).await?.map(|p| (store, p)))
-    }
-
-    pub async fn required(project: Option<String>) -> Result<Ctx, ServerFnError> {
-        context(project)
-            .await?
-            .ok_or_else(|| gone("there is no project yet"))
-    }
+    pub use crate::server::{context, require};
+    use crate::server::{gone, invalid, store_error};
 
     pub fn version_row(v: &store::PolicyVersion) -> VersionRow {
         let (rules, unreadable) =
@@ -205,7 +191,7 @@ pub async fn save_policy_rules(
     message: Option<String>,
 ) -> Result<i64, ServerFnError> {
     use crate::server::{conflict, invalid, store_error};
-    let (store, p) = support::required(project).await?;
+    let (store, p) = support::require(project).await?;
     let message = message
         .map(|m| m.trim().to_string())
         .filter(|m| !m.is_empty());
@@ -257,7 +243,7 @@ pub async fn restore_policy_version(
     version: i64,
 ) -> Result<i64, ServerFnError> {
     use crate::server::{conflict, gone, invalid, store_error};
-    let (store, p) = support::required(project).await?;
+    let (store, p) = support::require(project).await?;
     let old = store
         .policy_version(&p.id, version)
         .await
@@ -296,7 +282,7 @@ pub async fn get_scope_events(
     scope: SimScope,
 ) -> Result<PreviewEvents, ServerFnError> {
     use futures::StreamExt;
-    let (store, p) = support::required(project).await?;
+    let (store, p) = support::require(project).await?;
     let (scan, _, _) = support::scan(store.as_ref(), &p.id, &scope).await?;
     let mut stream = store.scan_events(&p.id, scan);
     let mut events = std::collections::VecDeque::new();
@@ -348,7 +334,7 @@ pub async fn run_policy_simulation(
     draft: String,
 ) -> Result<RunOutcome, ServerFnError> {
     use crate::server::simulation::{request_record, run, SimulationError};
-    let (store, p) = support::required(project).await?;
+    let (store, p) = support::require(project).await?;
     let problems = |errors: Vec<policy::FieldError>| {
         RunOutcome::Invalid(
             errors

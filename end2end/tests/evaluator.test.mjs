@@ -2,32 +2,18 @@
 // (the pattern playground at /dashboard/playground).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, artifacts } from "../server.mjs";
+import { artifacts, startDemo, stopDemo, openHydrated } from "../server.mjs";
 import { loadCorpus, caseInputs, judgeCase, simulationInputs, judgeSimulation } from "../../policy/wasm/tests/corpus.mjs";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-async function openHydrated(context, path) {
-  const page = await context.newPage();
-  await page.goto(server.url + path);
-  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 20_000 });
-  return page;
-}
+before(async () => ({ server, browser } = await startDemo()));
+after(() => stopDemo(server, browser));
 
 test("the pattern tester filters in the browser, with no request to the server", async () => {
   const context = await browser.newContext();
-  const page = await openHydrated(context, "/dashboard/playground");
+  const page = await openHydrated(server, context, "/dashboard/playground");
   assert.equal(await page.textContent("#match-count"), "3 of 12 tools match");
 
   const requests = [];
@@ -66,7 +52,7 @@ test("without JavaScript the page still reads, filtered on the server from the U
 test("the dashboard's own WASM bundle agrees with the case corpus", async () => {
   const { cases, simulations } = loadCorpus();
   const context = await browser.newContext();
-  const page = await openHydrated(context, "/dashboard/playground");
+  const page = await openHydrated(server, context, "/dashboard/playground");
   const inputs = { cases: cases.map(caseInputs), simulations: simulations.map(simulationInputs) };
   // The page's module is already initialised by hydration; importing it again returns that instance.
   const outputs = await page.evaluate(async ({ cases, simulations }) => {

@@ -4,35 +4,13 @@
 // chart and the links behind its numbers; screenshots of each page in both themes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, artifacts, api } from "../server.mjs";
+import { artifacts, api, startDemo, stopDemo, openHydrated, WIDE, text } from "../server.mjs";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  assert.ok(server.apiKey, `the demo key is printed on first start:\n${server.log()}`);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const WIDE = { width: 1440, height: 900 };
-
-async function openHydrated(context, path) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  // A 4xx answer is a mistake the page explains, not an error.
-  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-  page.errors = errors;
-  await page.goto(server.url + path);
-  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 30_000 });
-  return page;
-}
+before(async () => ({ server, browser } = await startDemo()));
+after(() => stopDemo(server, browser));
 
 /** A REST call with an explicit key; returns the status and parsed body. */
 async function call(method, path, key, body) {
@@ -77,7 +55,7 @@ function parseCsv(text) {
 
 test("an approval requested through the API appears by itself, is approved with a reason, and the SDK's poll sees it", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/approvals");
+  const page = await openHydrated(server, context, "/dashboard/approvals");
   const before = await page.locator(".approval").count();
   assert.ok(before >= 1, "the demo has pending approvals");
 
@@ -150,7 +128,7 @@ test("deciding an approval works without JavaScript too", async () => {
 
 test("a key created in Settings works until it is revoked there, then gets 401", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/settings");
+  const page = await openHydrated(server, context, "/dashboard/settings");
   const keysBefore = await page.locator(".keys-table tbody tr").count();
   assert.ok(keysBefore >= 1, "the demo key is listed");
 
@@ -193,7 +171,7 @@ test("a key created in Settings works until it is revoked there, then gets 401",
 
 test("projects are created and renamed in Settings", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/settings");
+  const page = await openHydrated(server, context, "/dashboard/settings");
   await page.fill("#new-project-name", "e2e-ops");
   await page.click("#create-project");
   // The new project's settings open, with no key yet.
@@ -219,7 +197,7 @@ test("projects are created and renamed in Settings", async () => {
 
 test("audit chips filter by URL, pages go back in time, and the export holds exactly the filtered rows", async () => {
   const context = await browser.newContext({ viewport: WIDE, acceptDownloads: true });
-  const page = await openHydrated(context, "/dashboard/audit");
+  const page = await openHydrated(server, context, "/dashboard/audit");
   const chipCount = async (filter) => Number(await page.textContent(`a.filter-chip[data-filter="${filter}"] .n`));
   const all = await chipCount("all");
   const blocked = await chipCount("blocked");
@@ -292,7 +270,7 @@ test("audit chips filter by URL, pages go back in time, and the export holds exa
 
 test("home draws the verdict and cost charts, and its numbers open the filtered lists", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard");
+  const page = await openHydrated(server, context, "/dashboard");
   assert.equal(await page.locator("#verdict-chart g.bar").count(), 24, "hourly bars over 24 hours");
   assert.ok((await page.locator("#verdict-chart rect.seg").count()) > 0, "some bars have segments");
   assert.ok((await page.locator("#cost-chart rect.seg.cost").count()) > 0, "the demo's LLM calls cost something");
@@ -358,7 +336,7 @@ test("the operations pages render without JavaScript in both themes (screenshots
   }
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
   for (const path of ["/dashboard", "/dashboard/audit", "/dashboard/approvals", "/dashboard/settings"]) {
-    const page = await openHydrated(phone, path);
+    const page = await openHydrated(server, phone, path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${path}: no sideways scrolling at 390 px (${overflow} px over)`);
     await page.close();

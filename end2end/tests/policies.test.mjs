@@ -5,43 +5,21 @@
 // permalink; screenshots of both pages in both themes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, artifacts, api } from "../server.mjs";
+import { artifacts, api, startDemo, stopDemo, openHydrated, WIDE, text } from "../server.mjs";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  assert.ok(server.apiKey, `the demo key is printed on first start:\n${server.log()}`);
-  browser = await launchBrowser();
-});
+before(async () => ({ server, browser } = await startDemo()));
+after(() => stopDemo(server, browser));
 
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const WIDE = { width: 1440, height: 900 };
-
-async function openHydrated(context, path) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-  page.errors = errors;
-  await page.goto(server.url + path);
-  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 30_000 });
-  return page;
-}
-
-const text = async (page, selector) => (await page.textContent(selector))?.trim();
 const patterns = (page) => page.$$eval("tr.rule-row", (rows) => rows.map((r) => r.dataset.pattern));
 const projectOf = (page) => new URL(page.url()).searchParams.get("project");
 const sdkRules = async (project) => (await api(server, "GET", `/v1/projects/${project}/policies`)).rules.map((r) => `${r.pattern}:${r.action}`);
 
 test("reorder rules in the dashboard and the SDK sync endpoint follows", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/policies");
+  const page = await openHydrated(server, context, "/dashboard/policies");
   const project = projectOf(page);
   assert.ok(project, "the URL names the project");
   const before = await patterns(page);
@@ -88,7 +66,7 @@ test("reorder rules in the dashboard and the SDK sync endpoint follows", async (
 
 test("edit a rule: inline preview count, server run, lint, audit-only toggle, save and restore", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/policies");
+  const page = await openHydrated(server, context, "/dashboard/policies");
   const project = projectOf(page);
   const start = await patterns(page);
   const shell = start.indexOf("shell.exec");
@@ -167,7 +145,7 @@ test("edit a rule: inline preview count, server run, lint, audit-only toggle, sa
   assert.match(await text(page, 'tr[data-version="4"]'), /restore version 1/);
 
   // A stale page cannot overwrite a newer version: the save is refused with a clear message.
-  const stale = await openHydrated(context, "/dashboard/policies");
+  const stale = await openHydrated(server, context, "/dashboard/policies");
   await stale.waitForSelector("#no-changes");
   await api(server, "POST", "/v1/policies/rules", { rule: { pattern: "db.drop", action: "block" } });
   await stale.click('[data-move-down="0"]');
@@ -181,7 +159,7 @@ test("edit a rule: inline preview count, server run, lint, audit-only toggle, sa
 test("simulator: numbers, transition matrix, per-event diff with filters, permalink; the URL carries the state", async () => {
   const context = await browser.newContext({ viewport: WIDE });
   const draft = JSON.stringify({ kind: "block", pattern: "payments.*" });
-  const page = await openHydrated(context, `/dashboard/policies/simulate?window=30d&draft=${encodeURIComponent(draft)}`);
+  const page = await openHydrated(server, context, `/dashboard/policies/simulate?window=30d&draft=${encodeURIComponent(draft)}`);
   await page.waitForSelector("#transition-matrix", { timeout: 30_000 });
   assert.equal(await page.inputValue("#sim-draft"), draft);
   assert.match(await text(page, "#sim-mode"), /One rule/);
@@ -215,7 +193,7 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   // Reloading the URL restores the same state.
   const url = page.url();
   assert.match(url, /show=matched/);
-  const again = await openHydrated(context, url.replace(server.url, ""));
+  const again = await openHydrated(server, context, url.replace(server.url, ""));
   await again.waitForSelector("#transition-matrix", { timeout: 30_000 });
   assert.equal(await text(again, "#n-changed"), await text(page, "#n-changed"));
   assert.ok(await again.$("#show-matched.active"));
@@ -234,7 +212,7 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   assert.match(await page.getAttribute("#rerun", "href"), /^\/dashboard\/policies\/simulate\?/);
 
   // The whole active set against itself flips nothing; a dataset scope works too.
-  const sim = await openHydrated(context, "/dashboard/policies/simulate");
+  const sim = await openHydrated(server, context, "/dashboard/policies/simulate");
   await sim.waitForSelector("#transition-matrix", { timeout: 30_000 });
   await sim.click("#start-set");
   await sim.waitForFunction(() => document.querySelector("#sim-mode")?.textContent.includes("Whole rule set"));
@@ -257,11 +235,11 @@ test("policies and simulator pages: screenshots in both themes, and without Java
   for (const theme of ["light", "dark"]) {
     const context = await browser.newContext({ viewport: WIDE });
     await context.addCookies([{ name: "preflight_theme", value: theme, url: server.url }]);
-    const page = await openHydrated(context, "/dashboard/policies");
+    const page = await openHydrated(server, context, "/dashboard/policies");
     assert.equal(await page.getAttribute("html", "data-theme"), theme);
     await page.waitForSelector("#versions");
     await page.screenshot({ path: `${artifacts}/policies-editor-${theme}.png`, fullPage: true });
-    const sim = await openHydrated(context, "/dashboard/policies/simulate?window=30d");
+    const sim = await openHydrated(server, context, "/dashboard/policies/simulate?window=30d");
     await sim.waitForSelector("#transition-matrix", { timeout: 30_000 });
     await sim.screenshot({ path: `${artifacts}/policies-simulator-${theme}.png`, fullPage: true });
     await context.close();
@@ -269,7 +247,7 @@ test("policies and simulator pages: screenshots in both themes, and without Java
   // At phone width neither page scrolls sideways (wide tables scroll in their box).
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
   for (const path of ["/dashboard/policies", "/dashboard/policies/simulate?window=30d"]) {
-    const p = await openHydrated(phone, path);
+    const p = await openHydrated(server, phone, path);
     await p.waitForSelector(path.includes("simulate") ? "#transition-matrix" : "#versions", { timeout: 30_000 });
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${path}: no sideways scrolling at 390 px (${overflow} px over)`);

@@ -3,20 +3,13 @@
 // the first-run admin sees the demo project.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, artifacts } from "../server.mjs";
+import { artifacts, startDemo, stopDemo } from "../server.mjs";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+before(async () => ({ server, browser } = await startDemo()));
+after(() => stopDemo(server, browser));
 
 test("sign in, land on the page asked for, sign out", async () => {
   const context = await browser.newContext({ signedIn: false, viewport: { width: 1280, height: 800 } });

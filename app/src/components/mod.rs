@@ -144,6 +144,27 @@ pub fn use_query_param(name: &'static str) -> Memo<Option<String>> {
     Memo::new(move |_| query.with(|q| q.get(name)).filter(|v| !v.is_empty()))
 }
 
+/// A table row's action behind a small menu (a `<details>`, so it works without
+/// JavaScript): a rename form, or, with `confirm`, a destructive action under its question.
+#[component]
+pub fn RowMenu(
+    label: &'static str,
+    icon: &'static str,
+    #[prop(optional)] confirm: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let danger = confirm.is_some();
+    view! {
+        <details class="menu inline">
+            <summary class="link-button" class:danger=danger><Icon name=icon/>{label}</summary>
+            <div class="menu-panel right" class:confirm=danger>
+                {confirm.map(|question| view! { <p>{question}</p> })}
+                {children()}
+            </div>
+        </details>
+    }
+}
+
 /// Page title and subtitle line.
 #[component]
 pub fn PageHeader(

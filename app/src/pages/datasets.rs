@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{list_datasets, CreateDataset, DeleteDataset, RenameDataset};
-use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader};
+use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader, RowMenu};
 use crate::format::{ago, href, short_datetime};
 use crate::icons::Icon;
 
@@ -52,28 +52,21 @@ pub fn DatasetsPage() -> impl IntoView {
                                     <td class="num">{d.item_count}</td>
                                     <td class="time" title=short_datetime(d.created_micros)>{ago(now, d.created_micros)}</td>
                                     <td class="row-action">
-                                        <details class="menu inline">
-                                            <summary class="link-button"><Icon name="pencil"/>"Rename"</summary>
-                                            <div class="menu-panel right">
-                                                <ActionForm action=rename>
-                                                    <input type="hidden" name="project" value=pid_rename/>
-                                                    <input type="hidden" name="id" value=id_rename/>
-                                                    <input name="name" value=name aria-label="New name" required/>
-                                                    <button type="submit" class="button primary">"Rename"</button>
-                                                </ActionForm>
-                                            </div>
-                                        </details>
-                                        <details class="menu inline">
-                                            <summary class="link-button danger"><Icon name="trash"/>"Delete"</summary>
-                                            <div class="menu-panel right confirm">
-                                                <p>{confirm}</p>
-                                                <ActionForm action=delete>
-                                                    <input type="hidden" name="project" value=pid_delete/>
-                                                    <input type="hidden" name="id" value=id_delete/>
-                                                    <button type="submit" class="button danger">"Delete dataset"</button>
-                                                </ActionForm>
-                                            </div>
-                                        </details>
+                                        <RowMenu label="Rename" icon="pencil">
+                                            <ActionForm action=rename>
+                                                <input type="hidden" name="project" value=pid_rename/>
+                                                <input type="hidden" name="id" value=id_rename/>
+                                                <input name="name" value=name aria-label="New name" required/>
+                                                <button type="submit" class="button primary">"Rename"</button>
+                                            </ActionForm>
+                                        </RowMenu>
+                                        <RowMenu label="Delete" icon="trash" confirm=confirm>
+                                            <ActionForm action=delete>
+                                                <input type="hidden" name="project" value=pid_delete/>
+                                                <input type="hidden" name="id" value=id_delete/>
+                                                <button type="submit" class="button danger">"Delete dataset"</button>
+                                            </ActionForm>
+                                        </RowMenu>
                                     </td>
                                 </tr>
                             }

@@ -7,7 +7,7 @@ use crate::api_ops::{
     get_settings, CreateProjectKey, CreateProjectNamed, RenameProjectTo, RevokeProjectKey,
     SetProjectRetention,
 };
-use crate::components::{loaded, use_project_query, Loading, PageHeader};
+use crate::components::{loaded, use_project_query, Loading, PageHeader, RowMenu};
 use crate::format::{ago, href, short_datetime};
 use crate::icons::Icon;
 use crate::pages::datasets::action_error;
@@ -85,16 +85,13 @@ pub fn SettingsPage() -> impl IntoView {
                                     <td class="time" title=short_datetime(p.created_micros)>{ago(now, p.created_micros)}</td>
                                     <td>{retention_text}</td>
                                     <td class="row-action">
-                                        <details class="menu inline">
-                                            <summary class="link-button"><Icon name="pencil"/>"Rename"</summary>
-                                            <div class="menu-panel right">
-                                                <ActionForm action=rename>
-                                                    <input type="hidden" name="id" value=rename_id/>
-                                                    <input name="name" value=rename_name aria-label="New name" required maxlength="100"/>
-                                                    <button type="submit" class="button primary">"Rename"</button>
-                                                </ActionForm>
-                                            </div>
-                                        </details>
+                                        <RowMenu label="Rename" icon="pencil">
+                                            <ActionForm action=rename>
+                                                <input type="hidden" name="id" value=rename_id/>
+                                                <input name="name" value=rename_name aria-label="New name" required maxlength="100"/>
+                                                <button type="submit" class="button primary">"Rename"</button>
+                                            </ActionForm>
+                                        </RowMenu>
                                     </td>
                                 </tr>
                             }
@@ -113,17 +110,13 @@ pub fn SettingsPage() -> impl IntoView {
                                     }}</td>
                                     <td class="row-action">
                                         {revoked.is_none().then(move || view! {
-                                            <details class="menu inline">
-                                                <summary class="link-button danger"><Icon name="trash"/>"Revoke"</summary>
-                                                <div class="menu-panel right confirm">
-                                                    <p>{confirm}</p>
-                                                    <ActionForm action=revoke>
-                                                        <input type="hidden" name="project" value=revoke_pid/>
-                                                        <input type="hidden" name="key_id" value=revoke_id/>
-                                                        <button type="submit" class="button danger revoke-key">"Revoke key"</button>
-                                                    </ActionForm>
-                                                </div>
-                                            </details>
+                                            <RowMenu label="Revoke" icon="trash" confirm=confirm>
+                                                <ActionForm action=revoke>
+                                                    <input type="hidden" name="project" value=revoke_pid/>
+                                                    <input type="hidden" name="key_id" value=revoke_id/>
+                                                    <button type="submit" class="button danger revoke-key">"Revoke key"</button>
+                                                </ActionForm>
+                                            </RowMenu>
                                         })}
                                     </td>
                                 </tr>

@@ -94,6 +94,22 @@ pub async fn resolve_project(
     Ok(projects.into_iter().next())
 }
 
+/// The store and a resolved project: what most server functions start from.
+pub type Ctx = (Arc<dyn store::Store>, store::Project);
+
+/// The store and the project the page asked for, or `None` when there is no project.
+pub async fn context(project: Option<String>) -> Result<Option<Ctx>, ServerFnError> {
+    let store = use_store()?;
+    Ok(resolve_project(project).await?.map(|p| (store, p)))
+}
+
+/// `context` for changes, which need a project: without one the answer is 410.
+pub async fn require(project: Option<String>) -> Result<Ctx, ServerFnError> {
+    context(project)
+        .await?
+        .ok_or_else(|| gone("there is no project yet"))
+}
+
 /// The signed-in account, which the server's session guard put on the request. There
 /// is none only if a route escaped the guard: then nothing is shown.
 pub fn current_user() -> Result<store::User, ServerFnError> {

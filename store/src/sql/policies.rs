@@ -47,14 +47,8 @@ pub(super) async fn active<B: Backend>(
     }
 }
 
-pub(super) async fn save<B: Backend>(
-    b: &B,
-    project_id: &str,
-    precedence: &str,
-    rules: &Value,
-    author: &str,
-    message: Option<&str>,
-) -> Result<PolicyVersion, StoreError> {
+/// What both saves require of a new version's body.
+fn validate(precedence: &str, rules: &Value) -> Result<(), StoreError> {
     if !rules.is_array() {
         return Err(StoreError::Invalid(
             "rules must be an array of rule objects".to_string(),
@@ -65,6 +59,18 @@ pub(super) async fn save<B: Backend>(
             "precedence must not be empty".to_string(),
         ));
     }
+    Ok(())
+}
+
+pub(super) async fn save<B: Backend>(
+    b: &B,
+    project_id: &str,
+    precedence: &str,
+    rules: &Value,
+    author: &str,
+    message: Option<&str>,
+) -> Result<PolicyVersion, StoreError> {
+    validate(precedence, rules)?;
     // The next number is computed inside the INSERT; two concurrent saves can still
     // compute the same one on PostgreSQL, and the loser retries.
     let sql = format!(
@@ -109,16 +115,7 @@ pub(super) async fn save_on<B: Backend>(
     author: &str,
     message: Option<&str>,
 ) -> Result<PolicyVersion, StoreError> {
-    if !rules.is_array() {
-        return Err(StoreError::Invalid(
-            "rules must be an array of rule objects".to_string(),
-        ));
-    }
-    if precedence.trim().is_empty() {
-        return Err(StoreError::Invalid(
-            "precedence must not be empty".to_string(),
-        ));
-    }
+    validate(precedence, rules)?;
     let stale = || {
         StoreError::Conflict(format!(
             "the policy changed after version {base}; read it again and redo the edit"
