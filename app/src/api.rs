@@ -9,25 +9,19 @@ use crate::model::*;
 
 /// Most events the browser preview loads; beyond this only "Simulate" counts them all.
 pub const PREVIEW_EVENT_LIMIT: usize = 50_000;
+/// Spans a trace page shows before it offers the rest (`?spans=all`): a RunTree of
+/// thousands of rows is megabytes of HTML that nobody reads at once.
+pub const RUNTREE_SPANS: usize = 1_000;
 /// Traces per page in the traces table.
 pub const TRACE_PAGE: u32 = 50;
 
 #[cfg(feature = "ssr")]
 mod support {
-    use std::sync::Arc;
-
     use leptos::prelude::ServerFnError;
 
     use crate::model::{DatasetRef, ProjectRef, Scoped};
-    use crate::server::{not_found_status, resolve_project, store_error, use_store};
-
-    pub type Ctx = (Arc<dyn store::Store>, store::Project);
-
-    /// The store and the resolved project, or `None` when there is no project.
-    pub async fn context(project: Option<String>) -> Result<Option<Ctx>, ServerFnError> {
-        let store = use_store()?;
-        Ok(resolve_project(project).await?.map(|p| (store, p)))
-    }
+    pub use crate::server::{context, Ctx};
+    use crate::server::{not_found_status, store_error};
 
     /// Wraps page data; a missing thing sets the page's 404 status.
     pub fn scoped<T>(project: &store::Project, data: Option<T>) -> Scoped<T> {
@@ -240,6 +234,7 @@ pub async fn list_traces(
 pub async fn get_trace(
     project: Option<String>,
     trace_id: String,
+    all_spans: bool,
 ) -> Result<Option<Scoped<TraceDetail>>, ServerFnError> {
     use crate::server::store_error;
     let Some(ctx) = support::context(project).await? else {
@@ -247,10 +242,14 @@ pub async fn get_trace(
     };
     let datasets = support::dataset_refs(&ctx).await?;
     let (store, p) = &ctx;
-    let events = store
-        .trace_events(&p.id, &trace_id)
-        .await
-        .map_err(store_error)?;
+    let events = if all_spans {
+        store.trace_events(&p.id, &trace_id).await
+    } else {
+        store
+            .first_trace_events(&p.id, &trace_id, RUNTREE_SPANS)
+            .await
+    }
+    .map_err(store_error)?;
     let summary = store
         .trace_summaries(&p.id, std::slice::from_ref(&trace_id))
         .await
@@ -278,14 +277,11 @@ pub async fn get_span(
     let Some((store, p)) = support::context(project).await? else {
         return Ok(None);
     };
-    // The store reads spans per trace; this trace is already one query for the tree.
-    let events = store
-        .trace_events(&p.id, &trace_id)
+    Ok(store
+        .span_event(&p.id, &trace_id, &span_id)
         .await
-        .map_err(store_error)?;
-    Ok(events
-        .iter()
-        .find(|e| e.span_id == span_id)
+        .map_err(store_error)?
+        .as_ref()
         .map(SpanDetail::from))
 }
 

@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/preflight.css"/>
         <Title text="Preflight"/>
+        <icons::IconSprite/>
         <Router>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>

@@ -3,41 +3,17 @@
 // permalink; the theme cookie; the RunTree; thread headers; screenshots of every page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, artifacts, api } from "../server.mjs";
+import { artifacts, api, startDemo, stopDemo, openHydrated, WIDE, text } from "../server.mjs";
 
 let server;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  assert.ok(server.apiKey, `the demo key is printed on first start:\n${server.log()}`);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
-
-const WIDE = { width: 1440, height: 900 };
-
-async function openHydrated(context, path) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  // A 4xx answer is a mistake the page explains (e.g. a taken name), not an error.
-  page.on("console", (m) => m.type() === "error" && !/status of 4\d\d/.test(m.text()) && errors.push(m.text()));
-  page.errors = errors;
-  await page.goto(server.url + path);
-  await page.waitForSelector('main[data-hydrated="true"]', { timeout: 30_000 });
-  return page;
-}
-
-const text = async (page, selector) => (await page.textContent(selector))?.trim();
+before(async () => ({ server, browser } = await startDemo()));
+after(() => stopDemo(server, browser));
 
 test("curate → draft → preview in the browser → simulate on the server → permalink without JavaScript", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/traces");
+  const page = await openHydrated(server, context, "/dashboard/traces");
 
   // Select three traces: one click, then a shift-click two rows further.
   const boxes = page.locator("input.row-select");
@@ -132,7 +108,7 @@ test("curate → draft → preview in the browser → simulate on the server →
 
 test("a draft can run over a trace selection without a dataset", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/traces?tool=wire_transfer");
+  const page = await openHydrated(server, context, "/dashboard/traces?tool=wire_transfer");
   await page.click("#select-page");
   const n = await page.locator("input.row-select:checked").count();
   assert.ok(n >= 1);
@@ -150,7 +126,7 @@ test("a draft can run over a trace selection without a dataset", async () => {
 
 test("dark mode toggles and survives a reload, rendered by the server", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard");
+  const page = await openHydrated(server, context, "/dashboard");
   assert.equal(await page.getAttribute("html", "data-theme"), "light");
   // The URL names the project, and every navigation link carries it.
   const project = new URL(page.url()).searchParams.get("project");
@@ -181,7 +157,7 @@ test("the RunTree nests children, policy decisions under their calls, and shows 
   const traceId = traces[0].trace_id;
   const { events } = await api(server, "GET", `/v1/traces/${traceId}`);
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, `/dashboard/traces/${traceId}`);
+  const page = await openHydrated(server, context, `/dashboard/traces/${traceId}`);
 
   const roots = await page.$$eval("#runtree > details", (els) => els.map((e) => e.dataset.span));
   assert.deepEqual(roots, events.filter((e) => !e.parent_span_id).map((e) => e.span_id));
@@ -231,8 +207,20 @@ test("a RunTree of 5,000 spans stays responsive", async () => {
   const result = await api(server, "POST", "/v1/events/ingest", { events });
   assert.equal(result.accepted, 5000);
   const context = await browser.newContext({ viewport: WIDE });
+  // The page opens on the first 1,000 spans in time order and offers the rest.
+  const first = await openHydrated(server, context, `/dashboard/traces/${traceId}`);
+  assert.equal(await first.$$eval("#runtree details", (els) => els.length), 1000);
+  const shown = await first.$$eval("#runtree details", (els) => els.map((e) => e.dataset.span));
+  assert.ok(shown.includes("s999") && !shown.includes("s1000"), "the earliest 1,000 spans");
+  assert.match(await text(first, "#runtree-more"), /first 1000 of 5000 spans/);
+  await first.click("#runtree-more a");
+  await first.waitForFunction(() => document.querySelectorAll("#runtree details").length === 5000);
+  assert.match(first.url(), /spans=all/);
+  assert.equal(await first.$("#runtree-more"), null);
+  await first.close();
+
   const started = Date.now();
-  const page = await openHydrated(context, `/dashboard/traces/${traceId}`);
+  const page = await openHydrated(server, context, `/dashboard/traces/${traceId}?spans=all`);
   const loaded = Date.now() - started;
   assert.equal(await page.$$eval("#runtree details", (els) => els.length), 5000);
   const t0 = Date.now();
@@ -259,7 +247,7 @@ test("a thread header shows the turns, verdict counts and cost", async () => {
   const busiest = threads.reduce((a, b) => (b.turns > a.turns ? b : a));
   const { thread, turns } = await api(server, "GET", `/v1/threads/${busiest.session_id}`);
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, `/dashboard/threads/${busiest.session_id}`);
+  const page = await openHydrated(server, context, `/dashboard/threads/${busiest.session_id}`);
   assert.equal(await text(page, '#thread-header [data-stat="turns"] b'), String(thread.turns));
   for (const verdict of ["allowed", "blocked", "held", "redacted", "errored"]) {
     const shown = await page.$(`#thread-header [data-verdict="${verdict}"] b`);
@@ -315,7 +303,7 @@ test("every page renders without JavaScript, in both themes, and at phone width"
     await context.close();
   }
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const page = await openHydrated(phone, "/dashboard/traces");
+  const page = await openHydrated(server, phone, "/dashboard/traces");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no sideways scrolling at 390 px (${overflow} px over)`);
   await page.screenshot({ path: `${artifacts}/traces-phone-light.png` });
@@ -336,7 +324,7 @@ test("an unknown trace is a 404 page that says so", async () => {
 
 test("datasets: create, rename, delete with confirmation, remove a pinned trace", async () => {
   const context = await browser.newContext({ viewport: WIDE });
-  const page = await openHydrated(context, "/dashboard/datasets");
+  const page = await openHydrated(server, context, "/dashboard/datasets");
   await page.fill('.create-dataset input[name="name"]', "scratch");
   await page.fill('.create-dataset input[name="description"]', "made by the e2e test");
   await page.click('.create-dataset button[type="submit"]');

@@ -204,7 +204,7 @@ fn args_with(project: &str, id: &str) -> Value {
         "span": "bsecret-span", "session_id": "bsecret-session", "dataset_id": id,
         "dataset": id, "simulation_id": id, "approval_id": id, "key_id": id, "version": "1",
         "trace_ids": ["bsecret-trace"], "name": "renamed", "decision": "approved",
-        "reason": "x", "base": "1", "scope": {"dataset": id},
+        "reason": "x", "base": "1", "scope": {"dataset": id}, "all_spans": true,
     })
 }
 

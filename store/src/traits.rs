@@ -59,6 +59,21 @@ pub trait Store: Send + Sync {
         project_id: &str,
         trace_id: &str,
     ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The first `limit` of `trace_events`: a page can show the start of a huge trace
+    /// without reading all of it.
+    async fn first_trace_events(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+    /// One span of a trace, if stored.
+    async fn span_event(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        span_id: &str,
+    ) -> Result<Option<StoredEvent>, StoreError>;
     /// Summaries in the order asked; unknown ids are left out.
     async fn trace_summaries(
         &self,

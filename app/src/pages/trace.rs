@@ -25,9 +25,11 @@ pub fn TracePage() -> impl IntoView {
     let trace_id = Memo::new(move |_| params.with(|p| p.get("trace_id").unwrap_or_default()));
     let project_q = use_project_query();
     let span = use_query_param("span");
+    let spans = use_query_param("spans");
+    let all_spans = Memo::new(move |_| spans.get().as_deref() == Some("all"));
     let data = Resource::new(
-        move || (project_q.get(), trace_id.get()),
-        |(project, trace)| get_trace(project, trace),
+        move || (project_q.get(), trace_id.get(), all_spans.get()),
+        |(project, trace, all)| get_trace(project, trace, all),
     );
     let detail = Resource::new(
         move || (project_q.get(), trace_id.get(), span.get()),
@@ -52,7 +54,7 @@ pub fn TracePage() -> impl IntoView {
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     loaded(data.await, "trace", move |project, _now, trace| {
-                        view! { <TraceView trace=Arc::new(trace) project=project.id.clone() span detail/> }
+                        view! { <TraceView trace=Arc::new(trace) project=project.id.clone() span detail all_spans=all_spans.get_untracked()/> }
                     })
                 })}
             </Suspense>
@@ -67,6 +69,7 @@ fn TraceView(
     project: String,
     span: Memo<Option<String>>,
     detail: Resource<Result<Option<crate::model::SpanDetail>, ServerFnError>>,
+    all_spans: bool,
 ) -> impl IntoView {
     let s = trace.summary.clone();
     let tree = build(&trace.events);
@@ -92,12 +95,28 @@ fn TraceView(
             })
             .unwrap_or_default()
     };
+    // Past RUNTREE_SPANS the page shows the start and offers the rest.
+    let shown = trace.events.len();
+    let more = (i64::try_from(shown).unwrap_or(i64::MAX) < s.event_count).then(|| {
+        let link = href(
+            &format!("/dashboard/traces/{}", s.trace_id),
+            &project,
+            &[("spans", "all")],
+        );
+        view! {
+            <p class="runtree-more" id="runtree-more">
+                {format!("The first {shown} of {} spans, in time order. ", s.event_count)}
+                <a href=link>{format!("Show all {}", s.event_count)}</a>
+            </p>
+        }
+    });
     let rows = {
         let ctx = RowCtx {
             events: trace.clone(),
             axis,
             project: project.clone(),
             trace_id: s.trace_id.clone(),
+            all_spans,
         };
         tree.iter()
             .map(|n| render_node(n, &ctx, None))
@@ -126,6 +145,7 @@ fn TraceView(
                     <span>"Verdict"</span>
                 </div>
                 {rows}
+                {more}
             </div>
             <aside class="span-panel" id="span-panel">
                 <Transition fallback=|| view! { <Loading/> }>
@@ -160,6 +180,8 @@ struct RowCtx {
     axis: Axis,
     project: String,
     trace_id: String,
+    /// `?spans=all`, kept by the span links.
+    all_spans: bool,
 }
 
 fn render_node(node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> AnyView {
@@ -194,7 +216,11 @@ fn row(e: &EventRow, node: &Node, ctx: &RowCtx, parent_tool: Option<&str>) -> im
     let link = href(
         &format!("/dashboard/traces/{}", ctx.trace_id),
         &ctx.project,
-        &[("span", e.span_id.as_str())],
+        &if ctx.all_spans {
+            vec![("span", e.span_id.as_str()), ("spans", "all")]
+        } else {
+            vec![("span", e.span_id.as_str())]
+        },
     );
     let verdict = e.verdict.as_str();
     let leaf = node.children.is_empty();

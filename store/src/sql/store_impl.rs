@@ -66,7 +66,23 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         trace_id: &str,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        traces::events(&self.backend, project_id, trace_id).await
+        traces::events(&self.backend, project_id, trace_id, None).await
+    }
+    async fn first_trace_events(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        traces::events(&self.backend, project_id, trace_id, Some(limit)).await
+    }
+    async fn span_event(
+        &self,
+        project_id: &str,
+        trace_id: &str,
+        span_id: &str,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        traces::span(&self.backend, project_id, trace_id, span_id).await
     }
     async fn trace_summaries(
         &self,

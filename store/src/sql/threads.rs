@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::rows;
-use super::traces::decorate;
+use super::traces::{agents_by_trace, decorate};
 use super::Arg::{Int, Text, TextList};
 use super::{page_limit, Access, Backend, Dialect, Params, RowGet, Scope, Tx};
 use crate::{cursor, StoreError, ThreadFilter, ThreadPage, ThreadSummary, TraceSummary};
@@ -108,7 +108,10 @@ pub(super) async fn get<B: Backend>(
     Ok(Some((summary, turns)))
 }
 
-/// Distinct agent names over all events of each thread's traces.
+/// Distinct agent names over all events of each thread's traces. In two steps, the
+/// sessions' traces and then their agents: as one join SQLite's planner started from
+/// the project's events with an agent (450 ms for one 200-turn thread among 1,000,000
+/// events) instead of from the sessions' few traces.
 async fn add_agents<T: Tx>(
     tx: &mut T,
     dialect: Dialect,
@@ -120,20 +123,23 @@ async fn add_agents<T: Tx>(
     }
     let sessions: Vec<String> = threads.iter().map(|t| t.session_id.clone()).collect();
     let sql = format!(
-        "SELECT DISTINCT t.session_id, e.agent_name FROM traces t \
-         JOIN events e ON e.project_id = t.project_id AND e.trace_id = t.trace_id \
-         WHERE t.project_id = $1 AND t.session_id {} AND e.agent_name IS NOT NULL",
+        "SELECT t.trace_id, t.session_id FROM traces t \
+         WHERE t.project_id = $1 AND t.session_id {}",
         dialect.in_list(2)
     );
-    let mut agents: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut session_of: HashMap<String, String> = HashMap::new();
     for row in tx
         .fetch_all(&sql, &[Text(project_id), TextList(&sessions)])
         .await?
     {
-        agents
-            .entry(row.text("session_id")?)
-            .or_default()
-            .insert(row.text("agent_name")?);
+        session_of.insert(row.text("trace_id")?, row.text("session_id")?);
+    }
+    let trace_ids: Vec<String> = session_of.keys().cloned().collect();
+    let mut agents: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (trace_id, names) in agents_by_trace(tx, dialect, project_id, &trace_ids).await? {
+        if let Some(session) = session_of.get(&trace_id) {
+            agents.entry(session.clone()).or_default().extend(names);
+        }
     }
     for t in threads.iter_mut() {
         t.agents = agents

@@ -101,21 +101,45 @@ pub(super) async fn events<B: Backend>(
     b: &B,
     project_id: &str,
     trace_id: &str,
+    limit: Option<usize>,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
     // `ts_micros + 0`: ordering by the bare column made SQLite's planner walk the
     // project's whole events_scan index in time order (122 ms for one 50-span trace at
     // 62,000 events); as an expression it looks the trace up by (project, trace) and
     // sorts its few rows (0.6 ms).
-    let sql = format!(
+    let mut sql = format!(
         "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 \
          ORDER BY ts_micros + 0, sequence, id"
     );
-    tx.fetch_all(&sql, &[Text(project_id), Text(trace_id)])
+    let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let mut args = vec![Text(project_id), Text(trace_id)];
+    if let Some(n) = limit {
+        sql.push_str(" LIMIT $3");
+        args.push(Int(n));
+    }
+    tx.fetch_all(&sql, &args)
         .await?
         .iter()
         .map(rows::event)
         .collect()
+}
+
+pub(super) async fn span<B: Backend>(
+    b: &B,
+    project_id: &str,
+    trace_id: &str,
+    span_id: &str,
+) -> Result<Option<StoredEvent>, StoreError> {
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let sql = format!(
+        "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 AND span_id = $3"
+    );
+    tx.fetch_optional(&sql, &[Text(project_id), Text(trace_id), Text(span_id)])
+        .await?
+        .as_ref()
+        .map(rows::event)
+        .transpose()
 }
 
 pub(super) async fn summaries<B: Backend>(
@@ -169,19 +193,7 @@ pub(super) async fn decorate<T: Tx>(
     }
     let ids: Vec<String> = traces.iter().map(|t| t.trace_id.clone()).collect();
     let args = [Text(project_id), TextList(&ids)];
-
-    let sql = format!(
-        "SELECT DISTINCT trace_id, agent_name FROM events \
-         WHERE project_id = $1 AND trace_id {} AND agent_name IS NOT NULL",
-        dialect.in_list(2)
-    );
-    let mut agents: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for row in tx.fetch_all(&sql, &args).await? {
-        agents
-            .entry(row.text("trace_id")?)
-            .or_default()
-            .insert(row.text("agent_name")?);
-    }
+    let mut agents = agents_by_trace(tx, dialect, project_id, &ids).await?;
 
     let sql = format!(
         "SELECT trace_id, tool, COUNT(*) AS n FROM events \
@@ -212,6 +224,32 @@ pub(super) async fn decorate<T: Tx>(
             .collect();
     }
     Ok(())
+}
+
+/// The distinct agent names of each of these traces' events, looked up trace by trace
+/// (`events_by_trace_scan`).
+pub(super) async fn agents_by_trace<T: Tx>(
+    tx: &mut T,
+    dialect: Dialect,
+    project_id: &str,
+    trace_ids: &[String],
+) -> Result<HashMap<String, BTreeSet<String>>, StoreError> {
+    let sql = format!(
+        "SELECT DISTINCT trace_id, agent_name FROM events \
+         WHERE project_id = $1 AND trace_id {} AND agent_name IS NOT NULL",
+        dialect.in_list(2)
+    );
+    let mut agents: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for row in tx
+        .fetch_all(&sql, &[Text(project_id), TextList(trace_ids)])
+        .await?
+    {
+        agents
+            .entry(row.text("trace_id")?)
+            .or_default()
+            .insert(row.text("agent_name")?);
+    }
+    Ok(agents)
 }
 
 #[cfg(test)]

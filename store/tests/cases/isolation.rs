@@ -66,6 +66,24 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         .unwrap()
         .is_empty());
     assert!(s
+        .first_trace_events(&a.id, "only-bot-b", 10)
+        .await
+        .unwrap()
+        .is_empty());
+    for e in &a_events {
+        let own = s.span_event(&a.id, "shared", &e.span_id).await.unwrap();
+        assert_eq!(own.and_then(|o| o.agent_name).as_deref(), Some("bot-a"));
+    }
+    let b_spans = s.trace_events(&b.id, "only-bot-b").await.unwrap();
+    assert!(!b_spans.is_empty());
+    for e in &b_spans {
+        assert!(s
+            .span_event(&a.id, "only-bot-b", &e.span_id)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert!(s
         .trace_summaries(&a.id, &ids(&["only-bot-b"]))
         .await
         .unwrap()

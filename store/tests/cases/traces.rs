@@ -86,6 +86,18 @@ pub async fn trace_aggregation(s: &dyn Store) {
         .collect();
     assert_eq!(spans, ["root", "c1", "c2", "c3", "c4", "c5", "c7", "c6"]);
     assert!(s.trace_events(&p.id, "nope").await.unwrap().is_empty());
+    let first: Vec<String> = s
+        .first_trace_events(&p.id, "t1", 3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.span_id)
+        .collect();
+    assert_eq!(first, ["root", "c1", "c2"]);
+    let c6 = s.span_event(&p.id, "t1", "c6").await.unwrap().unwrap();
+    assert_eq!((c6.trace_id.as_str(), c6.span_id.as_str()), ("t1", "c6"));
+    assert!(s.span_event(&p.id, "t1", "nope").await.unwrap().is_none());
+    assert!(s.span_event(&p.id, "nope", "c6").await.unwrap().is_none());
     assert!(s.trace_summaries(&p.id, &[]).await.unwrap().is_empty());
 
     let page = s
