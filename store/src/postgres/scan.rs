@@ -20,6 +20,10 @@ pub(super) fn stream<'a>(
 ) -> BoxStream<'a, Result<policy::Event, StoreError>> {
     Box::pin(async_stream::try_stream! {
         let mut tx = pg.begin(Scope::Project(project_id), Access::Read).await?;
+        // A dataset's events are sorted by time after they are read trace by trace; the
+        // default 4 MB of work_mem spilled 30,000 of them to disk (EXPLAIN ANALYZE:
+        // external merge, 46 ms; in memory 33 ms). For this transaction only.
+        sqlx::query("SET LOCAL work_mem = '64MB'").execute(&mut *tx.0).await?;
         let (sql, params) = scan_sql(Dialect::Postgres, project_id, &scan);
         let mut rows = bind(sqlx::query(&sql), &params.args).fetch(&mut *tx.0);
         while let Some(row) = rows.try_next().await? {

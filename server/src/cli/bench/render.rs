@@ -146,6 +146,7 @@ pub fn run(args: &RenderArgs) -> Result<(), String> {
         thread.traces,
         loaded.elapsed().as_secs_f64()
     );
+    server.settle()?;
     let project = &server.project_id;
     let pages = [
         (

@@ -97,6 +97,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), String> {
         dataset.per_trace,
         loaded.elapsed().as_secs_f64()
     );
+    server.settle()?;
     let draft =
         serde_json::to_value(policy::workload::rule_set(args.rules)).map_err(|e| e.to_string())?;
     let body = json!({"draft": draft, "dataset_id": dataset_id}).to_string();
