@@ -26,7 +26,13 @@ pub(crate) struct Postgres {
 
 pub(crate) async fn open(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     let connect = PgConnectOptions::from_str(url)
-        .map_err(|_| StoreError::Invalid("cannot parse the PostgreSQL URL".to_string()))?;
+        .map_err(|_| StoreError::Invalid("cannot parse the PostgreSQL URL".to_string()))?
+        // sqlx prepares every statement once per connection, and after five runs
+        // PostgreSQL may keep a generic plan made while the tables were small: ingest's
+        // per-trace aggregate then scanned ever more events as the project grew (2,800
+        // events/s at 500,000 events, backends CPU-bound; BENCHMARKS.md). Plans made for
+        // each run's own values follow the data as it grows.
+        .options([("plan_cache_mode", "force_custom_plan")]);
     let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(Duration::from_secs(10))
