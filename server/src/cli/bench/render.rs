@@ -161,6 +161,14 @@ pub fn run(args: &RenderArgs) -> Result<(), String> {
             "thread",
             format!("/dashboard/threads/thread-s0?project={project}"),
         ),
+        // Not a target: the whole tree, when asked for (the page opens on 1,000 spans).
+        (
+            "run tree, all",
+            format!(
+                "/dashboard/traces/{}?project={project}&spans=all",
+                big.trace_id(0)
+            ),
+        ),
     ];
     let mut cookie = String::new();
     let (status, location, _) = get(&server, &pages[0].1, "")?;
@@ -182,7 +190,7 @@ pub fn run(args: &RenderArgs) -> Result<(), String> {
             bytes = len;
         }
         println!(
-            "  {name:<12} {}  ({:.0} KB of HTML)",
+            "  {name:<13} {}  ({:.0} KB of HTML)",
             Spread::of(&times).ms(),
             bytes as f64 / 1e3
         );
