@@ -395,29 +395,31 @@ pub async fn get_audit_log(
         }
         Err(e) => return Err(store_error(e)),
     };
-    // The header counts cover the whole log; kind chips count their kind.
+    // The header counts cover the whole log; kind chips count their kind. One grouped
+    // pass gives both (a page per chip read the log again for each).
+    let by_kind = store
+        .audit_counts_by_kind(&p.id)
+        .await
+        .map_err(store_error)?;
     let counts = if view.kinds().is_some() {
-        store
-            .audit(&p.id, &audit_filter(AuditView::All, None, 1))
-            .await
-            .map_err(store_error)?
-            .counts
+        let mut all = store::VerdictCounts::default();
+        for kind in by_kind.values() {
+            all.merge(kind);
+        }
+        all
     } else {
         page.counts
     };
-    let kind_total = |v: AuditView| {
-        let store = store.clone();
-        let pid = p.id.clone();
-        async move {
-            store
-                .audit(&pid, &audit_filter(v, None, 1))
-                .await
-                .map(|page| page.counts.total())
-                .map_err(store_error)
-        }
+    let kind_total = |v: AuditView| -> i64 {
+        v.kinds()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| by_kind.get(k))
+            .map(store::VerdictCounts::total)
+            .sum()
     };
-    let approvals = kind_total(AuditView::Approvals).await?;
-    let budget = kind_total(AuditView::Budget).await?;
+    let approvals = kind_total(AuditView::Approvals);
+    let budget = kind_total(AuditView::Budget);
     Ok(Some(support::scoped(
         &p,
         AuditLog {

@@ -36,6 +36,13 @@ impl VerdictCounts {
         }
     }
 
+    /// Adds another set of counts to these.
+    pub fn merge(&mut self, other: &VerdictCounts) {
+        for v in Verdict::ALL {
+            self.add(v, other.get(v));
+        }
+    }
+
     pub fn total(&self) -> i64 {
         self.allowed + self.blocked + self.held + self.redacted + self.errored
     }

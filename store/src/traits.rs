@@ -7,7 +7,7 @@ use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
     DecideOutcome, EventScan, NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation,
     StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
-    TraceSummary, User,
+    TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -92,6 +92,12 @@ pub trait Store: Send + Sync {
         session_id: &str,
     ) -> Result<Option<(ThreadSummary, Vec<TraceSummary>)>, StoreError>;
     async fn audit(&self, project_id: &str, filter: &AuditFilter) -> Result<AuditPage, StoreError>;
+    /// The whole audit log's verdict counts per event kind, in one pass (the audit
+    /// page's header and kind chips).
+    async fn audit_counts_by_kind(
+        &self,
+        project_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, VerdictCounts>, StoreError>;
     /// Streams the tool, LLM and MCP calls in scope, by timestamp, without loading them
     /// all. Drop the stream to stop early.
     fn scan_events<'a>(

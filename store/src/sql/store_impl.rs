@@ -108,6 +108,12 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn audit(&self, project_id: &str, filter: &AuditFilter) -> Result<AuditPage, StoreError> {
         audit::page(&self.backend, project_id, filter).await
     }
+    async fn audit_counts_by_kind(
+        &self,
+        project_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, crate::VerdictCounts>, StoreError> {
+        audit::counts_by_kind(&self.backend, project_id).await
+    }
     fn scan_events<'a>(
         &'a self,
         project_id: &'a str,

@@ -85,6 +85,42 @@ pub async fn audit_log(s: &dyn Store) {
             ..Default::default()
         }
     );
+    // One pass per kind: the same numbers as a kind-filtered page, and they add up to
+    // the whole log's counts.
+    let by_kind = s.audit_counts_by_kind(&p.id).await.unwrap();
+    assert_eq!(
+        by_kind.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "approval",
+            "budget_check",
+            "error",
+            "llm_call",
+            "policy_decision",
+            "tool_call"
+        ]
+    );
+    assert_eq!(by_kind["approval"].held, 1);
+    assert_eq!(by_kind["budget_check"].allowed, 1);
+    assert_eq!(by_kind["tool_call"].total(), 2, "the blocked call and e6");
+    let mut sum = VerdictCounts::default();
+    for counts in by_kind.values() {
+        sum.merge(counts);
+    }
+    assert_eq!(sum, all.counts);
+    // A filter nothing matches: no rows, the kind's counts still there.
+    let none = AuditFilter {
+        verdict: Some(Verdict::Blocked),
+        kinds: Some(vec!["approval".into()]),
+        limit: 50,
+        ..Default::default()
+    };
+    let page = s.audit(&p.id, &none).await.unwrap();
+    assert!(page.events.is_empty());
+    assert_eq!((page.counts.held, page.counts.total()), (1, 1));
+    assert_eq!(page.next_cursor, None);
+    let other = s.create_project("other").await.unwrap();
+    assert!(s.audit_counts_by_kind(&other.id).await.unwrap().is_empty());
+
     let no_kinds = AuditFilter {
         kinds: Some(vec![]),
         limit: 50,
