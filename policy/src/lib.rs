@@ -88,6 +88,7 @@
 //! precedence.
 
 mod cache;
+mod draft;
 mod emit;
 mod eval;
 pub mod glob;
@@ -98,6 +99,7 @@ mod parse;
 mod patset;
 mod prefilter;
 mod simulate;
+mod vocab;
 #[doc(hidden)]
 pub mod workload;
 #[cfg(feature = "yaml")]
@@ -106,6 +108,7 @@ mod yaml;
 #[cfg(feature = "yaml")]
 pub mod cases;
 
+pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};
 pub use eval::{CompiledPolicy, Decision, MatchedRule, Subject, DEFAULT_AGENT};
 pub use model::{
     join_errors, Action, FieldError, Precedence, Rule, RuleSet, Verdict, Warning,
@@ -115,6 +118,7 @@ pub use simulate::{
     simulate, Event, SampleMatch, SimulationSummary, Simulator, Unmatched, SAMPLE_LIMIT,
     SCANNED_KINDS,
 };
+pub use vocab::{is_call_kind, policy_relevant, AuditView, EventKind, TimeWindow};
 
 #[cfg(test)]
 mod tests {

@@ -12,8 +12,12 @@ use crate::model::{Action, Verdict};
 /// Most sample matches a summary carries.
 pub const SAMPLE_LIMIT: usize = 20;
 
-/// Event kinds the simulator scans; everything else is skipped.
-pub const SCANNED_KINDS: [&str; 3] = ["tool_call", "llm_call", "mcp_tool_call"];
+/// The kinds the simulator scans, as stored strings ([`crate::EventKind::CALLS`]).
+pub const SCANNED_KINDS: [&str; 3] = [
+    crate::EventKind::CALLS[0].as_str(),
+    crate::EventKind::CALLS[1].as_str(),
+    crate::EventKind::CALLS[2].as_str(),
+];
 
 /// One recorded event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -191,7 +195,7 @@ impl<'p> Simulator<'p> {
     }
 
     pub fn push(&mut self, e: &Event) {
-        if !SCANNED_KINDS.contains(&e.kind.as_str()) {
+        if !crate::vocab::is_call_kind(&e.kind) {
             return;
         }
         let seq = self.scanned;

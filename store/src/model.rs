@@ -70,6 +70,20 @@ pub struct StoredEvent {
     pub payload: Value,
 }
 
+impl StoredEvent {
+    /// Whether the event belongs in the audit log (the rule is
+    /// [`policy::policy_relevant`]); the store keeps it as a column so the log is an
+    /// index range.
+    pub fn policy_relevant(&self) -> bool {
+        let has_decisions = match self.payload.get("policy_decisions") {
+            None | Some(Value::Null) => false,
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        policy::policy_relevant(&self.kind, self.verdict, has_decisions)
+    }
+}
+
 /// A named set of pinned traces that drafts are replayed against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dataset {

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::wire::decode_event;
+use service::ingest::decode_event;
 use super::{ApiResult, AppError, AppState, Caller, ErrorBody};
 use crate::ops::Source;
 

@@ -18,7 +18,6 @@ pub(crate) mod ingest;
 mod policies;
 mod read;
 mod simulate;
-pub mod wire;
 
 pub use auth::Caller;
 pub use error::{ApiResult, AppError, ErrorBody};

@@ -4,7 +4,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::wire::parse_timestamp;
+use service::ingest::parse_timestamp;
 use super::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 
 const DEFAULT_PAGE: u32 = 50;

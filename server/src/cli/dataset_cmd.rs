@@ -24,7 +24,7 @@ use serde_json::Value;
 use store::StoredEvent;
 
 use super::DbArgs;
-use crate::api::wire::{parse_timestamp, KINDS};
+use service::ingest::parse_timestamp;
 
 /// Events written to the store per transaction on import.
 const IMPORT_CHUNK: usize = 1_000;
@@ -169,12 +169,8 @@ impl Fixture {
         if self.tool.is_empty() {
             return Err("tool: must not be empty".to_string());
         }
-        if !KINDS.contains(&self.kind.as_str()) {
-            return Err(format!(
-                "kind: unknown kind {:?}; expected one of {}",
-                self.kind,
-                KINDS.join(", ")
-            ));
+        if let Err(e) = self.kind.parse::<policy::EventKind>() {
+            return Err(format!("kind: {e}"));
         }
         if self.cost_usd.is_some_and(|c| !c.is_finite() || c < 0.0) {
             return Err("cost_usd: must be a finite number, not negative".to_string());

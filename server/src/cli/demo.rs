@@ -2,7 +2,7 @@
 //! dashboard. Several agents, multi-turn sessions, tool and model calls with policy
 //! decisions as child spans, every verdict, approvals and two datasets. Timestamps are
 //! relative to now. Events go through the REST ingest's decoding
-//! (`api::wire::decode_event`) and `Store::upsert_events`, exactly like SDK batches.
+//! (`service::ingest::decode_event`) and `Store::upsert_events`, exactly like SDK batches.
 use serde_json::{json, Map, Value};
 
 /// The demo project's name.
@@ -797,7 +797,7 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
     let mut decoded = Vec::with_capacity(data.events.len());
     for (index, event) in data.events.iter().enumerate() {
         decoded.push(
-            crate::api::wire::decode_event(event)
+            service::ingest::decode_event(event)
                 .map_err(|e| format!("demo event {index} is invalid: {e}"))?,
         );
     }
@@ -900,7 +900,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, e)| {
-                crate::api::wire::decode_event(e).unwrap_or_else(|err| panic!("event {i}: {err}"))
+                service::ingest::decode_event(e).unwrap_or_else(|err| panic!("event {i}: {err}"))
             })
             .collect();
         let mut verdicts = HashSet::new();
@@ -929,7 +929,7 @@ mod tests {
         let decoded: Vec<_> = data
             .events
             .iter()
-            .map(|e| crate::api::wire::decode_event(e).unwrap())
+            .map(|e| service::ingest::decode_event(e).unwrap())
             .collect();
         let spans: HashMap<(&str, &str), &store::StoredEvent> = decoded
             .iter()

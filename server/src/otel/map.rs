@@ -564,7 +564,7 @@ mod tests {
         // And the shared decoder takes every one of them, with the verdicts it derives.
         let decoded: Vec<store::StoredEvent> = events
             .iter()
-            .map(|e| crate::api::wire::decode_event(e).unwrap())
+            .map(|e| service::ingest::decode_event(e).unwrap())
             .collect();
         assert_eq!(decoded[1].tool, "openai.gpt-4o-mini");
         assert_eq!(decoded[2].tool, "payments.refund");

@@ -21,7 +21,7 @@ use prost::Message;
 use serde_json::json;
 
 use crate::api::ingest::{decode_body, store_batch};
-use crate::api::wire::decode_event;
+use service::ingest::decode_event;
 use crate::api::{AppError, AppState, Caller, ErrorBody};
 use crate::ops::Source;
 

@@ -2,9 +2,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use policy::Verdict;
-use serde_json::Value;
-
 use super::Arg::{self, Bool, Int, Json, OptInt, OptReal, OptText, Text, TextList};
 use super::{Access, Backend, Dialect, RowGet, Scope, Tx};
 use crate::{StoreError, StoredEvent};
@@ -48,20 +45,6 @@ const KEY_COLS: usize = 3;
 /// PostgreSQL's (65,535) limits, and large enough that per-statement costs vanish.
 const CHUNK: usize = 500;
 
-/// Kinds that are audit events whatever their verdict.
-const AUDIT_KINDS: [&str; 3] = ["policy_decision", "approval", "budget_check"];
-
-/// Whether an event belongs in the audit log; stored so the log is an index range.
-pub(crate) fn policy_relevant(e: &StoredEvent) -> bool {
-    AUDIT_KINDS.contains(&e.kind.as_str())
-        || e.verdict != Verdict::Allowed
-        || match e.payload.get("policy_decisions") {
-            None | Some(Value::Null) => false,
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(_) => true,
-        }
-}
-
 pub(super) async fn upsert<B: Backend>(
     b: &B,
     project_id: &str,
@@ -79,7 +62,7 @@ pub(super) async fn upsert<B: Backend>(
         ));
     }
     let batch = last_copies(events);
-    let relevant: Vec<bool> = batch.iter().map(|e| policy_relevant(e)).collect();
+    let relevant: Vec<bool> = batch.iter().map(|e| e.policy_relevant()).collect();
 
     let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
     let mut changed = 0_u64;

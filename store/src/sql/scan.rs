@@ -99,3 +99,16 @@ pub(super) async fn count<B: super::Backend>(
     };
     Ok(u64::try_from(n).unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The SQL list is written out for the partial indexes' predicates; it must say
+    /// what `policy::EventKind::CALLS` says.
+    #[test]
+    fn scanned_kinds_are_the_policy_crates_calls() {
+        let listed = policy::EventKind::CALLS
+            .map(|k| format!("'{}'", k.as_str()))
+            .join(", ");
+        assert_eq!(super::SCANNED_KINDS_SQL, format!("({listed})"));
+    }
+}

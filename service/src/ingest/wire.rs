@@ -1,22 +1,9 @@
 //! The JamJet SDK span wire format, decoded into `store::StoredEvent`s. Each event is
 //! judged on its own: a bad one is reported by index with a reason and never costs
 //! the good ones their place.
-use policy::Verdict;
+use policy::{EventKind, Verdict};
 use serde_json::{Map, Value};
 use store::StoredEvent;
-
-/// Span kinds the SDKs send.
-pub const KINDS: &[&str] = &[
-    "llm_call",
-    "tool_call",
-    "mcp_tool_call",
-    "policy_decision",
-    "approval",
-    "budget_check",
-    "error",
-    "custom",
-    "agent_call",
-];
 
 /// Fields with a meaning of their own; anything else is kept in `payload.extra`.
 const KNOWN: &[&str] = &[
@@ -67,11 +54,8 @@ pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
     let trace_id = required_text(obj, "trace_id", MAX_ID)?;
     let span_id = required_text(obj, "span_id", MAX_ID)?;
     let kind = required_text(obj, "kind", 64)?;
-    if !KINDS.contains(&kind.as_str()) {
-        return Err(format!(
-            "kind: unknown kind {kind:?}; expected one of {}",
-            KINDS.join(", ")
-        ));
+    if let Err(e) = kind.parse::<EventKind>() {
+        return Err(format!("kind: {e}"));
     }
     let name = required_text(obj, "name", MAX_NAME)?;
     let timestamp = required_text(obj, "timestamp", 64)?;

@@ -1,0 +1,173 @@
+//! Approvals, as `jamjet.require_approval` uses them: an agent requests one and polls
+//! it; a person decides it once (from the dashboard or `/v1`), and the decision
+//! records who made it.
+use serde_json::Value;
+
+use crate::names::{optional, required, MAX_REASON_CHARS};
+use crate::{Caller, ServiceError, ServiceResult, Store};
+
+/// Longest action text an approval request may carry, in characters.
+pub const MAX_ACTION_CHARS: usize = 1024;
+
+/// Where an approval stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// `pending`, `approved` or `rejected`, naming `field` when it is none of them.
+    pub fn parse(field: &str, text: &str) -> ServiceResult<Status> {
+        match text {
+            "pending" => Ok(Status::Pending),
+            "approved" => Ok(Status::Approved),
+            "rejected" => Ok(Status::Rejected),
+            other => Err(ServiceError::invalid(
+                field,
+                format!("unknown status {other:?}; expected pending, approved, rejected"),
+            )),
+        }
+    }
+}
+
+/// What a person decides: approve or reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approved,
+    Rejected,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+        }
+    }
+
+    /// `approved` or `rejected`.
+    pub fn parse(text: &str) -> ServiceResult<Decision> {
+        match text {
+            "approved" => Ok(Decision::Approved),
+            "rejected" => Ok(Decision::Rejected),
+            other => Err(ServiceError::invalid(
+                "decision",
+                format!("unknown decision {other:?}; expected approved or rejected"),
+            )),
+        }
+    }
+}
+
+/// Requests a human approval (what an agent's SDK does).
+pub async fn request(
+    store: &Store,
+    caller: &Caller,
+    action: &str,
+    context: Option<Value>,
+) -> ServiceResult<store::Approval> {
+    let action = required("action", action, MAX_ACTION_CHARS)?;
+    let context = context.unwrap_or(Value::Null);
+    Ok(store
+        .create_approval(caller.project_id(), &action, context)
+        .await?)
+}
+
+/// One approval (an SDK polling its request).
+pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::Approval> {
+    store
+        .approval(caller.project_id(), id)
+        .await
+        .map_err(ServiceError::not_found(format!(
+            "no approval request {id:?} in this project"
+        )))
+}
+
+/// Approvals, optionally of one status, oldest first.
+pub async fn list(
+    store: &Store,
+    caller: &Caller,
+    status: Option<Status>,
+) -> ServiceResult<Vec<store::Approval>> {
+    Ok(store
+        .list_approvals(caller.project_id(), status.map(Status::as_str))
+        .await?)
+}
+
+/// The approvals page's two tabs: pending (oldest first) and decided (most recently
+/// decided first).
+pub async fn queue(
+    store: &Store,
+    caller: &Caller,
+) -> ServiceResult<(Vec<store::Approval>, Vec<store::Approval>)> {
+    let all = list(store, caller, None).await?;
+    let (pending, mut decided): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|a| a.status == Status::Pending.as_str());
+    decided.sort_by(|a, b| {
+        b.decided_at
+            .map(|t| t.micros())
+            .cmp(&a.decided_at.map(|t| t.micros()))
+    });
+    Ok((pending, decided))
+}
+
+/// Approves or rejects a pending request, once, recording the caller as who decided.
+/// A second decision is a `Conflict` naming the first.
+pub async fn decide(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    decision: Decision,
+    reason: Option<String>,
+) -> ServiceResult<store::Approval> {
+    caller.require_write()?;
+    let reason = optional("reason", reason, MAX_REASON_CHARS)?;
+    let outcome = store
+        .decide_approval(
+            caller.project_id(),
+            id,
+            decision.as_str(),
+            reason.as_deref(),
+            &caller.author(),
+        )
+        .await
+        .map_err(ServiceError::not_found(
+            "that approval request no longer exists",
+        ))?;
+    match outcome {
+        store::DecideOutcome::Decided(a) => Ok(a),
+        store::DecideOutcome::AlreadyDecided(a) => Err(ServiceError::Conflict(format!(
+            "approval {id} was already {} by {}",
+            a.status,
+            a.decided_by.as_deref().unwrap_or("someone else")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_parse() {
+        for s in [Status::Pending, Status::Approved, Status::Rejected] {
+            assert_eq!(Status::parse("status", s.as_str()), Ok(s));
+        }
+        assert!(Status::parse("status", "").is_err());
+        assert_eq!(Decision::parse("approved"), Ok(Decision::Approved));
+        assert!(Decision::parse("maybe")
+            .unwrap_err()
+            .to_string()
+            .starts_with("decision: unknown decision"));
+    }
+}

@@ -1,0 +1,145 @@
+//! Datasets: named sets of pinned traces that drafts are replayed against.
+use crate::names::{optional, required, MAX_DATASET_NAME_CHARS};
+use crate::{Caller, ServiceError, ServiceResult, Store};
+
+/// Most traces pinned by one request.
+pub const MAX_ITEMS_PER_REQUEST: usize = 10_000;
+/// Longest dataset description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+fn missing(id: &str) -> impl FnOnce(store::StoreError) -> ServiceError {
+    ServiceError::not_found(format!("no dataset {id:?} in this project"))
+}
+
+fn name_taken(name: &str) -> impl FnOnce(store::StoreError) -> ServiceError + '_ {
+    move |e| match e {
+        store::StoreError::Conflict(_) => {
+            ServiceError::Conflict(format!("a dataset named {name:?} already exists"))
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn list(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::Dataset>> {
+    Ok(store.list_datasets(caller.project_id()).await?)
+}
+
+/// A dataset with its pinned traces.
+pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::DatasetDetail> {
+    store
+        .dataset(caller.project_id(), id)
+        .await
+        .map_err(missing(id))
+}
+
+/// Whether the dataset exists, without reading its items (their summaries cost more
+/// than a simulation over them).
+pub async fn exists(store: &Store, caller: &Caller, id: &str) -> ServiceResult<bool> {
+    Ok(store
+        .list_datasets(caller.project_id())
+        .await?
+        .iter()
+        .any(|d| d.id == id))
+}
+
+pub async fn create(
+    store: &Store,
+    caller: &Caller,
+    name: &str,
+    description: Option<String>,
+) -> ServiceResult<store::Dataset> {
+    caller.require_write()?;
+    let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
+    let description = optional("description", description, MAX_DESCRIPTION_CHARS)?;
+    store
+        .create_dataset(caller.project_id(), &name, description.as_deref())
+        .await
+        .map_err(name_taken(&name))
+}
+
+pub async fn rename(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    name: &str,
+) -> ServiceResult<store::Dataset> {
+    caller.require_write()?;
+    let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
+    match store.rename_dataset(caller.project_id(), id, &name).await {
+        Err(store::StoreError::NotFound) => Err(missing(id)(store::StoreError::NotFound)),
+        other => other.map_err(name_taken(&name)),
+    }
+}
+
+/// Deletes a dataset (never its traces).
+pub async fn delete(store: &Store, caller: &Caller, id: &str) -> ServiceResult<()> {
+    caller.require_write()?;
+    store
+        .delete_dataset(caller.project_id(), id)
+        .await
+        .map_err(missing(id))
+}
+
+/// Where pinned traces go: an existing dataset, or a new one by name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PinTarget {
+    Existing(String),
+    New(String),
+}
+
+/// What pinning did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pinned {
+    pub dataset: store::Dataset,
+    /// The dataset was created by this request.
+    pub created: bool,
+    pub outcome: store::AddItemsOutcome,
+}
+
+/// Pins traces (reporting those added, already present and unknown).
+pub async fn pin(
+    store: &Store,
+    caller: &Caller,
+    target: PinTarget,
+    trace_ids: &[String],
+) -> ServiceResult<Pinned> {
+    caller.require_write()?;
+    if trace_ids.is_empty() {
+        return Err(ServiceError::invalid("trace_ids", "must not be empty"));
+    }
+    if trace_ids.len() > MAX_ITEMS_PER_REQUEST {
+        return Err(ServiceError::invalid(
+            "trace_ids",
+            format!("at most {MAX_ITEMS_PER_REQUEST} per request"),
+        ));
+    }
+    let (dataset, created) = match target {
+        PinTarget::Existing(id) => (get(store, caller, &id).await?.dataset, false),
+        PinTarget::New(name) => (create(store, caller, &name, None).await?, true),
+    };
+    let outcome = store
+        .add_dataset_items(caller.project_id(), &dataset.id, trace_ids)
+        .await
+        .map_err(missing(&dataset.id))?;
+    Ok(Pinned {
+        dataset,
+        created,
+        outcome,
+    })
+}
+
+/// Unpins a trace; `NotFound` when it was not pinned.
+pub async fn unpin(store: &Store, caller: &Caller, id: &str, trace_id: &str) -> ServiceResult<()> {
+    caller.require_write()?;
+    if store
+        .remove_dataset_item(caller.project_id(), id, trace_id)
+        .await
+        .map_err(missing(id))?
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound(format!(
+            "trace {trace_id:?} is not pinned in this dataset"
+        )))
+    }
+}

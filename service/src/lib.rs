@@ -1,0 +1,39 @@
+//! Preflight's domain operations, each written once, server-side only: what the REST
+//! API (`server/src/api`) and the dashboard's server functions (`app`) both do.
+//!
+//! Every operation takes its inputs explicitly — the store, the [`Caller`] (who is
+//! asking, and for which project) and the operation's own arguments — and fails with
+//! one [`ServiceError`], which each transport turns into its own answer (a JSON error
+//! with a status for `/v1`, a server function error for the dashboard). Nothing here
+//! knows HTTP or Leptos; validation, limits, messages and the rules shared by both
+//! transports (which events are audit events, how a draft is compiled, what a stored
+//! simulation records) live here or in the `policy` crate, never in a transport.
+//!
+//! | module | operations |
+//! | --- | --- |
+//! | [`projects`] | which project a dashboard request is for, projects, keys, retention |
+//! | [`datasets`] | list, read, create, rename, delete, pin and unpin traces |
+//! | [`policies`] | the active rule set, saving with compare-and-set, edits, versions, evaluation |
+//! | [`simulation`] | scopes, baselines, runs, stored runs, preview events |
+//! | [`audit`] | the audit log's pages, counts and export rows |
+//! | [`approvals`] | request, poll, list, decide once |
+//! | [`ingest`] | decode → validate → store |
+//! | [`traces`] | traces, spans and threads |
+
+pub mod approvals;
+pub mod audit;
+mod caller;
+pub mod datasets;
+mod error;
+pub mod ingest;
+pub mod names;
+pub mod policies;
+pub mod projects;
+pub mod simulation;
+pub mod traces;
+
+pub use caller::{Actor, Caller};
+pub use error::{ServiceError, ServiceResult};
+
+/// The store every operation works on.
+pub type Store = dyn store::Store;

@@ -1,0 +1,92 @@
+//! Reading what agents sent: traces, one trace's events, a span, threads (sessions).
+use crate::{Caller, ServiceError, ServiceResult, Store};
+
+/// Most traces on one page.
+pub const MAX_PAGE: u32 = 500;
+
+pub async fn list(
+    store: &Store,
+    caller: &Caller,
+    filter: &store::TraceFilter,
+) -> ServiceResult<store::TracePage> {
+    Ok(store.list_traces(caller.project_id(), filter).await?)
+}
+
+/// A trace: its summary and events (the first `limit` in time order, or all).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    pub summary: store::TraceSummary,
+    pub events: Vec<store::StoredEvent>,
+}
+
+/// One trace, `NotFound` when the project has no event of it.
+pub async fn get(
+    store: &Store,
+    caller: &Caller,
+    trace_id: &str,
+    limit: Option<usize>,
+) -> ServiceResult<Trace> {
+    let project = caller.project_id();
+    let events = match limit {
+        Some(n) => store.first_trace_events(project, trace_id, n).await?,
+        None => store.trace_events(project, trace_id).await?,
+    };
+    let summary = store
+        .trace_summaries(project, &[trace_id.to_string()])
+        .await?
+        .into_iter()
+        .next();
+    match summary {
+        Some(summary) if !events.is_empty() => Ok(Trace { summary, events }),
+        _ => Err(ServiceError::NotFound(format!(
+            "no trace {trace_id:?} in this project"
+        ))),
+    }
+}
+
+/// Every event of a trace, in trace order (`NotFound` when there is none).
+pub async fn events(
+    store: &Store,
+    caller: &Caller,
+    trace_id: &str,
+) -> ServiceResult<Vec<store::StoredEvent>> {
+    let events = store.trace_events(caller.project_id(), trace_id).await?;
+    if events.is_empty() {
+        return Err(ServiceError::NotFound(format!(
+            "no trace {trace_id:?} in this project"
+        )));
+    }
+    Ok(events)
+}
+
+/// One span, read by id.
+pub async fn span(
+    store: &Store,
+    caller: &Caller,
+    trace_id: &str,
+    span_id: &str,
+) -> ServiceResult<Option<store::StoredEvent>> {
+    Ok(store
+        .span_event(caller.project_id(), trace_id, span_id)
+        .await?)
+}
+
+pub async fn threads(
+    store: &Store,
+    caller: &Caller,
+    filter: &store::ThreadFilter,
+) -> ServiceResult<store::ThreadPage> {
+    Ok(store.list_threads(caller.project_id(), filter).await?)
+}
+
+/// One session and its turns.
+pub async fn thread(
+    store: &Store,
+    caller: &Caller,
+    session_id: &str,
+) -> ServiceResult<(store::ThreadSummary, Vec<store::TraceSummary>)> {
+    store
+        .thread(caller.project_id(), session_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no thread {session_id:?} in this project")))
+}
