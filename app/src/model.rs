@@ -260,65 +260,11 @@ pub struct ShellData {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HomeData {
-    pub recent: Vec<TraceRow>,
-    pub counts: Counts,
-    pub datasets: Vec<DatasetRow>,
-    pub threads: Vec<ThreadRow>,
-    /// This server's base URL as the browser reached it, for the SDK snippet.
-    pub server_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleRow {
     pub pattern: String,
     pub action: String,
     pub agent_pattern: Option<String>,
     pub cost_max_usd: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PolicyData {
-    pub version: i64,
-    pub precedence: String,
-    pub author: String,
-    pub created_micros: i64,
-    pub message: Option<String>,
-    pub rules: Vec<RuleRow>,
-    pub warnings: Vec<String>,
-    /// The stored rules could not be read back (shown rather than hidden).
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub trace_id: String,
-    pub span_id: String,
-    pub kind: String,
-    pub name: String,
-    pub ts_micros: i64,
-    pub verdict: Verdict,
-    pub agent: Option<String>,
-    pub status: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditData {
-    pub events: Vec<AuditRow>,
-    pub counts: Counts,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalRow {
-    pub id: String,
-    pub action: String,
-    pub status: String,
-    pub context: String,
-    pub reason: Option<String>,
-    pub decided_by: Option<String>,
-    pub created_micros: i64,
-    pub decided_micros: Option<i64>,
 }
 
 #[cfg(feature = "ssr")]

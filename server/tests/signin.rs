@@ -139,6 +139,67 @@ fn server_fn_paths() -> Vec<String> {
     paths
 }
 
+/// Every server function the dashboard defines, by name. A function added to or removed
+/// from `app` must be listed (or unlisted) here, so the set the router serves, and
+/// which the guard and the viewer rules below are checked against, is never a
+/// surprise.
+const SERVER_FNS: [&str; 33] = [
+    "add_to_dataset",
+    "create_dataset",
+    "create_project_key",
+    "create_project_named",
+    "decide_pending_approval",
+    "delete_dataset",
+    "get_approval_queue",
+    "get_audit_log",
+    "get_dataset",
+    "get_overview",
+    "get_policy_editor",
+    "get_preview_events",
+    "get_scope_events",
+    "get_settings",
+    "get_shell",
+    "get_simulation",
+    "get_simulator",
+    "get_span",
+    "get_thread",
+    "get_trace",
+    "list_datasets",
+    "list_threads",
+    "list_traces",
+    "remove_dataset_item",
+    "rename_dataset",
+    "rename_project_to",
+    "restore_policy_version",
+    "revoke_project_key",
+    "run_policy_simulation",
+    "save_policy_rules",
+    "set_project_retention",
+    "set_theme",
+    "simulate_draft",
+];
+
+#[test]
+fn the_registered_server_functions_are_exactly_the_apps() {
+    let paths = server_fn_paths();
+    // `/api/get_shell1234...`: the name, then the hash leptos appends.
+    let names: std::collections::BTreeSet<&str> = paths
+        .iter()
+        .map(|p| {
+            p.strip_prefix("/api/")
+                .unwrap_or_else(|| panic!("{p} is not under /api/"))
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+        })
+        .collect();
+    assert_eq!(paths.len(), names.len(), "one path per name: {paths:?}");
+    let expected: std::collections::BTreeSet<&str> = SERVER_FNS.into_iter().collect();
+    assert_eq!(names, expected);
+    // Removed because nothing called them (their pages load through other functions).
+    for gone in ["get_home", "get_policy", "get_audit", "get_approvals"] {
+        assert!(!names.contains(gone), "{gone} is registered again");
+    }
+}
+
 #[tokio::test]
 async fn pages_and_server_functions_need_a_session() {
     let h = Harness::new(Duration::from_secs(3600)).await;
