@@ -3,11 +3,11 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::api::add_to_dataset;
 use crate::components::error_text;
+use crate::datasets::{add_to_dataset, AddOutcome};
 use crate::format::href;
 use crate::icons::Icon;
-use crate::model::{AddOutcome, DatasetRef};
+use crate::model::DatasetRef;
 
 #[derive(Clone, Debug)]
 struct Request {

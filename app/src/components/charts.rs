@@ -1,11 +1,59 @@
 //! SVG charts drawn by the app (no chart library): calls per verdict over time as
-//! stacked bars, and cost over time. The geometry is in [`crate::ops`] (tested).
+//! stacked bars, and cost over time, with their geometry (the axis ceiling and the
+//! stacking, pure and tested here).
 use leptos::prelude::*;
 use policy::Verdict;
+use serde::{Deserialize, Serialize};
 
-use crate::api_ops::Bar;
 use crate::format::{cost, short_datetime};
-use crate::ops::{nice_ceiling, stack};
+
+/// One bar of the home chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bar {
+    pub start_micros: i64,
+    /// Calls per verdict, in `Verdict::ALL` order.
+    pub counts: [i64; 5],
+    pub cost_usd: f64,
+}
+
+/// The top of a chart's y axis: the smallest 1, 2 or 5 × 10ⁿ at or above `max` (at
+/// least 1), so gridlines fall on round numbers.
+pub fn nice_ceiling(max: f64) -> f64 {
+    if !max.is_finite() || max <= 1.0 {
+        return 1.0;
+    }
+    let mut step = 1.0;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            if m * step >= max * (1.0 - 1e-9) {
+                return m * step;
+            }
+        }
+        step *= 10.0;
+        if step > 1e15 {
+            return max;
+        }
+    }
+}
+
+/// One bar's segments, bottom up in the fixed verdict order: `(verdict, y, height)` in
+/// a plot `height` tall whose top stands for `ceiling` events. Zero counts draw nothing.
+pub fn stack(counts: &[i64; 5], ceiling: f64, height: f64) -> Vec<(Verdict, f64, f64)> {
+    let mut out = Vec::new();
+    if ceiling <= 0.0 {
+        return out;
+    }
+    let mut bottom = height;
+    for (v, n) in Verdict::ALL.into_iter().zip(counts.iter()) {
+        if *n <= 0 {
+            continue;
+        }
+        let h = (*n as f64) / ceiling * height;
+        bottom -= h;
+        out.push((v, bottom, h));
+    }
+    out
+}
 
 const W: f64 = 1000.0;
 const H: f64 = 190.0;
@@ -169,4 +217,39 @@ pub fn VerdictLegend() -> impl IntoView {
         .map(|v| view! { <span class=format!("legend-item v-{}", v.as_str())><i></i>{v.as_str()}</span> })
         .collect_view();
     view! { <div class="chart-legend">{items}</div> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[test]
+    fn nice_ceilings() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(f64::NAN), 1.0);
+        assert_eq!(nice_ceiling(1.0), 1.0);
+        assert_eq!(nice_ceiling(1.5), 2.0);
+        assert_eq!(nice_ceiling(3.0), 5.0);
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(10.0), 10.0);
+        assert_eq!(nice_ceiling(11.0), 20.0);
+        assert_eq!(nice_ceiling(480.0), 500.0);
+        assert_eq!(nice_ceiling(501.0), 1000.0);
+    }
+
+    #[test]
+    #[test]
+    fn bars_stack_bottom_up_in_verdict_order() {
+        // 4 allowed, 0 blocked, 1 held on a 10-event axis 100 px tall.
+        let segs = stack(&[4, 0, 1, 0, 0], 10.0, 100.0);
+        assert_eq!(segs.len(), 2);
+        assert_eq!(segs[0], (Verdict::Allowed, 60.0, 40.0));
+        assert_eq!(segs[1], (Verdict::Held, 50.0, 10.0));
+        assert!(stack(&[0; 5], 10.0, 100.0).is_empty());
+        assert!(stack(&[3; 5], 0.0, 100.0).is_empty());
+        // A full bar reaches the top exactly.
+        let full = stack(&[2, 3, 0, 0, 5], 10.0, 80.0);
+        assert!(full.last().is_some_and(|s| s.1.abs() < 1e-9));
+    }
 }

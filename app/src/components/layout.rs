@@ -1,13 +1,55 @@
-//! The dashboard shell: left navigation, project switcher, user menu (theme toggle).
+//! The dashboard shell: left navigation, project switcher, user menu (theme toggle),
+//! and the server functions behind them ([`get_shell`], [`set_theme`]).
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::use_location;
 
-use crate::api::{get_shell, SetTheme};
+use serde::{Deserialize, Serialize};
+
 use crate::components::use_project_query;
 use crate::format::href;
 use crate::icons::Icon;
-use crate::model::ShellData;
+use crate::model::ProjectRef;
+
+/// Everything the layout needs: projects for the switcher, the current one, theme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShellData {
+    pub projects: Vec<ProjectRef>,
+    pub current: Option<ProjectRef>,
+    pub dark: bool,
+    /// The signed-in account.
+    pub user_email: String,
+    /// `admin` or `viewer`.
+    pub user_role: String,
+}
+
+#[server]
+pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnError> {
+    use crate::server::{current_user, dark_theme, resolve_project, visible_projects};
+    let user = current_user()?;
+    let projects = visible_projects().await?;
+    let current = resolve_project(project).await?;
+    if let Some(p) = &current {
+        crate::server::canonical_project_url(&p.id);
+    }
+    Ok(ShellData {
+        projects: projects.iter().map(ProjectRef::from).collect(),
+        current: current.as_ref().map(ProjectRef::from),
+        dark: dark_theme(),
+        user_email: user.email,
+        user_role: user.role.as_str().to_string(),
+    })
+}
+
+/// Remembers the theme in a cookie (a plain form post without JavaScript).
+#[server]
+pub async fn set_theme(dark: bool) -> Result<bool, ServerFnError> {
+    crate::server::set_cookie(
+        crate::server::THEME_COOKIE,
+        if dark { "dark" } else { "light" },
+    );
+    Ok(dark)
+}
 
 const NAV: [(&str, &str, &str); 8] = [
     ("/dashboard", "Home", "home"),

@@ -8,8 +8,10 @@ use crate::model::{Counts, ProjectRef, Scoped};
 
 pub mod add_to_dataset;
 pub mod charts;
+pub mod clipboard;
 pub mod draft_modal;
 pub mod layout;
+pub mod simulation_summary;
 pub mod trace_table;
 
 /// The verdict chip: the same word, colour token and icon on every page.
@@ -83,6 +85,13 @@ pub fn error_text(err: &ServerFnError) -> String {
         ServerFnError::ServerError(message) => message.clone(),
         other => other.to_string(),
     }
+}
+
+/// The last error of a form's action (its `value()`), shown next to it.
+pub fn action_error<T>(value: Option<Result<T, ServerFnError>>) -> impl IntoView {
+    value.and_then(|r| r.err()).map(|e| {
+        view! { <p class="error form-error" role="alert">{error_text(&e)}</p> }
+    })
 }
 
 /// No project exists yet: say how to make one.

@@ -5,14 +5,17 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::{get_dataset, RemoveDatasetItem};
 use crate::components::draft_modal::DraftModal;
 use crate::components::trace_table::{RowAction, TraceTable};
-use crate::components::{loaded, use_project_query, use_query_param, Loading, PageHeader};
+use crate::components::{
+    action_error, loaded, use_project_query, use_query_param, Loading, PageHeader,
+};
 use crate::format::{ago, href, short_id};
 use crate::icons::Icon;
-use crate::model::{DraftScope, TraceRow};
-use crate::pages::datasets::action_error;
+use crate::model::TraceRow;
+use crate::simulations::DraftScope;
+
+use super::{get_dataset, RemoveDatasetItem};
 
 #[component]
 pub fn DatasetPage() -> impl IntoView {

@@ -2,7 +2,7 @@
 //! under the call they evaluated, on one shared time axis.
 use std::collections::HashMap;
 
-use crate::model::EventRow;
+use super::EventRow;
 
 /// Deeper spans are shown at this depth (flattened), so neither rendering nor the
 /// browser's layout recurses without bound on a pathological trace.

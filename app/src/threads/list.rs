@@ -1,12 +1,13 @@
 //! `/dashboard/threads`: traces grouped by session.
 use leptos::prelude::*;
 
-use crate::api::list_threads;
 use crate::components::{
     loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictCounts,
 };
 use crate::format::{ago, cost, href, short_datetime};
 use crate::icons::Icon;
+
+use super::list_threads;
 
 #[component]
 pub fn ThreadsPage() -> impl IntoView {

@@ -3,7 +3,8 @@
 //! tools, pending approvals and recent errors. Every number links to the list behind it.
 use leptos::prelude::*;
 
-use crate::api_ops::{get_overview, Tally};
+use super::range::Range;
+use super::{get_overview, Tally};
 use crate::components::charts::{CostChart, VerdictChart, VerdictLegend};
 use crate::components::trace_table::TraceTable;
 use crate::components::{
@@ -12,7 +13,6 @@ use crate::components::{
 };
 use crate::format::{ago, cost, href, short_datetime};
 use crate::icons::Icon;
-use crate::ops::Range;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

@@ -4,11 +4,13 @@
 //! `POST /v1/approvals/{id}/decision`. The Decided tab says who decided, when and why.
 use leptos::prelude::*;
 
-use crate::api_ops::{get_approval_queue, ApprovalItem, DecidePendingApproval};
-use crate::components::{loaded, use_project_query, use_query_param, Loading, PageHeader};
+use crate::components::{
+    action_error, loaded, use_project_query, use_query_param, Loading, PageHeader,
+};
 use crate::format::{ago, href, short_datetime};
 use crate::icons::Icon;
-use crate::pages::datasets::action_error;
+
+use super::{get_approval_queue, ApprovalItem, DecidePendingApproval};
 
 /// How often the Pending tab asks for news.
 pub const POLL_SECONDS: u64 = 3;

@@ -3,44 +3,15 @@
 //! creation date, revoke) and its retention.
 use leptos::prelude::*;
 
-use crate::api_ops::{
+use crate::components::clipboard::copy_to_clipboard;
+use crate::components::{action_error, loaded, use_project_query, Loading, PageHeader, RowMenu};
+use crate::format::{ago, href, short_datetime};
+use crate::icons::Icon;
+
+use super::{
     get_settings, CreateProjectKey, CreateProjectNamed, RenameProjectTo, RevokeProjectKey,
     SetProjectRetention,
 };
-use crate::components::{loaded, use_project_query, Loading, PageHeader, RowMenu};
-use crate::format::{ago, href, short_datetime};
-use crate::icons::Icon;
-use crate::pages::datasets::action_error;
-
-/// Copies the new key (browser only); outside a secure context, where the Clipboard
-/// API is missing, selects the key's text instead so it can be copied by hand.
-fn copy_key(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        let navigator = window().navigator();
-        let available =
-            js_sys::Reflect::get(&navigator, &wasm_bindgen::JsValue::from_str("clipboard"))
-                .map(|c| !c.is_undefined() && !c.is_null())
-                .unwrap_or(false);
-        if available {
-            let _ = navigator.clipboard().write_text(text);
-            return true;
-        }
-        use wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id("new-key-text")
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        {
-            input.select();
-        }
-        false
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
-    }
-}
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -142,7 +113,7 @@ pub fn SettingsPage() -> impl IntoView {
                                             <p><strong>{format!("New key for “{}”.", k.project)}</strong>" Copy it now: it will not be shown again."</p>
                                             <div class="form-row">
                                                 <input id="new-key-text" class="mono grow" readonly value=k.key.clone() aria-label="New API key"/>
-                                                <button type="button" class="button" id="copy-key" on:click=move |_| copied.set(Some(copy_key(&key)))>
+                                                <button type="button" class="button" id="copy-key" on:click=move |_| copied.set(Some(copy_to_clipboard(&key, "new-key-text")))>
                                                     <Icon name="copy"/>"Copy"
                                                 </button>
                                             </div>

@@ -2,17 +2,11 @@
 //! The forms post to server functions, so they work without JavaScript too.
 use leptos::prelude::*;
 
-use crate::api::{list_datasets, CreateDataset, DeleteDataset, RenameDataset};
-use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader, RowMenu};
+use crate::components::{action_error, loaded, use_project_query, Loading, PageHeader, RowMenu};
 use crate::format::{ago, href, short_datetime};
 use crate::icons::Icon;
 
-/// The last error of a form's action (its `value()`), shown next to it.
-pub fn action_error<T>(value: Option<Result<T, ServerFnError>>) -> impl IntoView {
-    value.and_then(|r| r.err()).map(|e| {
-        view! { <p class="error form-error" role="alert">{error_text(&e)}</p> }
-    })
-}
+use super::{list_datasets, CreateDataset, DeleteDataset, RenameDataset};
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{get_span, get_trace};
 use crate::components::add_to_dataset::AddToDataset;
 use crate::components::{
     error_text, loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader,
@@ -16,8 +15,9 @@ use crate::components::{
 };
 use crate::format::{cost, datetime, duration_ms, href, short_id, tokens};
 use crate::icons::{kind_icon, Icon};
-use crate::model::{EventRow, TraceDetail};
-use crate::tree::{build, Axis, Node};
+
+use super::tree::{build, Axis, Node};
+use super::{get_span, get_trace, EventRow, SpanDetail, TraceDetail};
 
 #[component]
 pub fn TracePage() -> impl IntoView {
@@ -68,7 +68,7 @@ fn TraceView(
     trace: Arc<TraceDetail>,
     project: String,
     span: Memo<Option<String>>,
-    detail: Resource<Result<Option<crate::model::SpanDetail>, ServerFnError>>,
+    detail: Resource<Result<Option<SpanDetail>, ServerFnError>>,
     all_spans: bool,
 ) -> impl IntoView {
     let s = trace.summary.clone();

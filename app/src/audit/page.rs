@@ -3,13 +3,13 @@
 //! (`?filter=blocked`), pages (`?cursor=`) and the filtered rows as CSV or JSONL.
 use leptos::prelude::*;
 
-use crate::api_ops::get_audit_log;
 use crate::components::{
     loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader, VerdictChip,
 };
 use crate::format::{ago, href, short_datetime, short_id};
 use crate::icons::{kind_icon, Icon};
-use crate::ops::AuditView;
+
+use super::{get_audit_log, AuditView};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {

@@ -12,21 +12,52 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use policy::{FieldError, SimulationSummary, Unmatched, Verdict};
 
-use crate::api_policies::{
-    get_scope_events, get_simulator, run_policy_simulation, RunOutcome, SimScope, SimulatorData,
-};
-use crate::components::draft_modal::headline;
+use crate::components::simulation_summary::headline;
 use crate::components::{
     error_text, loaded, use_project_query, AgentChip, Loading, PageHeader, VerdictChip,
 };
 use crate::draft::{compile_draft_text, differences, preview, EXAMPLE_DRAFT};
 use crate::format::{cost, href, short_id};
 use crate::icons::Icon;
-use crate::model::{PreviewEvents, ProjectRef};
-use crate::policy_edit::{
-    compile_rows, matrix_of, outcomes, policy_doc, thousands, window_label, with_baseline, Matrix,
-    Outcome,
-};
+use crate::model::{DatasetRef, ProjectRef, Scoped};
+use crate::simulations::PreviewEvents;
+use serde::{Deserialize, Serialize};
+
+use super::replay::{matrix_of, outcomes, thousands, window_label, with_baseline, Matrix, Outcome};
+use super::rules::{compile_rows, policy_doc};
+#[cfg(feature = "ssr")]
+use super::support;
+use super::{get_scope_events, run_policy_simulation, RunOutcome, SimScope, VersionRow};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimulatorData {
+    pub datasets: Vec<DatasetRef>,
+    pub active: VersionRow,
+}
+
+/// The simulator's choices: datasets and the active policy.
+#[server]
+pub async fn get_simulator(
+    project: Option<String>,
+) -> Result<Option<Scoped<SimulatorData>>, ServerFnError> {
+    use crate::server::store_error;
+    let Some((store, p)) = support::context(project).await? else {
+        return Ok(None);
+    };
+    let datasets = store
+        .list_datasets(&p.id)
+        .await
+        .map_err(store_error)?
+        .iter()
+        .map(DatasetRef::from)
+        .collect();
+    let active = support::version_row(&store.active_policy(&p.id).await.map_err(store_error)?);
+    Ok(Some(Scoped {
+        project: crate::model::ProjectRef::from(&p),
+        now_micros: store::now_micros(),
+        data: Some(SimulatorData { datasets, active }),
+    }))
+}
 
 /// Rows of the per-event table shown at a time ("Show more" adds as many).
 const ROWS_PAGE: usize = 200;

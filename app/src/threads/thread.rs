@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use policy::Verdict;
 
-use crate::api::get_thread;
 use crate::components::trace_table::TraceTable;
 use crate::components::{loaded, use_project_query, AgentChip, Loading, PageHeader};
 use crate::format::{cost, datetime, href};
 use crate::icons::{verdict_icon, Icon};
-use crate::model::{Counts, ThreadRow};
+use crate::model::Counts;
+
+use super::{get_thread, ThreadRow};
 
 /// `12 turns · 11 allowed · 1 blocked · 3 redacted · $0.42` (verdicts count events;
 /// zero counts other than `allowed` are left out).

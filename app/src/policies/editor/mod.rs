@@ -1,28 +1,178 @@
-//! `/dashboard/policies`: the active rule set in evaluation order, edited as a
-//! working copy (add, edit, delete, move, enforce / audit-only, precedence) with lint
-//! warnings beside the rules they concern. Every edit is previewed in the browser (the
-//! `policy` crate in WASM) against the active set over the last 7 days of events;
-//! "Run on the server" keeps an authoritative run under a permalink; "Save" makes a
-//! new version. The version history diffs each version against the one before it and
-//! restores any of them.
+//! The policy editor (`/dashboard/policies`): the active rule set in evaluation
+//! order, edited as a working copy with lint warnings beside the rules they concern;
+//! every edit previewed in the browser against the active set; "Save" makes a new
+//! version (through the same compare-and-set store call as the REST edits); the
+//! version history diffs and restores. Its types and server functions, then the page.
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use policy::{CompiledPolicy, SimulationSummary};
+use leptos::server_fn::codec::Json;
+use policy::{CompiledPolicy, SimulationSummary, Warning};
 
-use crate::api_policies::{
-    get_policy_editor, get_scope_events, restore_policy_version, run_policy_simulation,
-    save_policy_rules, PolicyEditorData, RunOutcome, SimScope, VersionRow,
-};
-use crate::components::draft_modal::Transitions;
+use crate::components::simulation_summary::Transitions;
 use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader};
 use crate::format::{ago, cost, datetime, href};
 use crate::icons::Icon;
-use crate::model::{PreviewEvents, ProjectRef, RuleRow};
-use crate::policy_edit::{
-    compile_rows, diff_rules, flip_headline, flips, lint_rows, move_rule, move_to, policy_doc,
-    rule_from_form, thousands, toggle_audit, Change, Flips, WorkRule, PREVIEW_WINDOW,
+use crate::model::{ProjectRef, Scoped};
+use crate::simulations::PreviewEvents;
+use serde::{Deserialize, Serialize};
+
+use super::diff::{diff_rules, Change};
+use super::replay::{flip_headline, flips, thousands, Flips, PREVIEW_WINDOW};
+use super::rules::{
+    compile_rows, lint_rows, move_rule, move_to, policy_doc, rule_from_form, toggle_audit, RuleRow,
+    WorkRule,
 };
+#[cfg(feature = "ssr")]
+use super::support;
+use super::{get_scope_events, run_policy_simulation, RunOutcome, SimScope, VersionRow};
+
+/// Most versions the history lists (newest first).
+pub const VERSION_LIST_LIMIT: usize = 100;
+
+/// Longest version message kept, in characters (as the REST API).
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyEditorData {
+    pub active: VersionRow,
+    pub warnings: Vec<Warning>,
+    /// Newest first, the active one included; at most [`VERSION_LIST_LIMIT`].
+    pub versions: Vec<VersionRow>,
+    pub version_count: usize,
+    /// For each audit-only active rule, the action it enforced in an earlier version.
+    pub original_actions: Vec<Option<String>>,
+}
+
+/// The active rule set, its lint warnings and the version history.
+#[server]
+pub async fn get_policy_editor(
+    project: Option<String>,
+) -> Result<Option<Scoped<PolicyEditorData>>, ServerFnError> {
+    use crate::server::store_error;
+    let Some((store, p)) = support::context(project).await? else {
+        return Ok(None);
+    };
+    let active = support::version_row(&store.active_policy(&p.id).await.map_err(store_error)?);
+    let all = store.policy_versions(&p.id).await.map_err(store_error)?;
+    let version_count = all.len();
+    let versions: Vec<VersionRow> = all
+        .iter()
+        .take(VERSION_LIST_LIMIT)
+        .map(support::version_row)
+        .collect();
+    let history: Vec<Vec<RuleRow>> = versions
+        .iter()
+        .filter(|v| v.version != active.version)
+        .map(|v| v.rules.clone())
+        .collect();
+    let original_actions = super::rules::original_actions(&active.rules, &history);
+    let warnings = lint_rows(&active.precedence, &active.rules);
+    Ok(Some(Scoped {
+        project: crate::model::ProjectRef::from(&p),
+        now_micros: store::now_micros(),
+        data: Some(PolicyEditorData {
+            active,
+            warnings,
+            versions,
+            version_count,
+            original_actions,
+        }),
+    }))
+}
+
+/// Saves the edited rule set as version `base + 1`, if `base` is still the newest.
+#[server(input = Json)]
+pub async fn save_policy_rules(
+    project: Option<String>,
+    base: i64,
+    precedence: String,
+    rules: Vec<RuleRow>,
+    message: Option<String>,
+) -> Result<i64, ServerFnError> {
+    use crate::server::{conflict, invalid, store_error};
+    let (store, p) = support::require(project).await?;
+    let message = message
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
+    if message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS)
+    {
+        return Err(invalid(format!(
+            "message: longer than {MAX_MESSAGE_CHARS} characters"
+        )));
+    }
+    let set = super::rules::rule_set(&precedence, &rules)
+        .map_err(|e| invalid(policy::join_errors(&e)))?;
+    set.compile()
+        .map_err(|e| invalid(policy::join_errors(&e)))?;
+    let rules_json = serde_json::to_value(&set.rules)
+        .map_err(|e| ServerFnError::new(format!("cannot encode the rules: {e}")))?;
+    match store
+        .save_policy_on(
+            &p.id,
+            base,
+            set.precedence.as_str(),
+            rules_json,
+            &crate::server::current_user()?.email,
+            message.as_deref(),
+        )
+        .await
+    {
+        Ok(v) => Ok(v.version),
+        Err(store::StoreError::Conflict(_)) => {
+            let newest = store
+                .active_policy(&p.id)
+                .await
+                .map(|v| format!("version {} by {}", v.version, v.author))
+                .unwrap_or_else(|_| "a newer version".to_string());
+            Err(conflict(format!(
+                "not saved: {newest} was saved after the version {base} you edited. Reload the page to see it, then redo your change."
+            )))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// Saves an old version's rules as the next version (if `base` is still the newest).
+#[server]
+pub async fn restore_policy_version(
+    project: Option<String>,
+    base: i64,
+    version: i64,
+) -> Result<i64, ServerFnError> {
+    use crate::server::{conflict, gone, invalid, store_error};
+    let (store, p) = support::require(project).await?;
+    let old = store
+        .policy_version(&p.id, version)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| gone(format!("there is no policy version {version}")))?;
+    let row = support::version_row(&old);
+    if let Some(e) = row.unreadable {
+        return Err(invalid(format!(
+            "version {version} cannot be restored: its rules are unreadable ({e})"
+        )));
+    }
+    match store
+        .save_policy_on(
+            &p.id,
+            base,
+            &old.precedence,
+            old.rules.clone(),
+            &crate::server::current_user()?.email,
+            Some(&format!("restore version {version}")),
+        )
+        .await
+    {
+        Ok(v) => Ok(v.version),
+        Err(store::StoreError::Conflict(_)) => Err(conflict(format!(
+            "not restored: another version was saved after version {base}. Reload the page and try again."
+        ))),
+        Err(e) => Err(store_error(e)),
+    }
+}
 
 pub type EventsAction = Action<Option<String>, Result<Arc<PreviewEvents>, ServerFnError>>;
 
@@ -319,7 +469,7 @@ fn PolicyEditor(
                 let toggle_title = if audit {
                     format!(
                         "Audit only: matching calls are allowed and flagged. Click to enforce again ({}).",
-                        w.enforce_action.clone().unwrap_or_else(|| format!("{} — no earlier action on record", crate::policy_edit::DEFAULT_ENFORCE_ACTION))
+                        w.enforce_action.clone().unwrap_or_else(|| format!("{} — no earlier action on record", super::rules::DEFAULT_ENFORCE_ACTION))
                     )
                 } else {
                     "Enforced. Click to make it audit-only (allow and flag instead).".to_string()

@@ -4,14 +4,15 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::list_traces;
 use crate::components::add_to_dataset::AddToDataset;
 use crate::components::draft_modal::DraftModal;
 use crate::components::trace_table::{Selection, TraceTable};
 use crate::components::{loaded, use_project_query, Loading, PageHeader, SdkSnippet};
 use crate::format::href;
 use crate::icons::Icon;
-use crate::model::{DraftScope, TraceQuery};
+use crate::simulations::DraftScope;
+
+use super::{list_traces, TraceQuery};
 
 const RANGES: [(&str, &str); 5] = [
     ("", "All time"),

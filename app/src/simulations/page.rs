@@ -3,42 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::get_simulation;
-use crate::components::draft_modal::{headline, SampleTable, Transitions};
+use crate::components::clipboard::copy_to_clipboard;
+use crate::components::simulation_summary::{headline, SampleTable, Transitions};
 use crate::components::{loaded, use_project_query, Loading, PageHeader};
 use crate::format::{ago, datetime, href, short_id};
 use crate::icons::Icon;
 
-/// Copies text to the clipboard (browser only). The Clipboard API exists only in
-/// secure contexts (https, localhost); elsewhere the permalink field is selected so
-/// the user can copy it. Returns whether the text was handed to the clipboard.
-fn copy_to_clipboard(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        let navigator = window().navigator();
-        let available =
-            js_sys::Reflect::get(&navigator, &wasm_bindgen::JsValue::from_str("clipboard"))
-                .map(|c| !c.is_undefined() && !c.is_null())
-                .unwrap_or(false);
-        if available {
-            let _ = navigator.clipboard().write_text(text);
-            return true;
-        }
-        use wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id("permalink-text")
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        {
-            input.select();
-        }
-        false
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = text;
-        false
-    }
-}
+use super::get_simulation;
 
 #[component]
 pub fn SimulationPage() -> impl IntoView {
@@ -85,7 +56,7 @@ pub fn SimulationPage() -> impl IntoView {
                             <PageHeader title=format!("Simulation {}", short_id(&run.id)) subtitle=format!("Run {} ({})", ago(now, run.created_micros), datetime(run.created_micros))>
                                 {rerun}
                                 <button type="button" class="button" id="copy-link" on:click=move |_| {
-                                    copied.set(Some(copy_to_clipboard(&link_for_copy)));
+                                    copied.set(Some(copy_to_clipboard(&link_for_copy, "permalink-text")));
                                 }>
                                     <Icon name="copy"/>
                                     {move || match copied.get() {

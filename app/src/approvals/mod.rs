@@ -1,0 +1,151 @@
+//! Approvals (`/dashboard/approvals`): requests held by `require_approval` rules, the
+//! pending queue and the decided ones. Its types and server functions (deciding goes
+//! through the same store call as `POST /v1/approvals/{id}/decision`) and, in
+//! [`page`], the page.
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Scoped;
+#[cfg(feature = "ssr")]
+use crate::support;
+
+pub mod page;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalItem {
+    pub id: String,
+    pub action: String,
+    pub status: String,
+    /// The context's top-level fields as `(key, compact JSON or text)`.
+    pub fields: Vec<(String, String)>,
+    pub context: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub created_micros: i64,
+    pub decided_micros: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalQueue {
+    /// `pending` or `decided`.
+    pub tab: String,
+    pub pending_count: usize,
+    pub decided_count: usize,
+    pub rows: Vec<ApprovalItem>,
+}
+
+/// A stored approval request as the pages show it (also the home page's pending ones).
+#[cfg(feature = "ssr")]
+pub fn approval_item(a: store::Approval) -> ApprovalItem {
+    let fields = match &a.context {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect(),
+        serde_json::Value::Null => Vec::new(),
+        other => vec![("context".to_string(), other.to_string())],
+    };
+    ApprovalItem {
+        context: serde_json::to_string_pretty(&a.context).unwrap_or_default(),
+        fields,
+        id: a.id,
+        action: a.action,
+        status: a.status,
+        reason: a.reason,
+        decided_by: a.decided_by,
+        created_micros: a.created_at.micros(),
+        decided_micros: a.decided_at.map(|t| t.micros()),
+    }
+}
+
+#[server]
+pub async fn get_approval_queue(
+    project: Option<String>,
+    tab: Option<String>,
+) -> Result<Option<Scoped<ApprovalQueue>>, ServerFnError> {
+    use crate::server::store_error;
+    let Some((store, p)) = support::context(project).await? else {
+        return Ok(None);
+    };
+    let tab = match tab.as_deref().map(str::trim).unwrap_or("") {
+        "" | "pending" => "pending",
+        "decided" => "decided",
+        other => {
+            return Err(crate::server::invalid(format!(
+                "tab: unknown tab {other:?}; expected pending or decided"
+            )))
+        }
+    };
+    let all = store
+        .list_approvals(&p.id, None)
+        .await
+        .map_err(store_error)?;
+    let (pending, mut decided): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|a| a.status == "pending");
+    // Most recently decided first.
+    decided.sort_by(|a, b| {
+        b.decided_at
+            .map(|t| t.micros())
+            .cmp(&a.decided_at.map(|t| t.micros()))
+    });
+    let (pending_count, decided_count) = (pending.len(), decided.len());
+    let rows = if tab == "pending" { pending } else { decided };
+    Ok(Some(support::scoped_some(
+        &p,
+        ApprovalQueue {
+            tab: tab.to_string(),
+            pending_count,
+            decided_count,
+            rows: rows.into_iter().map(approval_item).collect(),
+        },
+    )))
+}
+
+/// Approves or rejects a pending request, once: the store call behind
+/// `POST /v1/approvals/{id}/decision`, so an SDK polling `GET /v1/approvals/{id}`
+/// sees the decision on its next poll.
+#[server]
+pub async fn decide_pending_approval(
+    project: Option<String>,
+    id: String,
+    decision: String,
+    reason: Option<String>,
+) -> Result<ApprovalItem, ServerFnError> {
+    use crate::server::{conflict, gone, invalid, store_error};
+    let (store, p) = support::require(project).await?;
+    // Recorded as who decided: the signed-in account.
+    let decider = crate::server::current_user()?.email;
+    if !matches!(decision.as_str(), "approved" | "rejected") {
+        return Err(invalid(format!(
+            "decision: unknown decision {decision:?}; expected approved or rejected"
+        )));
+    }
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+        return Err(invalid("reason: longer than 2,000 characters"));
+    }
+    let outcome = store
+        .decide_approval(&p.id, &id, &decision, reason.as_deref(), &decider)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::NotFound => gone("that approval request no longer exists"),
+            store::StoreError::Invalid(m) => invalid(m),
+            other => store_error(other),
+        })?;
+    match outcome {
+        store::DecideOutcome::Decided(a) => Ok(approval_item(a)),
+        store::DecideOutcome::AlreadyDecided(a) => Err(conflict(format!(
+            "already {} by {}",
+            a.status,
+            a.decided_by.as_deref().unwrap_or("someone else")
+        ))),
+    }
+}

@@ -1,0 +1,193 @@
+//! The home page (`/dashboard`): the project at a glance for a time range. Its types
+//! and server function ([`get_overview`], one pass over the range's calls), the range
+//! and its buckets ([`range`]) and the page ([`page`]).
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::approvals::ApprovalItem;
+use crate::audit::AuditItem;
+use crate::components::charts::Bar;
+use crate::model::{Counts, Scoped, TraceRow};
+#[cfg(feature = "ssr")]
+use crate::support;
+
+pub mod page;
+pub mod range;
+
+/// Most calls the home chart reads; beyond this it says it stopped early.
+pub const OVERVIEW_SCAN_LIMIT: usize = 500_000;
+
+/// A name and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    /// `24h`, `7d` or `30d`.
+    pub range: String,
+    pub range_error: Option<String>,
+    /// Tool, LLM and MCP calls in the range, per verdict.
+    pub counts: Counts,
+    pub cost_usd: f64,
+    pub bucket_micros: i64,
+    pub bars: Vec<Bar>,
+    /// The scan stopped at [`OVERVIEW_SCAN_LIMIT`] calls.
+    pub truncated: bool,
+    pub top_blocked: Vec<Tally>,
+    pub top_held: Vec<Tally>,
+    pub pending_count: usize,
+    pub pending: Vec<ApprovalItem>,
+    pub errors: Vec<AuditItem>,
+    pub recent: Vec<TraceRow>,
+    /// The project has no traces at all (the page shows how to send some).
+    pub empty: bool,
+    pub server_url: String,
+}
+
+#[server]
+pub async fn get_overview(
+    project: Option<String>,
+    range: Option<String>,
+) -> Result<Option<Scoped<Overview>>, ServerFnError> {
+    use std::collections::HashMap;
+
+    use futures::StreamExt;
+    use policy::Verdict;
+
+    use crate::server::store_error;
+    use range::Range;
+
+    let Some((store, p)) = support::context(project).await? else {
+        return Ok(None);
+    };
+    let (range, range_error) = match Range::parse(range.as_deref()) {
+        Ok(r) => (r, None),
+        Err(e) => (Range::Day, Some(e)),
+    };
+    let now = store::now_micros();
+    let buckets = range.buckets();
+    let mut bars: Vec<Bar> = (0..buckets.count)
+        .map(|i| Bar {
+            start_micros: buckets.bucket_start(now, i),
+            counts: [0; 5],
+            cost_usd: 0.0,
+        })
+        .collect();
+    let mut counts = Counts::default();
+    let mut cost_usd = 0.0;
+    let mut blocked: HashMap<String, i64> = HashMap::new();
+    let mut held: HashMap<String, i64> = HashMap::new();
+    let mut truncated = false;
+    {
+        let mut stream = store.scan_events(
+            &p.id,
+            store::EventScan::Window {
+                since_micros: Some(buckets.start(now)),
+                until_micros: None,
+            },
+        );
+        let mut seen = 0usize;
+        while let Some(event) = stream.next().await {
+            let event = event.map_err(store_error)?;
+            seen += 1;
+            if seen > OVERVIEW_SCAN_LIMIT {
+                truncated = true;
+                break;
+            }
+            let ts = event
+                .timestamp
+                .as_deref()
+                .and_then(|t| {
+                    store::Timestamp::parse_rfc3339(t)
+                        .or_else(|| store::Timestamp::parse_rfc3339(&format!("{t}Z")))
+                })
+                .map(|t| t.micros())
+                .unwrap_or(now);
+            let v = event.recorded;
+            counts.add(v, 1);
+            let cost = event.cost_usd.filter(|c| c.is_finite()).unwrap_or(0.0);
+            cost_usd += cost;
+            if let Some(bar) = buckets
+                .index(now, ts.min(now))
+                .and_then(|i| bars.get_mut(i))
+            {
+                if let Some(slot) = Verdict::ALL
+                    .iter()
+                    .position(|x| *x == v)
+                    .and_then(|i| bar.counts.get_mut(i))
+                {
+                    *slot += 1;
+                }
+                bar.cost_usd += cost;
+            }
+            match v {
+                Verdict::Blocked => *blocked.entry(event.tool).or_default() += 1,
+                Verdict::Held => *held.entry(event.tool).or_default() += 1,
+                _ => {}
+            }
+        }
+    }
+    let top = |map: HashMap<String, i64>| {
+        let mut list: Vec<Tally> = map
+            .into_iter()
+            .map(|(name, count)| Tally { name, count })
+            .collect();
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        list.truncate(5);
+        list
+    };
+    let pending_all = store
+        .list_approvals(&p.id, Some("pending"))
+        .await
+        .map_err(store_error)?;
+    let pending_count = pending_all.len();
+    let pending = pending_all
+        .into_iter()
+        .take(5)
+        .map(crate::approvals::approval_item)
+        .collect();
+    let errors = store
+        .audit(
+            &p.id,
+            &crate::audit::audit_filter(
+                crate::audit::AuditView::Verdict(Verdict::Errored),
+                None,
+                5,
+            ),
+        )
+        .await
+        .map_err(store_error)?;
+    let recent = store
+        .list_traces(
+            &p.id,
+            &store::TraceFilter {
+                limit: 6,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(store_error)?;
+    Ok(Some(support::scoped_some(
+        &p,
+        Overview {
+            range: range.as_str().to_string(),
+            range_error,
+            counts,
+            cost_usd,
+            bucket_micros: buckets.width_micros,
+            bars,
+            truncated,
+            top_blocked: top(blocked),
+            top_held: top(held),
+            pending_count,
+            pending,
+            errors: errors.events.iter().map(crate::audit::audit_item).collect(),
+            empty: recent.traces.is_empty(),
+            recent: recent.traces.into_iter().map(TraceRow::from).collect(),
+            server_url: crate::server::server_url(),
+        },
+    )))
+}

@@ -1,0 +1,166 @@
+//! The home page's time range (`?range=24h|7d|30d`) and the chart's buckets over it.
+//! Pure: no IO, no clock, so the server and the browser compute the same thing.
+
+const HOUR: i64 = 3_600_000_000;
+const DAY: i64 = 24 * HOUR;
+
+/// The home page's time range (`?range=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Range {
+    #[default]
+    Day,
+    Week,
+    Month,
+}
+
+impl Range {
+    pub const ALL: [Range; 3] = [Range::Day, Range::Week, Range::Month];
+
+    /// `24h` (also the default for a missing or empty value), `7d`, `30d`.
+    pub fn parse(value: Option<&str>) -> Result<Range, String> {
+        match value.map(str::trim).unwrap_or("") {
+            "" | "24h" => Ok(Range::Day),
+            "7d" => Ok(Range::Week),
+            "30d" => Ok(Range::Month),
+            other => Err(format!(
+                "range: unknown range {other:?}; expected 24h, 7d or 30d"
+            )),
+        }
+    }
+
+    /// The value in URLs; the traces page understands the same words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Range::Day => "24h",
+            Range::Week => "7d",
+            Range::Month => "30d",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Range::Day => "last 24 hours",
+            Range::Week => "last 7 days",
+            Range::Month => "last 30 days",
+        }
+    }
+
+    pub fn span_micros(self) -> i64 {
+        match self {
+            Range::Day => DAY,
+            Range::Week => 7 * DAY,
+            Range::Month => 30 * DAY,
+        }
+    }
+
+    /// Bars in the chart: an hour each over a day, six hours over a week, a day over
+    /// a month.
+    pub fn buckets(self) -> Buckets {
+        match self {
+            Range::Day => Buckets::new(HOUR, 24),
+            Range::Week => Buckets::new(6 * HOUR, 28),
+            Range::Month => Buckets::new(DAY, 30),
+        }
+    }
+}
+
+/// Equal time buckets ending at `now`: bucket `i` covers
+/// `[now - (count - i) × width, now - (count - i - 1) × width)`, the last one ending
+/// just after `now`. Not aligned to the clock, so the chart covers exactly the range the
+/// counts (and the traces page's `range=`) cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buckets {
+    pub width_micros: i64,
+    pub count: usize,
+}
+
+impl Buckets {
+    pub fn new(width_micros: i64, count: usize) -> Self {
+        Buckets {
+            width_micros: width_micros.max(1),
+            count: count.max(1),
+        }
+    }
+
+    fn span(self) -> i64 {
+        self.width_micros
+            .saturating_mul(i64::try_from(self.count).unwrap_or(i64::MAX))
+    }
+
+    /// Start of the first bucket (inclusive).
+    pub fn start(self, now_micros: i64) -> i64 {
+        now_micros.saturating_add(1).saturating_sub(self.span())
+    }
+
+    /// The bucket holding `ts`, or `None` outside `[start, now]`.
+    pub fn index(self, now_micros: i64, ts_micros: i64) -> Option<usize> {
+        let start = self.start(now_micros);
+        if ts_micros < start || ts_micros > now_micros {
+            return None;
+        }
+        let i = usize::try_from((ts_micros - start) / self.width_micros).ok()?;
+        Some(i.min(self.count - 1))
+    }
+
+    /// Start of bucket `i`.
+    pub fn bucket_start(self, now_micros: i64, i: usize) -> i64 {
+        let i = i64::try_from(i).unwrap_or(i64::MAX);
+        self.start(now_micros)
+            .saturating_add(self.width_micros.saturating_mul(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[test]
+    fn ranges_parse_and_round_trip() {
+        assert_eq!(Range::parse(None), Ok(Range::Day));
+        assert_eq!(Range::parse(Some("")), Ok(Range::Day));
+        for r in Range::ALL {
+            assert_eq!(Range::parse(Some(r.as_str())), Ok(r));
+        }
+        let err = Range::parse(Some("1y")).unwrap_err();
+        assert!(err.starts_with("range: unknown range \"1y\""), "{err}");
+        assert_eq!(Range::Week.span_micros(), 7 * DAY);
+    }
+
+    #[test]
+    #[test]
+    fn buckets_cover_exactly_the_range() {
+        let now = 1_700_000_000_000_000;
+        for r in Range::ALL {
+            let b = r.buckets();
+            assert_eq!(
+                b.width_micros * i64::try_from(b.count).unwrap(),
+                r.span_micros()
+            );
+            // The range's first and last microseconds land in the first and last bucket.
+            let since = now - r.span_micros() + 1;
+            assert_eq!(b.start(now), since);
+            assert_eq!(b.index(now, since), Some(0));
+            assert_eq!(b.index(now, now), Some(b.count - 1));
+            assert_eq!(b.index(now, since - 1), None);
+            assert_eq!(b.index(now, now + 1), None);
+        }
+        let b = Range::Day.buckets();
+        assert_eq!(b.count, 24);
+        // Half an hour ago is in the last hourly bucket, 90 minutes ago in the one before.
+        assert_eq!(b.index(now, now - HOUR / 2), Some(23));
+        assert_eq!(b.index(now, now - 3 * HOUR / 2), Some(22));
+        assert_eq!(b.bucket_start(now, 23), now + 1 - HOUR);
+        assert_eq!(Range::Week.buckets().count, 28);
+        assert_eq!(Range::Month.buckets().count, 30);
+    }
+
+    #[test]
+    #[test]
+    fn degenerate_buckets_do_not_panic() {
+        let b = Buckets::new(0, 0);
+        assert_eq!(b.count, 1);
+        assert_eq!(b.index(10, 10), Some(0));
+        assert_eq!(b.index(i64::MAX, i64::MIN), None);
+    }
+}
