@@ -130,7 +130,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    #[test]
     fn audit_filters() {
         assert_eq!(AuditView::parse(None), Ok(AuditView::All));
         for chip in AuditView::CHIPS {
@@ -149,7 +148,6 @@ mod tests {
         assert!(err.contains("unknown filter \"denied\""), "{err}");
     }
 
-    #[test]
     #[test]
     fn deciding_rules_and_tools() {
         let decision =

@@ -224,7 +224,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[test]
     fn nice_ceilings() {
         assert_eq!(nice_ceiling(0.0), 1.0);
         assert_eq!(nice_ceiling(f64::NAN), 1.0);
@@ -238,7 +237,6 @@ mod tests {
         assert_eq!(nice_ceiling(501.0), 1000.0);
     }
 
-    #[test]
     #[test]
     fn bars_stack_bottom_up_in_verdict_order() {
         // 4 allowed, 0 blocked, 1 held on a 10-event axis 100 px tall.

@@ -115,7 +115,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[test]
     fn ranges_parse_and_round_trip() {
         assert_eq!(Range::parse(None), Ok(Range::Day));
         assert_eq!(Range::parse(Some("")), Ok(Range::Day));
@@ -127,7 +126,6 @@ mod tests {
         assert_eq!(Range::Week.span_micros(), 7 * DAY);
     }
 
-    #[test]
     #[test]
     fn buckets_cover_exactly_the_range() {
         let now = 1_700_000_000_000_000;
@@ -155,7 +153,6 @@ mod tests {
         assert_eq!(Range::Month.buckets().count, 30);
     }
 
-    #[test]
     #[test]
     fn degenerate_buckets_do_not_panic() {
         let b = Buckets::new(0, 0);

@@ -190,7 +190,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn diff_added_removed_changed_moved() {
         let before = [
             row("a", "block"),
@@ -220,7 +219,6 @@ mod tests {
         assert!(diff_rules("last_match", &before, "last_match", &before).is_empty());
     }
 
-    #[test]
     #[test]
     fn diff_swap_is_one_move_and_duplicates_pair_in_order() {
         let before = [row("a", "block"), row("b", "allow")];

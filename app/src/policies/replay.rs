@@ -270,7 +270,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn flips_and_matrix() {
         let before = compile_rows("last_match", &[row("payments.*", "block")]).unwrap();
         let after = compile_rows(
@@ -311,7 +310,6 @@ mod tests {
         assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
-    #[test]
     #[test]
     fn outcomes_agree_with_the_simulator() {
         let active = compile_rows("last_match", &[row("payments.*", "block")]).unwrap();

@@ -233,7 +233,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn moves_and_toggles() {
         let mut v = vec![1, 2, 3];
         assert!(move_rule(&mut v, 0, false));
@@ -270,7 +269,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn original_actions_come_from_history() {
         let current = [row("a", "audit_only"), row("b", "block"), row("c", "audit")];
         let current: Vec<RuleRow> = current
@@ -294,7 +292,6 @@ mod tests {
     }
 
     #[test]
-    #[test]
     fn form_errors_name_the_field() {
         let ok = rule_from_form("payments.*", "block", " support-* ", "0.05").unwrap();
         assert_eq!(ok.agent_pattern.as_deref(), Some("support-*"));
@@ -308,7 +305,6 @@ mod tests {
         assert_eq!(errs[0].field, "cost_max_usd");
     }
 
-    #[test]
     #[test]
     fn stored_rows_round_trip() {
         let rows = vec![
