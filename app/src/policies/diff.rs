@@ -3,41 +3,41 @@
 //! the precedence. Pure: no IO.
 use std::collections::HashMap;
 
-use policy::Action;
+use policy::{Action, Precedence, Rule};
 use serde::{Deserialize, Serialize};
 
-use super::rules::{key, RuleKey, RuleRow};
+use super::rules::{key, RuleKey};
 
 /// One difference between two versions of a rule set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Change {
     Added {
         index: usize,
-        rule: RuleRow,
+        rule: Rule,
     },
     Removed {
         index: usize,
-        rule: RuleRow,
+        rule: Rule,
     },
     /// The same rule (pattern, agent pattern, cost) with another action.
     ActionChanged {
         index: usize,
-        rule: RuleRow,
-        from: String,
+        rule: Rule,
+        from: Action,
     },
     /// The same rule at another place relative to the others.
     Moved {
         from: usize,
         to: usize,
-        rule: RuleRow,
+        rule: Rule,
     },
     Precedence {
-        from: String,
-        to: String,
+        from: Precedence,
+        to: Precedence,
     },
 }
 
-fn describe_rule(r: &RuleRow) -> String {
+fn describe_rule(r: &Rule) -> String {
     let mut s = format!("{} → {}", r.pattern, r.action);
     if let Some(a) = &r.agent_pattern {
         s.push_str(&format!(" (agent {a})"));
@@ -55,9 +55,9 @@ impl Change {
             Change::Added { index, rule } => format!("added #{index} {}", describe_rule(rule)),
             Change::Removed { index, rule } => format!("removed #{index} {}", describe_rule(rule)),
             Change::ActionChanged { index, rule, from } => {
-                let what = if rule.action == Action::AuditOnly.as_str() {
+                let what = if rule.action == Action::AuditOnly {
                     "audit-only"
-                } else if from == Action::AuditOnly.as_str() {
+                } else if *from == Action::AuditOnly {
                     "enforced"
                 } else {
                     "changed"
@@ -114,16 +114,16 @@ fn longest_increasing(seq: &[usize]) -> Vec<usize> {
 /// removed, paired ones with another action changed, and the fewest paired rules
 /// that explain the new order are moved.
 pub fn diff_rules(
-    before_precedence: &str,
-    before: &[RuleRow],
-    after_precedence: &str,
-    after: &[RuleRow],
+    before_precedence: Precedence,
+    before: &[Rule],
+    after_precedence: Precedence,
+    after: &[Rule],
 ) -> Vec<Change> {
     let mut changes = Vec::new();
     if before_precedence != after_precedence {
         changes.push(Change::Precedence {
-            from: before_precedence.to_string(),
-            to: after_precedence.to_string(),
+            from: before_precedence,
+            to: after_precedence,
         });
     }
     let mut unpaired: HashMap<RuleKey, std::collections::VecDeque<usize>> = HashMap::new();
@@ -154,7 +154,7 @@ pub fn diff_rules(
             changes.push(Change::ActionChanged {
                 index: j,
                 rule: after[j].clone(),
-                from: before[i].action.clone(),
+                from: before[i].action,
             });
         }
     }
@@ -178,15 +178,12 @@ pub fn diff_rules(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use policy::Precedence::{FirstMatch, LastMatch};
 
-    fn row(pattern: &str, action: &str) -> RuleRow {
-        RuleRow {
-            pattern: pattern.into(),
-            action: action.into(),
-            agent_pattern: None,
-            cost_max_usd: None,
-        }
+    fn row(pattern: &str, action: &str) -> Rule {
+        Rule::new(pattern, action.parse().unwrap())
     }
 
     #[test]
@@ -204,7 +201,7 @@ mod tests {
             row("d", "audit_only"),
             row("e", "require_approval"),
         ];
-        let changes = diff_rules("last_match", &before, "first_match", &after);
+        let changes = diff_rules(LastMatch, &before, FirstMatch, &after);
         let lines: Vec<String> = changes.iter().map(Change::describe).collect();
         assert_eq!(
             lines,
@@ -216,19 +213,19 @@ mod tests {
                 "moved c from #2 to #0",
             ]
         );
-        assert!(diff_rules("last_match", &before, "last_match", &before).is_empty());
+        assert!(diff_rules(LastMatch, &before, LastMatch, &before).is_empty());
     }
 
     #[test]
     fn diff_swap_is_one_move_and_duplicates_pair_in_order() {
         let before = [row("a", "block"), row("b", "allow")];
         let after = [row("b", "allow"), row("a", "block")];
-        let changes = diff_rules("last_match", &before, "last_match", &after);
+        let changes = diff_rules(LastMatch, &before, LastMatch, &after);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].kind(), "moved");
         let dup_before = [row("x", "block"), row("x", "allow")];
         let dup_after = [row("x", "block")];
-        let changes = diff_rules("last_match", &dup_before, "last_match", &dup_after);
+        let changes = diff_rules(LastMatch, &dup_before, LastMatch, &dup_after);
         assert_eq!(
             changes,
             vec![Change::Removed {
@@ -237,7 +234,7 @@ mod tests {
             }]
         );
         // From nothing: everything is added.
-        let changes = diff_rules("last_match", &[], "last_match", &before);
+        let changes = diff_rules(LastMatch, &[], LastMatch, &before);
         assert_eq!(changes.len(), 2);
         assert!(changes.iter().all(|c| c.kind() == "added"));
     }

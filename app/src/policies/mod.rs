@@ -7,11 +7,10 @@
 //! [`simulator`].
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use policy::SimulationSummary;
+use policy::{Precedence, Rule, SimulationSummary};
 use serde::{Deserialize, Serialize};
 
 use crate::simulations::{DraftProblem, PreviewEvents};
-use rules::RuleRow;
 
 pub mod diff;
 pub mod editor;
@@ -23,11 +22,12 @@ pub mod simulator;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VersionRow {
     pub version: i64,
-    pub precedence: String,
+    /// As stored (the store keeps the text); `last_match` when it is unreadable.
+    pub precedence: Precedence,
     pub author: String,
     pub created_micros: i64,
     pub message: Option<String>,
-    pub rules: Vec<RuleRow>,
+    pub rules: Vec<Rule>,
     /// The stored rules could not be read back (shown rather than hidden).
     pub unreadable: Option<String>,
 }
@@ -64,7 +64,7 @@ mod support {
         };
         VersionRow {
             version: v.version,
-            precedence: v.precedence.clone(),
+            precedence: v.precedence.parse().unwrap_or_default(),
             author: v.author.clone(),
             created_micros: v.created_at.micros(),
             message: v.message.clone(),
@@ -86,7 +86,7 @@ mod support {
                 v.version
             )));
         }
-        super::rules::compile_rows(&row.precedence, &row.rules).map_err(|e| {
+        super::rules::compile_rows(row.precedence, &row.rules).map_err(|e| {
             ServerFnError::new(format!(
                 "the active policy (version {}) does not compile: {}",
                 v.version,

@@ -245,15 +245,12 @@ pub fn with_baseline(baseline: &CompiledPolicy, events: &[Event]) -> Vec<Event> 
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::policies::rules::{compile_rows, RuleRow};
+    use crate::policies::rules::compile_rows;
+    use policy::Precedence::LastMatch;
+    use policy::Rule;
 
-    fn row(pattern: &str, action: &str) -> RuleRow {
-        RuleRow {
-            pattern: pattern.into(),
-            action: action.into(),
-            agent_pattern: None,
-            cost_max_usd: None,
-        }
+    fn row(pattern: &str, action: &str) -> Rule {
+        Rule::new(pattern, action.parse().unwrap())
     }
 
     fn event(tool: &str, recorded: Verdict) -> Event {
@@ -271,9 +268,9 @@ mod tests {
 
     #[test]
     fn flips_and_matrix() {
-        let before = compile_rows("last_match", &[row("payments.*", "block")]).unwrap();
+        let before = compile_rows(LastMatch, &[row("payments.*", "block")]).unwrap();
         let after = compile_rows(
-            "last_match",
+            LastMatch,
             &[
                 row("payments.*", "block"),
                 row("payments.read", "allow"),
@@ -312,7 +309,7 @@ mod tests {
 
     #[test]
     fn outcomes_agree_with_the_simulator() {
-        let active = compile_rows("last_match", &[row("payments.*", "block")]).unwrap();
+        let active = compile_rows(LastMatch, &[row("payments.*", "block")]).unwrap();
         let events = [
             event("payments.read", Verdict::Blocked),
             event("payments.refund", Verdict::Held),

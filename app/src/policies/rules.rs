@@ -1,22 +1,14 @@
 //! The policy editor's rules, shared by the server and the browser (compiled to WASM):
-//! rows to rule sets and back (the stored JSON, the editor's form), moving rules, and
-//! toggling a rule between enforced and audit-only with the action it enforced before.
-//! Pure: no IO, no clock.
-use policy::{Action, CompiledPolicy, FieldError, RuleSet, Warning};
+//! the editor's rows ([`policy::Rule`]s) to rule sets and back (the stored JSON, the
+//! editor's form), moving rules, and toggling a rule between enforced and audit-only
+//! with the action it enforced before. Pure: no IO, no clock.
+use policy::{Action, CompiledPolicy, FieldError, Precedence, Rule, RuleSet, Warning};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleRow {
-    pub pattern: String,
-    pub action: String,
-    pub agent_pattern: Option<String>,
-    pub cost_max_usd: Option<f64>,
-}
-
 /// One rule as JSON, in the canonical shape the store and the SDK endpoint use.
-pub fn rule_value(r: &RuleRow) -> Value {
-    let mut v = json!({ "pattern": r.pattern, "action": r.action });
+pub fn rule_value(r: &Rule) -> Value {
+    let mut v = json!({ "pattern": r.pattern, "action": r.action.as_str() });
     if let Some(agent) = &r.agent_pattern {
         v["agent_pattern"] = json!(agent);
     }
@@ -27,46 +19,38 @@ pub fn rule_value(r: &RuleRow) -> Value {
 }
 
 /// A policy file (`{version, precedence, rules}`) for rows.
-pub fn policy_doc(precedence: &str, rules: &[RuleRow]) -> Value {
+pub fn policy_doc(precedence: Precedence, rules: &[Rule]) -> Value {
     json!({
         "version": 1,
-        "precedence": precedence,
+        "precedence": precedence.as_str(),
         "rules": rules.iter().map(rule_value).collect::<Vec<_>>(),
     })
 }
 
-/// The rows as a validated rule set (errors name `rules[i].field`).
-pub fn rule_set(precedence: &str, rules: &[RuleRow]) -> Result<RuleSet, Vec<FieldError>> {
+/// The rows as a validated rule set (errors name `rules[i].field`): the same checks
+/// as any rule set sent to the server (limits on patterns and rules).
+pub fn rule_set(precedence: Precedence, rules: &[Rule]) -> Result<RuleSet, Vec<FieldError>> {
     RuleSet::from_value(&policy_doc(precedence, rules))
 }
 
 pub fn compile_rows(
-    precedence: &str,
-    rules: &[RuleRow],
+    precedence: Precedence,
+    rules: &[Rule],
 ) -> Result<CompiledPolicy, Vec<FieldError>> {
     rule_set(precedence, rules)?.compile()
 }
 
 /// Lint warnings for rows (none when the rows do not parse: the errors say why).
-pub fn lint_rows(precedence: &str, rules: &[RuleRow]) -> Vec<Warning> {
+pub fn lint_rows(precedence: Precedence, rules: &[Rule]) -> Vec<Warning> {
     rule_set(precedence, rules)
         .map(|s| s.lint())
         .unwrap_or_default()
 }
 
-pub fn row_from_rule(r: &policy::Rule) -> RuleRow {
-    RuleRow {
-        pattern: r.pattern.clone(),
-        action: r.action.as_str().to_string(),
-        agent_pattern: r.agent_pattern.clone(),
-        cost_max_usd: r.cost_max_usd,
-    }
-}
-
-/// Rows of a stored version (`precedence` + the stored `rules` JSON).
-pub fn rows_from_stored(precedence: &str, rules: &Value) -> Result<Vec<RuleRow>, String> {
+/// Rows of a stored version (the store's `precedence` text + its `rules` JSON).
+pub fn rows_from_stored(precedence: &str, rules: &Value) -> Result<Vec<Rule>, String> {
     RuleSet::from_value(&json!({ "version": 1, "precedence": precedence, "rules": rules }))
-        .map(|s| s.rules.iter().map(row_from_rule).collect())
+        .map(|s| s.rules)
         .map_err(|e| policy::join_errors(&e))
 }
 
@@ -77,7 +61,7 @@ pub fn rule_from_form(
     action: &str,
     agent_pattern: &str,
     cost: &str,
-) -> Result<RuleRow, Vec<FieldError>> {
+) -> Result<Rule, Vec<FieldError>> {
     let mut errors = Vec::new();
     let cost = cost.trim();
     let cost_max_usd = if cost.is_empty() {
@@ -100,33 +84,40 @@ pub fn rule_from_form(
             "must not be empty (use * to match every tool)",
         ));
     }
-    let agent = agent_pattern.trim();
-    let row = RuleRow {
-        pattern: pattern.to_string(),
-        action: action.to_string(),
-        agent_pattern: (!agent.is_empty()).then(|| agent.to_string()),
-        cost_max_usd,
-    };
-    if errors.is_empty() {
-        if let Err(found) = RuleSet::from_value(&json!({ "rules": [rule_value(&row)] }))
-            .and_then(|s| s.compile().map(|_| ()))
-        {
-            errors.extend(found.into_iter().map(|e| {
-                FieldError {
-                    field: e
-                        .field
-                        .trim_start_matches("rules[0]")
-                        .trim_start_matches('.')
-                        .to_string(),
-                    message: e.message,
-                }
-            }));
-        }
+    if !errors.is_empty() {
+        return Err(errors);
     }
-    if errors.is_empty() {
-        Ok(row)
-    } else {
-        Err(errors)
+    // The action as typed goes through the policy parser, so its errors read as the
+    // parser's (`action: ...`).
+    let agent = agent_pattern.trim();
+    let mut value = json!({ "pattern": pattern, "action": action });
+    if !agent.is_empty() {
+        value["agent_pattern"] = json!(agent);
+    }
+    if let Some(cost) = cost_max_usd {
+        value["cost_max_usd"] = json!(cost);
+    }
+    let parsed = RuleSet::from_value(&json!({ "rules": [value] })).and_then(|s| {
+        s.compile()?;
+        Ok(s)
+    });
+    match parsed {
+        Ok(set) => set
+            .rules
+            .into_iter()
+            .next()
+            .ok_or_else(|| vec![FieldError::new("", "no rule")]),
+        Err(found) => Err(found
+            .into_iter()
+            .map(|e| FieldError {
+                field: e
+                    .field
+                    .trim_start_matches("rules[0]")
+                    .trim_start_matches('.')
+                    .to_string(),
+                message: e.message,
+            })
+            .collect()),
     }
 }
 
@@ -161,27 +152,21 @@ pub fn move_to<T>(rules: &mut Vec<T>, from: usize, to: usize) -> bool {
 /// action it enforced before (what "Enforce" puts back).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkRule {
-    pub rule: RuleRow,
-    pub enforce_action: Option<String>,
+    pub rule: Rule,
+    pub enforce_action: Option<Action>,
 }
 
 /// What "Enforce" falls back to for a rule that has always been audit-only.
-pub const DEFAULT_ENFORCE_ACTION: &str = "block";
+pub const DEFAULT_ENFORCE_ACTION: Action = Action::Block;
 
 /// Toggles a rule between enforced and audit-only: audit-only is the action
 /// `audit_only` (the model has no separate flag, so evaluation is unchanged), and
 /// the enforced action is remembered so that toggling back restores it.
 pub fn toggle_audit(w: &mut WorkRule) {
-    if w.rule.action == Action::AuditOnly.as_str() {
-        w.rule.action = w
-            .enforce_action
-            .take()
-            .unwrap_or_else(|| DEFAULT_ENFORCE_ACTION.to_string());
+    if w.rule.action == Action::AuditOnly {
+        w.rule.action = w.enforce_action.take().unwrap_or(DEFAULT_ENFORCE_ACTION);
     } else {
-        w.enforce_action = Some(std::mem::replace(
-            &mut w.rule.action,
-            Action::AuditOnly.as_str().to_string(),
-        ));
+        w.enforce_action = Some(std::mem::replace(&mut w.rule.action, Action::AuditOnly));
     }
 }
 
@@ -189,7 +174,7 @@ pub fn toggle_audit(w: &mut WorkRule) {
 /// across versions (the action may change).
 pub(super) type RuleKey = (String, Option<String>, Option<u64>);
 
-pub(super) fn key(r: &RuleRow) -> RuleKey {
+pub(super) fn key(r: &Rule) -> RuleKey {
     (
         r.pattern.clone(),
         r.agent_pattern.clone(),
@@ -200,19 +185,19 @@ pub(super) fn key(r: &RuleRow) -> RuleKey {
 /// For each audit-only rule of `current`, the action the same rule (same pattern,
 /// agent pattern and cost condition) last enforced in an earlier version; `history`
 /// is newest first. `None` for enforced rules and for rules never enforced.
-pub fn original_actions(current: &[RuleRow], history: &[Vec<RuleRow>]) -> Vec<Option<String>> {
+pub fn original_actions(current: &[Rule], history: &[Vec<Rule>]) -> Vec<Option<Action>> {
     current
         .iter()
         .map(|r| {
-            if r.action != Action::AuditOnly.as_str() {
+            if r.action != Action::AuditOnly {
                 return None;
             }
             let k = key(r);
             history.iter().find_map(|rules| {
                 rules
                     .iter()
-                    .find(|o| key(o) == k && o.action != Action::AuditOnly.as_str())
-                    .map(|o| o.action.clone())
+                    .find(|o| key(o) == k && o.action != Action::AuditOnly)
+                    .map(|o| o.action)
             })
         })
         .collect()
@@ -223,13 +208,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn row(pattern: &str, action: &str) -> RuleRow {
-        RuleRow {
-            pattern: pattern.into(),
-            action: action.into(),
-            agent_pattern: None,
-            cost_max_usd: None,
-        }
+    fn row(pattern: &str, action: &str) -> Rule {
+        Rule::new(pattern, action.parse().unwrap())
     }
 
     #[test]
@@ -255,10 +235,10 @@ mod tests {
             enforce_action: None,
         };
         toggle_audit(&mut w);
-        assert_eq!(w.rule.action, "audit_only");
-        assert_eq!(w.enforce_action.as_deref(), Some("require_approval"));
+        assert_eq!(w.rule.action, Action::AuditOnly);
+        assert_eq!(w.enforce_action, Some(Action::RequireApproval));
         toggle_audit(&mut w);
-        assert_eq!(w.rule.action, "require_approval");
+        assert_eq!(w.rule.action, Action::RequireApproval);
         assert_eq!(w.enforce_action, None);
         let mut never = WorkRule {
             rule: row("x", "audit_only"),
@@ -270,16 +250,8 @@ mod tests {
 
     #[test]
     fn original_actions_come_from_history() {
+        // `audit` is read as `audit_only`.
         let current = [row("a", "audit_only"), row("b", "block"), row("c", "audit")];
-        let current: Vec<RuleRow> = current
-            .into_iter()
-            .map(|mut r| {
-                if r.action == "audit" {
-                    r.action = "audit_only".into();
-                }
-                r
-            })
-            .collect();
         let history = vec![
             vec![row("a", "audit_only")],
             vec![row("a", "require_approval"), row("c", "audit_only")],
@@ -287,13 +259,14 @@ mod tests {
         ];
         assert_eq!(
             original_actions(&current, &history),
-            vec![Some("require_approval".to_string()), None, None]
+            vec![Some(Action::RequireApproval), None, None]
         );
     }
 
     #[test]
     fn form_errors_name_the_field() {
         let ok = rule_from_form("payments.*", "block", " support-* ", "0.05").unwrap();
+        assert_eq!(ok.action, Action::Block);
         assert_eq!(ok.agent_pattern.as_deref(), Some("support-*"));
         assert_eq!(ok.cost_max_usd, Some(0.05));
         let errs = rule_from_form("x", "deny", "", "").unwrap_err();
@@ -309,13 +282,18 @@ mod tests {
     fn stored_rows_round_trip() {
         let rows = vec![
             row("a", "block"),
-            RuleRow {
+            Rule {
                 agent_pattern: Some("bot".into()),
                 cost_max_usd: Some(0.5),
                 ..row("b", "audit_only")
             },
         ];
-        let doc = policy_doc("first_match", &rows);
+        let doc = policy_doc(Precedence::FirstMatch, &rows);
+        assert_eq!(doc["precedence"], "first_match");
+        assert_eq!(
+            doc["rules"][1],
+            json!({"pattern": "b", "action": "audit_only", "agent_pattern": "bot", "cost_max_usd": 0.5})
+        );
         let back = rows_from_stored("first_match", &doc["rules"]).unwrap();
         assert_eq!(back, rows);
         assert!(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use policy::{CompiledPolicy, SimulationSummary, Warning};
+use policy::{CompiledPolicy, Precedence, Rule, SimulationSummary, Warning};
 
 use crate::components::simulation_summary::Transitions;
 use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader};
@@ -20,8 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::diff::{diff_rules, Change};
 use super::replay::{flip_headline, flips, thousands, Flips, PREVIEW_WINDOW};
 use super::rules::{
-    compile_rows, lint_rows, move_rule, move_to, policy_doc, rule_from_form, toggle_audit, RuleRow,
-    WorkRule,
+    compile_rows, lint_rows, move_rule, move_to, policy_doc, rule_from_form, toggle_audit, WorkRule,
 };
 #[cfg(feature = "ssr")]
 use super::support;
@@ -41,7 +40,7 @@ pub struct PolicyEditorData {
     pub versions: Vec<VersionRow>,
     pub version_count: usize,
     /// For each audit-only active rule, the action it enforced in an earlier version.
-    pub original_actions: Vec<Option<String>>,
+    pub original_actions: Vec<Option<policy::Action>>,
 }
 
 /// The active rule set, its lint warnings and the version history.
@@ -61,13 +60,13 @@ pub async fn get_policy_editor(
         .take(VERSION_LIST_LIMIT)
         .map(support::version_row)
         .collect();
-    let history: Vec<Vec<RuleRow>> = versions
+    let history: Vec<Vec<Rule>> = versions
         .iter()
         .filter(|v| v.version != active.version)
         .map(|v| v.rules.clone())
         .collect();
     let original_actions = super::rules::original_actions(&active.rules, &history);
-    let warnings = lint_rows(&active.precedence, &active.rules);
+    let warnings = lint_rows(active.precedence, &active.rules);
     Ok(Some(Scoped {
         project: crate::model::ProjectRef::from(&p),
         now_micros: store::now_micros(),
@@ -86,8 +85,8 @@ pub async fn get_policy_editor(
 pub async fn save_policy_rules(
     project: Option<String>,
     base: i64,
-    precedence: String,
-    rules: Vec<RuleRow>,
+    precedence: Precedence,
+    rules: Vec<Rule>,
     message: Option<String>,
 ) -> Result<i64, ServerFnError> {
     use crate::server::{conflict, invalid, store_error};
@@ -103,8 +102,8 @@ pub async fn save_policy_rules(
             "message: longer than {MAX_MESSAGE_CHARS} characters"
         )));
     }
-    let set = super::rules::rule_set(&precedence, &rules)
-        .map_err(|e| invalid(policy::join_errors(&e)))?;
+    let set =
+        super::rules::rule_set(precedence, &rules).map_err(|e| invalid(policy::join_errors(&e)))?;
     set.compile()
         .map_err(|e| invalid(policy::join_errors(&e)))?;
     let rules_json = serde_json::to_value(&set.rules)
@@ -176,7 +175,12 @@ pub async fn restore_policy_version(
 
 pub type EventsAction = Action<Option<String>, Result<Arc<PreviewEvents>, ServerFnError>>;
 
-const ACTIONS: [&str; 4] = ["block", "require_approval", "allow", "audit_only"];
+const ACTIONS: [policy::Action; 4] = [
+    policy::Action::Block,
+    policy::Action::RequireApproval,
+    policy::Action::Allow,
+    policy::Action::AuditOnly,
+];
 
 /// The events of a scope, loaded by the browser only (never during SSR).
 pub fn events_action() -> EventsAction {
@@ -232,8 +236,8 @@ enum PreviewState {
 fn preview_of(
     events: Option<Result<Arc<PreviewEvents>, ServerFnError>>,
     active: Option<&CompiledPolicy>,
-    precedence: &str,
-    rules: &[RuleRow],
+    precedence: Precedence,
+    rules: &[Rule],
 ) -> PreviewState {
     match events {
         None => PreviewState::Loading,
@@ -263,18 +267,18 @@ fn flip_summary(f: &Flips) -> SimulationSummary {
     }
 }
 
-fn precedence_note(precedence: &str) -> &'static str {
-    if precedence == "first_match" {
+fn precedence_note(precedence: Precedence) -> &'static str {
+    if precedence == Precedence::FirstMatch {
         "first match wins: the highest matching rule in this list decides (priority 1 = top)"
     } else {
         "last match wins: the lowest matching rule in this list decides (priority 1 = bottom)"
     }
 }
 
-fn rule_cells(r: &RuleRow) -> impl IntoView {
+fn rule_cells(r: &Rule) -> impl IntoView {
     view! {
         <td class="mono pattern">{r.pattern.clone()}</td>
-        <td><span class=format!("chip action a-{}", r.action)>{r.action.clone()}</span></td>
+        <td><span class=format!("chip action a-{}", r.action)>{r.action.as_str()}</span></td>
         <td class="mono">{r.agent_pattern.clone().unwrap_or_else(|| "any".into())}</td>
         <td class="num">{r.cost_max_usd.map(|c| format!("> {}", cost(c))).unwrap_or_else(|| "any".into())}</td>
     }
@@ -308,17 +312,17 @@ fn PolicyEditor(
         .enumerate()
         .map(|(i, r)| WorkRule {
             rule: r.clone(),
-            enforce_action: data.original_actions.get(i).cloned().flatten(),
+            enforce_action: data.original_actions.get(i).copied().flatten(),
         })
         .collect();
     let work = RwSignal::new(initial.clone());
     // The row being dragged (drag a row onto another to move it there).
     let dragging = RwSignal::new(None::<usize>);
-    let precedence = RwSignal::new(active.precedence.clone());
+    let precedence = RwSignal::new(active.precedence);
     // The rule form: None closed, Some(None) a new rule, Some(Some(i)) rule i.
     let editing = RwSignal::new(None::<Option<usize>>);
     let f_pattern = RwSignal::new(String::new());
-    let f_action = RwSignal::new("block".to_string());
+    let f_action = RwSignal::new(policy::Action::Block.as_str().to_string());
     let f_agent = RwSignal::new(String::new());
     let f_cost = RwSignal::new(String::new());
     let form_rule = Memo::new(move |_| {
@@ -333,7 +337,7 @@ fn PolicyEditor(
     });
     // What would be saved: the working copy with the open form applied when valid.
     let candidate = Memo::new(move |_| {
-        let mut rules: Vec<RuleRow> = work.with(|w| w.iter().map(|w| w.rule.clone()).collect());
+        let mut rules: Vec<Rule> = work.with(|w| w.iter().map(|w| w.rule.clone()).collect());
         if let (Some(target), Some(Ok(rule))) = (editing.get(), form_rule.get()) {
             match target {
                 Some(i) if i < rules.len() => rules[i] = rule,
@@ -344,18 +348,18 @@ fn PolicyEditor(
         rules
     });
     let active_rules = active.rules.clone();
-    let active_prec = active.precedence.clone();
+    let active_prec = active.precedence;
     let changes = Memo::new(move |_| {
         diff_rules(
-            &active_prec,
+            active_prec,
             &active_rules,
-            &precedence.get(),
+            precedence.get(),
             &candidate.get(),
         )
     });
     // Lint of what would be saved, so a rule being typed already shows what it shadows.
-    let warnings = Memo::new(move |_| lint_rows(&precedence.get(), &candidate.get()));
-    let active_compiled = compile_rows(&active.precedence, &active.rules)
+    let warnings = Memo::new(move |_| lint_rows(precedence.get(), &candidate.get()));
+    let active_compiled = compile_rows(active.precedence, &active.rules)
         .ok()
         .map(Arc::new);
     let compiled_for_preview = active_compiled.clone();
@@ -363,7 +367,7 @@ fn PolicyEditor(
         preview_of(
             events.value().get(),
             compiled_for_preview.as_deref(),
-            &precedence.get(),
+            precedence.get(),
             &candidate.get(),
         )
     });
@@ -373,8 +377,10 @@ fn PolicyEditor(
         f_pattern.set(row.as_ref().map(|r| r.pattern.clone()).unwrap_or_default());
         f_action.set(
             row.as_ref()
-                .map(|r| r.action.clone())
-                .unwrap_or_else(|| "block".to_string()),
+                .map(|r| r.action)
+                .unwrap_or(policy::Action::Block)
+                .as_str()
+                .to_string(),
         );
         f_agent.set(
             row.as_ref()
@@ -414,7 +420,7 @@ fn PolicyEditor(
     let base = active.version;
     let save_pid = pid.clone();
     let save = Action::new(
-        move |req: &(String, Vec<RuleRow>, Option<String>, String)| {
+        move |req: &(Precedence, Vec<Rule>, Option<String>, String)| {
             let (prec, rules, msg, headline) = req.clone();
             let project = Some(save_pid.clone());
             async move {
@@ -440,7 +446,7 @@ fn PolicyEditor(
         }
     });
     let draft_text = move || {
-        serde_json::to_string_pretty(&policy_doc(&precedence.get(), &candidate.get()))
+        serde_json::to_string_pretty(&policy_doc(precedence.get(), &candidate.get()))
             .unwrap_or_default()
     };
 
@@ -455,7 +461,7 @@ fn PolicyEditor(
             }
             .into_any();
         }
-        let first = precedence.get() == "first_match";
+        let first = precedence.get() == Precedence::FirstMatch;
         let warns = warnings.get();
         list.into_iter()
             .enumerate()
@@ -465,11 +471,11 @@ fn PolicyEditor(
                     .iter()
                     .find(|x| x.rule_index == i)
                     .map(|x| x.message.clone());
-                let audit = w.rule.action == "audit_only";
+                let audit = w.rule.action == policy::Action::AuditOnly;
                 let toggle_title = if audit {
                     format!(
                         "Audit only: matching calls are allowed and flagged. Click to enforce again ({}).",
-                        w.enforce_action.clone().unwrap_or_else(|| format!("{} — no earlier action on record", super::rules::DEFAULT_ENFORCE_ACTION))
+                        w.enforce_action.map(|a| a.as_str().to_string()).unwrap_or_else(|| format!("{} — no earlier action on record", super::rules::DEFAULT_ENFORCE_ACTION))
                     )
                 } else {
                     "Enforced. Click to make it audit-only (allow and flag instead).".to_string()
@@ -554,8 +560,9 @@ fn PolicyEditor(
                         </label>
                         <label>"Action"
                             <select id="rule-action" on:change=move |ev| f_action.set(event_target_value(&ev))>
-                                {ACTIONS.iter().map(|a| view! {
-                                    <option value=*a selected=move || f_action.get() == *a>{*a}</option>
+                                {ACTIONS.iter().map(|a| {
+                                    let a = a.as_str();
+                                    view! { <option value=a selected=move || f_action.get() == a>{a}</option> }
                                 }).collect_view()}
                             </select>
                         </label>
@@ -583,7 +590,7 @@ fn PolicyEditor(
 
     let sim_pid = pid.clone();
     let discard_rules = initial.clone();
-    let discard_prec = active.precedence.clone();
+    let discard_prec = active.precedence;
     let save_bar = move || {
         let (dr, dp) = (discard_rules.clone(), discard_prec.clone());
         let list = changes.get();
@@ -630,7 +637,7 @@ fn PolicyEditor(
                 <button type="button" class="button" id="discard" on:click=move |_| {
                     editing.set(None);
                     work.set(dr.clone());
-                    precedence.set(dp.clone());
+                    precedence.set(dp);
                 }>"Discard"</button>
                 <a class="button" id="open-simulator" href=sim_link><Icon name="flask"/>"Open in simulator"</a>
                 <button type="button" class="button" id="run-server" disabled=move || invalid_form || server_run.pending().get()
@@ -706,11 +713,15 @@ fn PolicyEditor(
         </PageHeader>
         <div class="precedence-row">
             <label for="precedence">"Evaluation order"</label>
-            <select id="precedence" on:change=move |ev| precedence.set(event_target_value(&ev))>
-                <option value="last_match" selected=move || precedence.get() != "first_match">"last_match"</option>
-                <option value="first_match" selected=move || precedence.get() == "first_match">"first_match"</option>
+            <select id="precedence" on:change=move |ev| {
+                if let Ok(p) = event_target_value(&ev).parse::<Precedence>() {
+                    precedence.set(p);
+                }
+            }>
+                <option value="last_match" selected=move || precedence.get() != Precedence::FirstMatch>"last_match"</option>
+                <option value="first_match" selected=move || precedence.get() == Precedence::FirstMatch>"first_match"</option>
             </select>
-            <span class="muted" id="precedence-note">{move || precedence_note(&precedence.get())}</span>
+            <span class="muted" id="precedence-note">{move || precedence_note(precedence.get())}</span>
         </div>
         <div class="table-wrap">
             <table class="data rules" id="rules">
@@ -777,8 +788,8 @@ fn VersionHistory(
         .map(|(k, v)| {
             let previous: Option<&VersionRow> = versions.get(k + 1);
             let changes: Vec<Change> = match previous {
-                Some(p) => diff_rules(&p.precedence, &p.rules, &v.precedence, &v.rules),
-                None if v.version == 1 => diff_rules("last_match", &[], &v.precedence, &v.rules),
+                Some(p) => diff_rules(p.precedence, &p.rules, v.precedence, &v.rules),
+                None if v.version == 1 => diff_rules(Precedence::LastMatch, &[], v.precedence, &v.rules),
                 None => Vec::new(),
             };
             let is_active = v.version == base;
@@ -787,7 +798,7 @@ fn VersionHistory(
             let compiled = active_compiled.clone();
             let confirm_row = move || {
                 (confirming.get() == Some(number)).then(|| {
-                    let effect = match (&compiled, compile_rows(&target.precedence, &target.rules), events.value().get()) {
+                    let effect = match (&compiled, compile_rows(target.precedence, &target.rules), events.value().get()) {
                         (Some(a), Ok(c), Some(Ok(ev))) => {
                             let f = flips(a, &c, &ev.events);
                             flip_headline(&f, PREVIEW_WINDOW)

@@ -221,10 +221,10 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
     });
 
     let active = data.active.clone();
-    let active_compiled = compile_rows(&active.precedence, &active.rules)
+    let active_compiled = compile_rows(active.precedence, &active.rules)
         .ok()
         .map(Arc::new);
-    let active_text = serde_json::to_string_pretty(&policy_doc(&active.precedence, &active.rules))
+    let active_text = serde_json::to_string_pretty(&policy_doc(active.precedence, &active.rules))
         .unwrap_or_default();
 
     let result = Memo::new(move |_| {
