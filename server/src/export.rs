@@ -15,7 +15,9 @@ use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use app::ops::{audit_tool, deciding_rule, AuditView};
+use policy::AuditView;
+use service::audit::{audit_tool, deciding_rule};
+use service::projects::{self, PROJECT_COOKIE};
 
 /// Rows read per store call.
 const PAGE: u32 = 500;
@@ -72,38 +74,21 @@ fn problem(status: StatusCode, message: String) -> Response {
 }
 
 /// The project asked for (id or name), else the dashboard's remembered one, else the
-/// first: the same order as the dashboard pages, among the projects `user` may see.
+/// first: the dashboard pages' own choice (`service::projects`), except that a project
+/// asked for by name that `user` may not see is an error here, not a fallback.
 async fn resolve(
-    store: &dyn store::Store,
+    store: &service::Store,
     user: &store::User,
     headers: &HeaderMap,
     requested: Option<&str>,
-) -> Result<Option<store::Project>, store::StoreError> {
-    let projects: Vec<store::Project> = store
-        .list_projects()
-        .await?
-        .into_iter()
-        .filter(|p| user.can_see(&p.id))
-        .collect();
-    let find = |key: &str| {
-        projects
-            .iter()
-            .find(|p| p.id == key)
-            .or_else(|| projects.iter().find(|p| p.name == key))
-            .cloned()
-    };
-    if let Some(r) = requested.filter(|r| !r.is_empty()) {
-        return Ok(find(r));
-    }
-    let remembered = headers
+) -> Result<Option<store::Project>, service::ServiceError> {
+    let cookies = headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == app::server::PROJECT_COOKIE)
-        .and_then(|(_, v)| find(v));
-    Ok(remembered.or_else(|| projects.into_iter().next()))
+        .filter_map(|v| v.to_str().ok());
+    let remembered = projects::cookie(cookies, PROJECT_COOKIE);
+    let resolved = projects::resolve(store, user, requested, remembered).await?;
+    Ok(resolved.project.filter(|_| !resolved.requested_unknown))
 }
 
 async fn export(
@@ -145,6 +130,7 @@ async fn export(
         view.as_str()
     );
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(4);
+    let caller = service::Caller::account(user, project);
     tokio::spawn(async move {
         if let Format::Csv = format {
             if tx.send(Ok(csv_line(&CSV_COLUMNS))).await.is_err() {
@@ -154,8 +140,8 @@ async fn export(
         let mut cursor = None;
         let mut sent = 0usize;
         loop {
-            let filter = app::api_ops::audit_filter(view, cursor.take(), PAGE);
-            let page = match store.audit(&project.id, &filter).await {
+            let filter = service::audit::filter_for(view, cursor.take(), PAGE);
+            let page = match service::audit::page(store.as_ref(), &caller, &filter).await {
                 Ok(page) => page,
                 Err(e) => {
                     // The status line is gone; end the body with an error the reader sees.

@@ -5,7 +5,5 @@ pub mod auth;
 pub mod cli;
 pub mod export;
 pub mod ops;
-pub mod otel;
-pub mod replay;
 pub mod retention;
 pub mod web;

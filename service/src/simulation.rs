@@ -265,12 +265,22 @@ pub async fn preview_events(
     caller: &Caller,
     scope: Scope,
 ) -> ServiceResult<PreviewEvents> {
+    preview_events_within(store, caller, scope, PREVIEW_EVENT_LIMIT).await
+}
+
+/// [`preview_events`] keeping at most `limit` events.
+pub async fn preview_events_within(
+    store: &Store,
+    caller: &Caller,
+    scope: Scope,
+    limit: usize,
+) -> ServiceResult<PreviewEvents> {
     let scan = scope.checked(store, caller).await?;
     let mut stream = store.scan_events(caller.project_id(), scan);
     let mut events = std::collections::VecDeque::new();
     let mut truncated = false;
     while let Some(event) = stream.next().await {
-        if events.len() == PREVIEW_EVENT_LIMIT {
+        if events.len() >= limit {
             events.pop_front();
             truncated = true;
         }

@@ -1,9 +1,6 @@
 //! Reading what agents sent: traces, one trace's events, a span, threads (sessions).
 use crate::{Caller, ServiceError, ServiceResult, Store};
 
-/// Most traces on one page.
-pub const MAX_PAGE: u32 = 500;
-
 pub async fn list(
     store: &Store,
     caller: &Caller,
@@ -15,7 +12,9 @@ pub async fn list(
 /// A trace: its summary and events (the first `limit` in time order, or all).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trace {
-    pub summary: store::TraceSummary,
+    /// `None` when the trace has no summary row (ids the store cannot key, such as
+    /// one holding NUL).
+    pub summary: Option<store::TraceSummary>,
     pub events: Vec<store::StoredEvent>,
 }
 
@@ -36,12 +35,12 @@ pub async fn get(
         .await?
         .into_iter()
         .next();
-    match summary {
-        Some(summary) if !events.is_empty() => Ok(Trace { summary, events }),
-        _ => Err(ServiceError::NotFound(format!(
+    if events.is_empty() {
+        return Err(ServiceError::NotFound(format!(
             "no trace {trace_id:?} in this project"
-        ))),
+        )));
     }
+    Ok(Trace { summary, events })
 }
 
 /// Every event of a trace, in trace order (`NotFound` when there is none).

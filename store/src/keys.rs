@@ -22,8 +22,9 @@ pub(crate) fn generate() -> String {
     key
 }
 
-/// The part of a key kept in clear.
-pub(crate) fn shown_prefix(key: &str) -> String {
+/// The part of a key kept in clear (what key listings show, and what names a key
+/// in the records of what it did).
+pub fn shown_prefix(key: &str) -> String {
     key.chars().take(SHOWN_PREFIX_LEN).collect()
 }
 

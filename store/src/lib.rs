@@ -84,6 +84,7 @@ mod time;
 mod traits;
 
 pub use error::StoreError;
+pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
     AddItemsOutcome, ApiKeyInfo, Approval, Dataset, DatasetDetail, DatasetItem, DecideOutcome,
     NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation, StoredEvent, User,

@@ -5,7 +5,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+use service::approvals::{self, Decision as Verdict, Status};
+
+use super::{ApiJson, ApiQuery, ApiResult, AppState, Caller, ErrorBody};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,15 +43,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreateApproval>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let action = body.action.trim();
-    if action.is_empty() {
-        return Err(AppError::invalid("action", "must not be empty"));
-    }
-    let context = body.context.unwrap_or(Value::Null);
-    let approval = state
-        .store
-        .create_approval(&caller.project.id, action, context)
-        .await?;
+    let approval =
+        approvals::request(state.store.as_ref(), &caller, &body.action, body.context).await?;
     Ok((StatusCode::CREATED, Json(view(&approval))))
 }
 
@@ -59,7 +54,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let approval = state.store.approval(&caller.project.id, &id).await?;
+    let approval = approvals::get(state.store.as_ref(), &caller, &id).await?;
     Ok(Json(view(&approval)))
 }
 
@@ -76,18 +71,12 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    if let Some(s) = q.status.as_deref() {
-        if !matches!(s, "pending" | "approved" | "rejected") {
-            return Err(AppError::invalid(
-                "status",
-                format!("unknown status {s:?}; expected pending, approved, rejected"),
-            ));
-        }
-    }
-    let approvals = state
-        .store
-        .list_approvals(&caller.project.id, q.status.as_deref())
-        .await?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| Status::parse("status", s))
+        .transpose()?;
+    let approvals = approvals::list(state.store.as_ref(), &caller, status).await?;
     let listed: Vec<Value> = approvals.iter().map(view).collect();
     Ok(Json(json!({ "approvals": listed })))
 }
@@ -106,30 +95,8 @@ pub async fn decide(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Decision>,
 ) -> ApiResult<Json<Value>> {
-    if !matches!(body.decision.as_str(), "approved" | "rejected") {
-        return Err(AppError::invalid(
-            "decision",
-            format!(
-                "unknown decision {:?}; expected approved or rejected",
-                body.decision
-            ),
-        ));
-    }
-    let outcome = state
-        .store
-        .decide_approval(
-            &caller.project.id,
-            &id,
-            &body.decision,
-            body.reason.as_deref(),
-            "api",
-        )
-        .await?;
-    match outcome {
-        store::DecideOutcome::Decided(approval) => Ok(Json(view(&approval))),
-        store::DecideOutcome::AlreadyDecided(approval) => Err(AppError::Conflict(format!(
-            "approval {id} was already {}",
-            approval.status
-        ))),
-    }
+    let decision = Verdict::parse(&body.decision)?;
+    let approval =
+        approvals::decide(state.store.as_ref(), &caller, &id, decision, body.reason).await?;
+    Ok(Json(view(&approval)))
 }

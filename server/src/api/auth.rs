@@ -4,10 +4,17 @@ use axum::http::request::Parts;
 
 use super::{AppError, AppState};
 
-/// The authenticated caller of a `/v1` endpoint: every handler that takes one is
-/// scoped to `project`, and never sees another project's rows.
-pub struct Caller {
-    pub project: store::Project,
+/// The authenticated caller of a `/v1` endpoint, as the service layer takes it: the
+/// key (by its prefix) acting on its project. Every handler that takes one is scoped
+/// to that project, and never sees another project's rows.
+pub struct Caller(pub service::Caller);
+
+impl std::ops::Deref for Caller {
+    type Target = service::Caller;
+
+    fn deref(&self) -> &service::Caller {
+        &self.0
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -34,7 +41,10 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         match state.store.authenticate(key).await? {
-            Some(project) => Ok(Caller { project }),
+            Some(project) => Ok(Caller(service::Caller::key(
+                store::api_key_prefix(key),
+                project,
+            ))),
             None => Err(AppError::Unauthorized(
                 "unknown or revoked API key".to_string(),
             )),

@@ -5,10 +5,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
+use service::datasets;
 
-const MAX_NAME: usize = 200;
-const MAX_ITEMS_PER_REQUEST: usize = 10_000;
+use super::{ApiJson, ApiResult, AppState, Caller, ErrorBody};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,37 +28,20 @@ pub struct AddItems {
     pub trace_ids: Vec<String>,
 }
 
-fn valid_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(AppError::invalid(
-            "name",
-            format!("longer than {MAX_NAME} characters"),
-        ));
-    }
-    Ok(name.to_string())
-}
-
 #[utoipa::path(post, path = "/v1/datasets", tag = "datasets", summary = "Create a dataset", request_body = CreateDataset, responses((status = 201, description = "Created"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<CreateDataset>,
 ) -> ApiResult<(StatusCode, Json<store::Dataset>)> {
-    let name = valid_name(&body.name)?;
-    let dataset = state
-        .store
-        .create_dataset(&caller.project.id, &name, body.description.as_deref())
-        .await?;
+    let dataset =
+        datasets::create(state.store.as_ref(), &caller, &body.name, body.description).await?;
     Ok((StatusCode::CREATED, Json(dataset)))
 }
 
 #[utoipa::path(get, path = "/v1/datasets", tag = "datasets", summary = "List datasets", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let datasets = state.store.list_datasets(&caller.project.id).await?;
+    let datasets = datasets::list(state.store.as_ref(), &caller).await?;
     Ok(Json(json!({ "datasets": datasets })))
 }
 
@@ -69,7 +51,9 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<store::DatasetDetail>> {
-    Ok(Json(state.store.dataset(&caller.project.id, &id).await?))
+    Ok(Json(
+        datasets::get(state.store.as_ref(), &caller, &id).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
@@ -79,12 +63,8 @@ pub async fn rename(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RenameDataset>,
 ) -> ApiResult<Json<store::Dataset>> {
-    let name = valid_name(&body.name)?;
     Ok(Json(
-        state
-            .store
-            .rename_dataset(&caller.project.id, &id, &name)
-            .await?,
+        datasets::rename(state.store.as_ref(), &caller, &id, &body.name).await?,
     ))
 }
 
@@ -94,7 +74,7 @@ pub async fn remove(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_dataset(&caller.project.id, &id).await?;
+    datasets::delete(state.store.as_ref(), &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -105,21 +85,9 @@ pub async fn add_items(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AddItems>,
 ) -> ApiResult<Json<store::AddItemsOutcome>> {
-    if body.trace_ids.is_empty() {
-        return Err(AppError::invalid("trace_ids", "must not be empty"));
-    }
-    if body.trace_ids.len() > MAX_ITEMS_PER_REQUEST {
-        return Err(AppError::invalid(
-            "trace_ids",
-            format!("at most {MAX_ITEMS_PER_REQUEST} per request"),
-        ));
-    }
-    Ok(Json(
-        state
-            .store
-            .add_dataset_items(&caller.project.id, &id, &body.trace_ids)
-            .await?,
-    ))
+    let target = datasets::PinTarget::Existing(id);
+    let pinned = datasets::pin(state.store.as_ref(), &caller, target, &body.trace_ids).await?;
+    Ok(Json(pinned.outcome))
 }
 
 #[utoipa::path(delete, path = "/v1/datasets/{id}/items/{trace_id}", tag = "datasets", summary = "Unpin a trace", params(("id" = String, Path, description = "Dataset id"), ("trace_id" = String, Path)), responses((status = 204, description = "Removed"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
@@ -128,15 +96,6 @@ pub async fn remove_item(
     caller: Caller,
     Path((id, trace_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    if state
-        .store
-        .remove_dataset_item(&caller.project.id, &id, &trace_id)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::NotFound(format!(
-            "trace {trace_id:?} is not pinned in this dataset"
-        )))
-    }
+    datasets::unpin(state.store.as_ref(), &caller, &id, &trace_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -99,6 +99,20 @@ impl From<store::StoreError> for AppError {
     }
 }
 
+impl From<service::ServiceError> for AppError {
+    fn from(err: service::ServiceError) -> Self {
+        use service::ServiceError as E;
+        match err {
+            E::Invalid { field, message } => AppError::Unprocessable { field, message },
+            E::Draft(errors) => AppError::from(errors),
+            E::NotFound(m) => AppError::NotFound(m),
+            E::Conflict(m) => AppError::Conflict(m),
+            E::Forbidden(m) => AppError::Forbidden(m),
+            E::Internal(m) => AppError::Internal(m),
+        }
+    }
+}
+
 impl From<Vec<policy::FieldError>> for AppError {
     fn from(errors: Vec<policy::FieldError>) -> Self {
         let field = errors

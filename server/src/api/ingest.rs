@@ -6,10 +6,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use serde::Serialize;
 use serde_json::Value;
+use service::ingest::{BatchError, IngestOutcome};
 
-use service::ingest::decode_event;
 use super::{ApiResult, AppError, AppState, Caller, ErrorBody};
 use crate::ops::Source;
 
@@ -24,16 +23,20 @@ pub struct IngestBody {
     events: Vec<Value>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// The answer (documentation only: `service::ingest::IngestOutcome` is sent).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
 pub struct Rejected {
-    pub index: usize,
-    pub error: String,
+    index: usize,
+    error: String,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// The answer (documentation only: `service::ingest::IngestOutcome` is sent).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
 pub struct IngestResponse {
-    pub accepted: usize,
-    pub rejected: Vec<Rejected>,
+    accepted: usize,
+    rejected: Vec<Rejected>,
 }
 
 /// Reads the body, undoing `Content-Encoding: gzip` with a cap on the inflated size
@@ -70,90 +73,29 @@ pub async fn ingest(
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<IngestResponse>> {
+) -> ApiResult<Json<IngestOutcome>> {
     let body = body.map_err(super::extract::bytes_rejection)?;
     let raw = decode_body(&headers, &body, state.limits.max_inflated_bytes)?;
-    let doc: Value = serde_json::from_slice(&raw)
-        .map_err(|err| AppError::BadRequest(format!("body: invalid JSON: {err}")))?;
-    let events = match &doc {
-        Value::Object(obj) => {
-            if let Some(project) = obj.get("project").and_then(Value::as_str) {
-                // The key decides the project; a different name is a client misconfiguration.
-                if project != caller.project.name && project != caller.project.id {
-                    return Err(AppError::Forbidden(format!(
-                        "project: this API key belongs to project {:?}, not {project:?}",
-                        caller.project.name
-                    )));
-                }
-            }
-            obj.get("events")
-                .and_then(Value::as_array)
-                .ok_or_else(|| AppError::invalid("events", "expected an array of events"))?
-        }
-        Value::Array(events) => events,
-        _ => return Err(AppError::invalid("events", "expected {\"events\": [...]}")),
-    };
-    if events.len() > state.limits.max_batch_events {
-        return Err(AppError::PayloadTooLarge(format!(
-            "events: at most {} events per batch",
-            state.limits.max_batch_events
-        )));
-    }
-    let decoded = events.iter().map(decode_event).collect();
+    let decoded = service::ingest::decode_batch(&raw, &caller, state.limits.max_batch_events)
+        .map_err(|e| match e {
+            BatchError::Malformed(m) => AppError::BadRequest(m),
+            BatchError::TooMany(m) => AppError::PayloadTooLarge(m),
+            BatchError::Service(e) => e.into(),
+        })?;
     Ok(Json(
-        store_batch(&state, &caller.project.id, Source::Jamjet, decoded).await?,
+        store_batch(&state, &caller, Source::Jamjet, decoded).await?,
     ))
 }
 
-/// Stores one request's decoded events (shared by the JamJet and OTLP endpoints): a
-/// span sent twice in one batch keeps its later copy, as on re-send; failed ones are
-/// reported by their index in `decoded`.
+/// Stores one request's decoded events (the JamJet and OTLP endpoints) through the
+/// service, and counts them in the metrics.
 pub(crate) async fn store_batch(
     state: &AppState,
-    project_id: &str,
+    caller: &service::Caller,
     source: Source,
     decoded: Vec<Result<store::StoredEvent, String>>,
-) -> ApiResult<IngestResponse> {
-    let total = decoded.len();
-    let mut good: Vec<store::StoredEvent> = Vec::with_capacity(total);
-    let mut rejected = Vec::new();
-    let mut position = std::collections::HashMap::new();
-    for (index, result) in decoded.into_iter().enumerate() {
-        match result.and_then(storable) {
-            Ok(event) => {
-                let key = (event.trace_id.clone(), event.span_id.clone());
-                match position.get(&key) {
-                    Some(&at) => good[at] = event,
-                    None => {
-                        position.insert(key, good.len());
-                        good.push(event);
-                    }
-                }
-            }
-            Err(error) => rejected.push(Rejected { index, error }),
-        }
-    }
-    if !good.is_empty() {
-        state.store.upsert_events(project_id, &good).await?;
-    }
-    let accepted = total - rejected.len();
-    crate::ops::metrics().ingest(source, accepted, rejected.len());
-    Ok(IngestResponse { accepted, rejected })
-}
-
-/// Longest `agent_name` stored, in UTF-8 bytes: PostgreSQL indexes it (with the trace
-/// id) in a B-tree, whose entries must stay under about 2.7 KB. 1,024 characters of
-/// four bytes each would not (a 500 on PostgreSQL, found by `tests/hostile.rs`).
-const MAX_AGENT_NAME_BYTES: usize = 1024;
-
-/// Checks what every source's events must satisfy before they reach the store.
-fn storable(event: store::StoredEvent) -> Result<store::StoredEvent, String> {
-    if let Some(agent) = &event.agent_name {
-        if agent.len() > MAX_AGENT_NAME_BYTES {
-            return Err(format!(
-                "agent_name: longer than {MAX_AGENT_NAME_BYTES} bytes of UTF-8"
-            ));
-        }
-    }
-    Ok(event)
+) -> ApiResult<IngestOutcome> {
+    let outcome = service::ingest::store_batch(state.store.as_ref(), caller, decoded).await?;
+    crate::ops::metrics().ingest(source, outcome.accepted, outcome.rejected.len());
+    Ok(outcome)
 }

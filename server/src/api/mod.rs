@@ -15,8 +15,10 @@ mod datasets;
 mod error;
 mod extract;
 pub(crate) mod ingest;
+pub mod otel;
 mod policies;
 mod read;
+pub mod replay;
 mod simulate;
 
 pub use auth::Caller;
@@ -79,10 +81,10 @@ impl utoipa::Modify for BearerAuth {
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ingest::ingest))
-        .routes(routes!(crate::otel::traces))
+        .routes(routes!(otel::traces))
         .routes(routes!(read::list_traces))
         .routes(routes!(read::get_trace))
-        .routes(routes!(crate::replay::replay))
+        .routes(routes!(replay::replay))
         .routes(routes!(read::list_threads))
         .routes(routes!(read::get_thread))
         .routes(routes!(read::audit))

@@ -2,59 +2,12 @@
 //! the SDK sync endpoint and one-off evaluation. Every change is a new version.
 use axum::extract::{Path, State};
 use axum::Json;
-use policy::{CompiledPolicy, RuleSet, Subject};
+use policy::RuleSet;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use service::policies::{self, ActivePolicy};
 
 use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
-
-/// Author recorded on versions made through the API (dashboard users get their own name).
-const API_AUTHOR: &str = "api";
-
-/// Longest version message kept, in characters (every version keeps its message).
-const MAX_MESSAGE_CHARS: usize = 4096;
-
-/// Longest tool or agent name `evaluate` takes: what ingest accepts as a span name.
-const MAX_SUBJECT_CHARS: usize = 1024;
-
-fn check_message(message: Option<String>) -> ApiResult<Option<String>> {
-    match message {
-        Some(m) if m.chars().count() > MAX_MESSAGE_CHARS => Err(AppError::invalid(
-            "message",
-            format!("longer than {MAX_MESSAGE_CHARS} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Validates rules through the `policy` crate; errors name the field (`rules[2].action`).
-pub fn parse_rule_set(precedence: Option<&str>, rules: &Value) -> ApiResult<RuleSet> {
-    let mut doc = json!({ "version": 1, "rules": rules });
-    if let Some(p) = precedence {
-        doc["precedence"] = json!(p);
-    }
-    let set = RuleSet::from_value(&doc)?;
-    set.compile()?;
-    Ok(set)
-}
-
-fn stored_rule_set(version: &store::PolicyVersion) -> ApiResult<RuleSet> {
-    parse_rule_set(Some(&version.precedence), &version.rules).map_err(|e| {
-        AppError::Internal(format!(
-            "stored policy version {} is invalid: {e:?}",
-            version.version
-        ))
-    })
-}
-
-pub async fn active_rule_set(
-    state: &AppState,
-    project_id: &str,
-) -> ApiResult<(store::PolicyVersion, RuleSet)> {
-    let version = state.store.active_policy(project_id).await?;
-    let set = stored_rule_set(&version)?;
-    Ok((version, set))
-}
 
 fn view(version: &store::PolicyVersion, set: &RuleSet) -> Value {
     json!({
@@ -68,49 +21,22 @@ fn view(version: &store::PolicyVersion, set: &RuleSet) -> Value {
     })
 }
 
-async fn save(
+/// An edit of the active rules through the service's compare-and-set loop.
+async fn edit(
     state: &AppState,
-    project_id: &str,
-    set: &RuleSet,
+    caller: &Caller,
     message: Option<String>,
+    change: impl Fn(&mut Vec<policy::Rule>) -> service::ServiceResult<()>,
 ) -> ApiResult<Json<Value>> {
-    save_version(state, project_id, None, set, message.as_deref()).await
-}
-
-/// Saves `set` as the next version. With `base`, only if version `base` is still the
-/// newest (`Err(Conflict)` otherwise): edits made on a read of the active set.
-async fn save_version(
-    state: &AppState,
-    project_id: &str,
-    base: Option<i64>,
-    set: &RuleSet,
-    message: Option<&str>,
-) -> ApiResult<Json<Value>> {
-    let precedence = serde_json::to_value(set.precedence)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "last_match".to_string());
-    let rules = serde_json::to_value(&set.rules).map_err(|e| AppError::Internal(e.to_string()))?;
-    let version = match base {
-        None => {
-            state
-                .store
-                .save_policy(project_id, &precedence, rules, API_AUTHOR, message)
-                .await?
-        }
-        Some(base) => {
-            state
-                .store
-                .save_policy_on(project_id, base, &precedence, rules, API_AUTHOR, message)
-                .await?
-        }
-    };
-    Ok(Json(view(&version, set)))
+    let message = policies::message(message)?;
+    let (version, set) =
+        policies::edit(state.store.as_ref(), caller, message.as_deref(), change).await?;
+    Ok(Json(view(&version, &set)))
 }
 
 #[utoipa::path(get, path = "/v1/policies", tag = "policies", summary = "The active rule set with version, precedence and lint warnings", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn active(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let (version, set) = active_rule_set(&state, &caller.project.id).await?;
+    let ActivePolicy { version, set } = policies::active(state.store.as_ref(), &caller).await?;
     Ok(Json(view(&version, &set)))
 }
 
@@ -129,9 +55,17 @@ pub async fn replace(
     caller: Caller,
     ApiJson(body): ApiJson<ReplaceBody>,
 ) -> ApiResult<Json<Value>> {
-    let message = check_message(body.message)?;
-    let set = parse_rule_set(body.precedence.as_deref(), &body.rules)?;
-    save(&state, &caller.project.id, &set, message).await
+    let message = policies::message(body.message)?;
+    let set = policies::parse_rule_set(body.precedence.as_deref(), &body.rules)?;
+    let version = policies::save(
+        state.store.as_ref(),
+        &caller,
+        None,
+        &set,
+        message.as_deref(),
+    )
+    .await?;
+    Ok(Json(view(&version, &set)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -144,83 +78,17 @@ pub struct RuleBody {
     pub message: Option<String>,
 }
 
-/// Parses one rule in any accepted shape, reporting errors under `rule`.
-fn parse_one_rule(rule: &Value) -> ApiResult<policy::Rule> {
-    let set = RuleSet::from_value(&json!({ "version": 1, "rules": [rule] })).map_err(|errors| {
-        AppError::from(
-            errors
-                .into_iter()
-                .map(|e| policy::FieldError {
-                    field: e.field.replacen("rules[0]", "rule", 1),
-                    message: e.message,
-                })
-                .collect::<Vec<_>>(),
-        )
-    })?;
-    set.rules
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::invalid("rule", "missing"))
-}
-
-/// How often an edit is redone on a fresh read when another version was saved
-/// between its read and its write.
-const EDIT_ATTEMPTS: usize = 16;
-
-/// Applies an edit to the active set and saves the result as a new version, as a
-/// compare-and-set: if another version was saved meanwhile (by a concurrent request,
-/// here or on another server), the edit is redone on top of it rather than
-/// overwriting it (concurrent inserts through two servers used to lose rules).
-async fn edit(
-    state: &AppState,
-    project_id: &str,
-    message: Option<String>,
-    change: impl Fn(&mut Vec<policy::Rule>) -> ApiResult<()>,
-) -> ApiResult<Json<Value>> {
-    for _ in 0..EDIT_ATTEMPTS {
-        let (version, mut set) = active_rule_set(state, project_id).await?;
-        change(&mut set.rules)?;
-        set.compile()?;
-        match save_version(
-            state,
-            project_id,
-            Some(version.version),
-            &set,
-            message.as_deref(),
-        )
-        .await
-        {
-            Err(AppError::Conflict(_)) => continue,
-            done => return done,
-        }
-    }
-    Err(AppError::Conflict(
-        "the policy kept changing while this edit was applied; try again".to_string(),
-    ))
-}
-
-fn check_index(rules: &[policy::Rule], index: usize) -> ApiResult<()> {
-    if index >= rules.len() {
-        return Err(AppError::NotFound(format!(
-            "no rule at index {index}; the active set has {} rules",
-            rules.len()
-        )));
-    }
-    Ok(())
-}
-
 #[utoipa::path(post, path = "/v1/policies/rules", tag = "policies", summary = "Insert one rule (a new version)", request_body = RuleBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn add_rule(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Json<Value>> {
-    let rule = parse_one_rule(&body.rule)?;
-    let message = check_message(body.message)?;
-    edit(&state, &caller.project.id, message, |rules| {
+    let rule = policies::parse_rule(&body.rule)?;
+    edit(&state, &caller, body.message, |rules| {
         let at = body.position.unwrap_or(rules.len());
         if at > rules.len() {
-            return Err(AppError::invalid(
+            return Err(service::ServiceError::invalid(
                 "position",
                 format!("must be at most {}", rules.len()),
             ));
@@ -238,10 +106,9 @@ pub async fn update_rule(
     Path(index): Path<usize>,
     ApiJson(body): ApiJson<RuleBody>,
 ) -> ApiResult<Json<Value>> {
-    let rule = parse_one_rule(&body.rule)?;
-    let message = check_message(body.message)?;
-    edit(&state, &caller.project.id, message, |rules| {
-        check_index(rules, index)?;
+    let rule = policies::parse_rule(&body.rule)?;
+    edit(&state, &caller, body.message, |rules| {
+        policies::check_index(rules, index)?;
         rules[index] = rule.clone();
         Ok(())
     })
@@ -254,8 +121,8 @@ pub async fn delete_rule(
     caller: Caller,
     Path(index): Path<usize>,
 ) -> ApiResult<Json<Value>> {
-    edit(&state, &caller.project.id, None, |rules| {
-        check_index(rules, index)?;
+    edit(&state, &caller, None, |rules| {
+        policies::check_index(rules, index)?;
         rules.remove(index);
         Ok(())
     })
@@ -276,47 +143,15 @@ pub async fn reorder(
     caller: Caller,
     ApiJson(body): ApiJson<ReorderBody>,
 ) -> ApiResult<Json<Value>> {
-    let message = check_message(body.message)?;
-    edit(&state, &caller.project.id, message, |rules| {
-        let mut seen = vec![false; rules.len()];
-        let valid = body.order.len() == rules.len()
-            && body
-                .order
-                .iter()
-                .all(|&i| i < seen.len() && !std::mem::replace(&mut seen[i], true));
-        if !valid {
-            return Err(AppError::invalid(
-                "order",
-                format!("must list each index 0..{} exactly once", rules.len()),
-            ));
-        }
-        let reordered = body.order.iter().map(|&i| rules[i].clone()).collect();
-        *rules = reordered;
-        Ok(())
+    edit(&state, &caller, body.message, |rules| {
+        policies::reorder(rules, &body.order)
     })
     .await
 }
 
-/// What changed between two versions: rules added and removed, order, precedence.
-fn diff(previous: Option<&store::PolicyVersion>, current: &store::PolicyVersion) -> Value {
-    let empty = Vec::new();
-    let before = previous.and_then(|p| p.rules.as_array()).unwrap_or(&empty);
-    let after = current.rules.as_array().unwrap_or(&empty);
-    let added: Vec<&Value> = after.iter().filter(|r| !before.contains(r)).collect();
-    let removed: Vec<&Value> = before.iter().filter(|r| !after.contains(r)).collect();
-    let kept_before: Vec<&Value> = before.iter().filter(|r| after.contains(r)).collect();
-    let kept_after: Vec<&Value> = after.iter().filter(|r| before.contains(r)).collect();
-    json!({
-        "added": added,
-        "removed": removed,
-        "reordered": kept_before != kept_after,
-        "precedence_changed": previous.is_some_and(|p| p.precedence != current.precedence),
-    })
-}
-
 #[utoipa::path(get, path = "/v1/policies/versions", tag = "policies", summary = "Every version, newest first, each with its diff", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let versions = state.store.policy_versions(&caller.project.id).await?;
+    let versions = policies::versions(state.store.as_ref(), &caller).await?;
     // Newest first; each diffed against the one before it.
     let listed: Vec<Value> = versions
         .iter()
@@ -329,7 +164,7 @@ pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResul
                 "author": v.author,
                 "created_at": v.created_at,
                 "message": v.message,
-                "diff": diff(versions.get(i + 1), v),
+                "diff": policies::diff(versions.get(i + 1), v),
             })
         })
         .collect();
@@ -342,12 +177,9 @@ pub async fn version(
     caller: Caller,
     Path(number): Path<i64>,
 ) -> ApiResult<Json<store::PolicyVersion>> {
-    state
-        .store
-        .policy_version(&caller.project.id, number)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("no policy version {number}")))
+    Ok(Json(
+        policies::version(state.store.as_ref(), &caller, number).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/policies/versions/{version}/restore", tag = "policies", summary = "Restore a version (as a new version)", params(("version" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
@@ -356,19 +188,8 @@ pub async fn restore(
     caller: Caller,
     Path(number): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let old = state
-        .store
-        .policy_version(&caller.project.id, number)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no policy version {number}")))?;
-    let set = stored_rule_set(&old)?;
-    save(
-        &state,
-        &caller.project.id,
-        &set,
-        Some(format!("restore version {number}")),
-    )
-    .await
+    let (version, set) = policies::restore(state.store.as_ref(), &caller, None, number).await?;
+    Ok(Json(view(&version, &set)))
 }
 
 /// `GET /v1/projects/{project}/policies`: what the Python SDK loads at `configure()`.
@@ -383,7 +204,7 @@ pub async fn sdk_rules(
             "no project {project:?} for this API key"
         )));
     }
-    let (version, set) = active_rule_set(&state, &caller.project.id).await?;
+    let ActivePolicy { version, set } = policies::active(state.store.as_ref(), &caller).await?;
     let rules: Vec<Value> = set
         .rules
         .iter()
@@ -417,34 +238,13 @@ pub async fn evaluate(
     caller: Caller,
     ApiJson(body): ApiJson<EvaluateBody>,
 ) -> ApiResult<Json<Value>> {
-    for (field, name) in [("tool", Some(&body.tool)), ("agent", body.agent.as_ref())] {
-        if name.is_some_and(|n| n.chars().count() > MAX_SUBJECT_CHARS) {
-            return Err(AppError::invalid(
-                field,
-                format!("longer than {MAX_SUBJECT_CHARS} characters"),
-            ));
-        }
-    }
-    if body.cost_usd.is_some_and(|c| !c.is_finite() || c < 0.0) {
-        return Err(AppError::invalid(
-            "cost_usd",
-            "must be a finite number >= 0",
-        ));
-    }
-    let (version, set) = active_rule_set(&state, &caller.project.id).await?;
-    let compiled: CompiledPolicy = set.compile()?;
-    let subject = Subject {
-        tool: &body.tool,
-        agent: body.agent.as_deref(),
-        cost_usd: body.cost_usd,
-    };
-    let decision = compiled.evaluate(&subject);
-    Ok(Json(json!({
-        "verdict": decision.verdict,
-        "audited": decision.audited,
-        "decision": decision.conformance(),
-        "rule": decision.rule,
-        "matching_rules": compiled.matching_rules(&subject),
-        "policy_version": version.version,
-    })))
+    let evaluation = policies::evaluate(
+        state.store.as_ref(),
+        &caller,
+        &body.tool,
+        body.agent.as_deref(),
+        body.cost_usd,
+    )
+    .await?;
+    Ok(Json(json!(evaluation)))
 }

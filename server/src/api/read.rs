@@ -4,8 +4,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use service::ingest::parse_timestamp;
 use super::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+use service::ingest::parse_timestamp;
 
 const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 500;
@@ -68,7 +68,7 @@ pub async fn list_traces(
         limit: page_limit(q.limit)?,
     };
     Ok(Json(
-        state.store.list_traces(&caller.project.id, &filter).await?,
+        service::traces::list(state.store.as_ref(), &caller, &filter).await?,
     ))
 }
 
@@ -78,21 +78,9 @@ pub async fn get_trace(
     caller: Caller,
     Path(trace_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let project = &caller.project.id;
-    let events = state.store.trace_events(project, &trace_id).await?;
-    if events.is_empty() {
-        return Err(AppError::NotFound(format!(
-            "no trace {trace_id:?} in this project"
-        )));
-    }
-    let summary = state
-        .store
-        .trace_summaries(project, std::slice::from_ref(&trace_id))
-        .await?
-        .into_iter()
-        .next();
+    let trace = service::traces::get(state.store.as_ref(), &caller, &trace_id, None).await?;
     Ok(Json(
-        json!({ "trace_id": trace_id, "summary": summary, "events": events }),
+        json!({ "trace_id": trace_id, "summary": trace.summary, "events": trace.events }),
     ))
 }
 
@@ -115,10 +103,7 @@ pub async fn list_threads(
         limit: page_limit(q.limit)?,
     };
     Ok(Json(
-        state
-            .store
-            .list_threads(&caller.project.id, &filter)
-            .await?,
+        service::traces::threads(state.store.as_ref(), &caller, &filter).await?,
     ))
 }
 
@@ -128,11 +113,8 @@ pub async fn get_thread(
     caller: Caller,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (summary, turns) = state
-        .store
-        .thread(&caller.project.id, &session_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no thread {session_id:?} in this project")))?;
+    let (summary, turns) =
+        service::traces::thread(state.store.as_ref(), &caller, &session_id).await?;
     Ok(Json(json!({ "thread": summary, "turns": turns })))
 }
 
@@ -155,14 +137,14 @@ pub async fn audit(
 ) -> ApiResult<Json<store::AuditPage>> {
     let filter = store::AuditFilter {
         verdict: parse_verdict("verdict", q.verdict.as_deref())?,
-        kinds: q.kind.map(|k| {
-            k.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        }),
+        kinds: q
+            .kind
+            .map(|k| service::audit::parse_kinds("kind", &k))
+            .transpose()?,
         cursor: q.cursor,
         limit: page_limit(q.limit)?,
     };
-    Ok(Json(state.store.audit(&caller.project.id, &filter).await?))
+    Ok(Json(
+        service::audit::page(state.store.as_ref(), &caller, &filter).await?,
+    ))
 }

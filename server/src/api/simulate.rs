@@ -1,10 +1,11 @@
 //! Authoritative simulation: replay a draft over the caller's stored events, keep the
 //! run, and serve it back by id (the dashboard's permalinks).
-use app::server::simulation::{self, request_record, SimulationError};
 use axum::extract::{Path, State};
 use axum::Json;
+use policy::{Baseline, Draft};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use service::simulation::{self, Scope};
 
 use super::read::parse_time;
 use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
@@ -40,58 +41,25 @@ fn draft_errors(errors: Vec<policy::FieldError>) -> AppError {
     )
 }
 
-fn simulation_error(err: SimulationError) -> AppError {
-    match err {
-        SimulationError::Draft(errors) => draft_errors(errors),
-        SimulationError::Invalid { field, message } => AppError::invalid(field, message),
-        SimulationError::NotFound(message) => AppError::NotFound(message),
-        SimulationError::Store(e) => AppError::from(e),
-    }
-}
-
-/// The run itself is shared with the dashboard's "Simulate" (`app::server::simulation`).
+/// Runs the draft through the service's simulation (the one the dashboard runs too).
 async fn run(
     state: &AppState,
     caller: &Caller,
-    body: &SimulateBody,
-    scan: store::EventScan,
+    body: SimulateBody,
+    scope: Scope,
 ) -> ApiResult<Json<Value>> {
-    let project = caller.project.id.as_str();
     // The draft is judged first, so its errors come before the baseline's.
-    app::draft::compile_draft(&body.draft).map_err(draft_errors)?;
+    let draft = Draft::from_value(body.draft).map_err(draft_errors)?;
     let baseline = match body.baseline.as_deref() {
-        None | Some("recorded") => None,
-        Some("active_policy") => Some(
-            super::policies::active_rule_set(state, project)
-                .await?
-                .1
-                .compile()?,
-        ),
-        Some(other) => {
-            return Err(AppError::invalid(
-                "baseline",
-                format!("unknown baseline {other:?}; expected recorded or active_policy"),
-            ))
-        }
+        None => Baseline::Recorded,
+        Some(text) => Baseline::parse(text).map_err(|m| AppError::invalid("baseline", m))?,
     };
-    let request = request_record(
-        &body.draft,
-        body.trace_ids.as_deref(),
-        body.dataset_id.as_deref(),
-        body.since.as_deref(),
-        body.until.as_deref(),
-        body.baseline.as_deref().unwrap_or("recorded"),
-    );
-    let saved = simulation::run(
-        state.store.as_ref(),
-        project,
-        &body.draft,
-        baseline.as_ref(),
-        scan,
-        request,
-    )
-    .await
-    .map_err(simulation_error)?;
+    let saved = simulation::run(state.store.as_ref(), caller, &draft, baseline, scope)
+        .await
+        .map_err(|e| match e {
+            service::ServiceError::Draft(errors) => draft_errors(errors),
+            other => other.into(),
+        })?;
     crate::ops::metrics().simulation(saved.summary.events_scanned, saved.elapsed);
     let mut response =
         serde_json::to_value(&saved.summary).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -108,15 +76,8 @@ pub async fn batch(
     caller: Caller,
     ApiJson(body): ApiJson<SimulateBody>,
 ) -> ApiResult<Json<Value>> {
-    let scan = simulation::batch_scope(
-        state.store.as_ref(),
-        &caller.project.id,
-        body.dataset_id.as_deref(),
-        body.trace_ids.as_deref(),
-    )
-    .await
-    .map_err(simulation_error)?;
-    run(&state, &caller, &body, scan).await
+    let scope = Scope::batch(body.dataset_id.clone(), body.trace_ids.clone())?;
+    run(&state, &caller, body, scope).await
 }
 
 /// `POST /v1/policy/simulate`: over the project's recorded events in a time window.
@@ -132,11 +93,11 @@ pub async fn window(
             "use /v1/policy/simulate/batch for datasets and trace lists",
         ));
     }
-    let scan = store::EventScan::Window {
+    let scope = Scope::Window {
         since_micros: parse_time("since", body.since.as_deref())?,
         until_micros: parse_time("until", body.until.as_deref())?,
     };
-    run(&state, &caller, &body, scan).await
+    run(&state, &caller, body, scope).await
 }
 
 /// `GET /v1/policy/simulations/{id}`.
@@ -146,5 +107,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<store::Simulation>> {
-    Ok(Json(state.store.simulation(&caller.project.id, &id).await?))
+    Ok(Json(
+        simulation::stored_raw(state.store.as_ref(), &caller, &id).await?,
+    ))
 }

@@ -83,14 +83,11 @@ pub fn viewer_may_call(server_fn: &str) -> bool {
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let values = headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .filter_map(|v| v.to_str().ok());
+    service::projects::cookie(values, name)
 }
 
 /// Same origin as the `Host` the browser used: `Origin` matches, or the browser

@@ -17,7 +17,7 @@ use std::io::Write;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use policy::Verdict;
+use policy::{EventKind, Verdict};
 use serde_json::{json, Map, Value};
 use store::StoredEvent;
 
@@ -25,9 +25,6 @@ use crate::api::{ApiResult, AppError, AppState, Caller, ErrorBody};
 
 pub const SCHEMA: &str = "replay-1.0";
 pub const SCHEMA_HEADER: &str = "x-jj-replay-schema";
-
-/// Kinds that are always in the audit log (as the store's audit view has it).
-const AUDIT_KINDS: &[&str] = &["policy_decision", "approval", "budget_check"];
 
 /// `[A-Za-z0-9_-]` only: safe as a file and directory name.
 pub fn sanitize(trace_id: &str) -> String {
@@ -41,18 +38,6 @@ pub fn sanitize(trace_id: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The audit log's rule: audit kinds, any verdict but `allowed`, or recorded
-/// policy decisions.
-pub fn policy_relevant(e: &StoredEvent) -> bool {
-    AUDIT_KINDS.contains(&e.kind.as_str())
-        || e.verdict != Verdict::Allowed
-        || match e.payload.get("policy_decisions") {
-            None | Some(Value::Null) => false,
-            Some(Value::Array(a)) => !a.is_empty(),
-            Some(_) => true,
-        }
 }
 
 /// An event in the JamJet SDK's wire shape (what it sent), plus the recorded verdict
@@ -102,7 +87,8 @@ pub fn wire_event(e: &StoredEvent) -> Value {
 
 /// One audit row: what happened (`action`) and the facts behind it (`detail`).
 fn audit_row(e: &StoredEvent) -> Value {
-    let action = if AUDIT_KINDS.contains(&e.kind.as_str()) {
+    let audit_kind = EventKind::parse(&e.kind).is_some_and(EventKind::is_audit);
+    let action = if audit_kind {
         e.kind.clone()
     } else if e.verdict != Verdict::Allowed {
         e.verdict.as_str().to_string()
@@ -202,7 +188,7 @@ pub fn bundle_files(
 ) -> Vec<(&'static str, Vec<u8>)> {
     let audit: Vec<Value> = events
         .iter()
-        .filter(|e| policy_relevant(e))
+        .filter(|e| e.policy_relevant())
         .map(audit_row)
         .collect();
     let agents = agents(events);
@@ -298,19 +284,11 @@ pub async fn replay(
     caller: Caller,
     Path(trace_id): Path<String>,
 ) -> ApiResult<Response> {
-    let events = state
-        .store
-        .trace_events(&caller.project.id, &trace_id)
-        .await?;
-    if events.is_empty() {
-        return Err(AppError::NotFound(format!(
-            "no trace {trace_id:?} in this project"
-        )));
-    }
+    let events = service::traces::events(state.store.as_ref(), &caller, &trace_id).await?;
     let now = chrono::Utc::now();
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let mtime = u64::try_from(now.timestamp()).unwrap_or(0);
-    let project = caller.project;
+    let project = caller.0.project;
     let id = trace_id.clone();
     // Compressing a large trace is CPU work: keep it off the async workers.
     let bytes = tokio::task::spawn_blocking(move || {

@@ -21,9 +21,9 @@ use prost::Message;
 use serde_json::json;
 
 use crate::api::ingest::{decode_body, store_batch};
-use service::ingest::decode_event;
 use crate::api::{AppError, AppState, Caller, ErrorBody};
 use crate::ops::Source;
+use service::ingest::decode_event;
 
 pub mod map;
 
@@ -211,7 +211,7 @@ async fn export(
         .into_iter()
         .map(|span| span.and_then(|event| decode_event(&event)))
         .collect();
-    let outcome = store_batch(state, &caller.project.id, Source::Otlp, decoded).await?;
+    let outcome = store_batch(state, &caller, Source::Otlp, decoded).await?;
     let partial_success = (!outcome.rejected.is_empty()).then(|| {
         let mut message: Vec<String> = outcome
             .rejected
