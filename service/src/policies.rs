@@ -224,29 +224,36 @@ pub struct VersionDiff {
 }
 
 /// The diff of `current` against the version before it (`None` for the first).
+///
+/// Linear in the number of rules: membership is a hash-set lookup (`serde_json::Value`
+/// hashes consistently with its equality: object keys in any order, `0.0` and `-0.0`
+/// alike), so the answer is exactly that of comparing every rule with every other.
 pub fn diff(
     previous: Option<&store::PolicyVersion>,
     current: &store::PolicyVersion,
 ) -> VersionDiff {
+    use std::collections::HashSet;
     let empty = Vec::new();
     let before = previous.and_then(|p| p.rules.as_array()).unwrap_or(&empty);
     let after = current.rules.as_array().unwrap_or(&empty);
+    let in_before: HashSet<&Value> = before.iter().collect();
+    let in_after: HashSet<&Value> = after.iter().collect();
     let added = after
         .iter()
-        .filter(|r| !before.contains(r))
+        .filter(|r| !in_before.contains(r))
         .cloned()
         .collect();
     let removed = before
         .iter()
-        .filter(|r| !after.contains(r))
+        .filter(|r| !in_after.contains(r))
         .cloned()
         .collect();
-    let kept_before: Vec<&Value> = before.iter().filter(|r| after.contains(r)).collect();
-    let kept_after: Vec<&Value> = after.iter().filter(|r| before.contains(r)).collect();
+    let kept_before = before.iter().filter(|r| in_after.contains(r));
+    let kept_after = after.iter().filter(|r| in_before.contains(r));
     VersionDiff {
         added,
         removed,
-        reordered: kept_before != kept_after,
+        reordered: !kept_before.eq(kept_after),
         precedence_changed: previous.is_some_and(|p| p.precedence != current.precedence),
     }
 }
@@ -387,11 +394,53 @@ mod tests {
         let v1 = v(1, json!([a, b]), "last_match");
         let v2 = v(2, json!([b, a, c]), "first_match");
         let d = diff(Some(&v1), &v2);
-        assert_eq!(d.added, vec![c]);
+        assert_eq!(d.added, vec![c.clone()]);
         assert!(d.removed.is_empty());
         assert!(d.reordered && d.precedence_changed);
         let first = diff(None, &v1);
         assert_eq!(first.added.len(), 2);
         assert!(!first.precedence_changed);
+        // Equal rules whatever their key order or the sign of a zero.
+        let a_reordered_keys = json!({"action": "block", "pattern": "a"});
+        let v3 = v(3, json!([b, a_reordered_keys, c]), "first_match");
+        assert_eq!(diff(Some(&v2), &v3), diff(Some(&v2), &v2));
+        let z = |x: f64| json!([{"pattern": "z", "action": "block", "cost": x}]);
+        let d = diff(
+            Some(&v(4, z(0.0), "last_match")),
+            &v(5, z(-0.0), "last_match"),
+        );
+        assert!(d.added.is_empty() && d.removed.is_empty() && !d.reordered);
+    }
+
+    /// Two versions of 5,000 rules (a quadratic diff compares 25 million pairs): one
+    /// removed, one added, two swapped, a duplicate; the answer is checked, not timed.
+    #[test]
+    fn diffs_of_large_versions() {
+        let v = |n: i64, rules: Vec<Value>| store::PolicyVersion {
+            version: n,
+            precedence: "last_match".into(),
+            rules: Value::Array(rules),
+            author: "a".into(),
+            created_at: store::Timestamp::now(),
+            message: None,
+        };
+        let rule = |i: usize| json!({"pattern": format!("tool{i}.*"), "action": "block"});
+        let before: Vec<Value> = (0..5_000).map(rule).collect();
+        let mut after: Vec<Value> = (1..5_000).map(rule).collect();
+        after.push(rule(5_000));
+        let d = diff(Some(&v(1, before.clone())), &v(2, after.clone()));
+        assert_eq!(d.added, vec![rule(5_000)]);
+        assert_eq!(d.removed, vec![rule(0)]);
+        assert!(!d.reordered && !d.precedence_changed);
+
+        after.swap(10, 4_000);
+        after.push(rule(7));
+        let d = diff(Some(&v(1, before.clone())), &v(2, after));
+        assert_eq!(d.added, vec![rule(5_000)]);
+        assert_eq!(d.removed, vec![rule(0)]);
+        assert!(d.reordered);
+
+        let same = diff(Some(&v(1, before.clone())), &v(2, before));
+        assert!(same.added.is_empty() && same.removed.is_empty() && !same.reordered);
     }
 }
