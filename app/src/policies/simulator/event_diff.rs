@@ -1,0 +1,157 @@
+//! The per-event diff: every scanned event's verdict before and after the draft, and
+//! the deciding draft rule, filtered by kind (flipped, matched, all), transition and
+//! text, shown a page at a time.
+use leptos::prelude::*;
+
+use crate::components::{AgentChip, VerdictChip};
+use crate::format::{cost, href, short_id};
+use crate::icons::Icon;
+use crate::policies::replay::{thousands, Outcome};
+
+use super::{SimState, SimulatorState, ROWS_PAGE};
+
+/// `12:04:05` (or the date and time) out of an ISO 8601 timestamp.
+fn when(ts: &Option<String>) -> String {
+    match ts {
+        Some(t) if t.len() >= 19 && t.as_bytes().get(10) == Some(&b'T') => {
+            format!("{} {}", &t[5..10], &t[11..19])
+        }
+        Some(t) => t.clone(),
+        None => "–".to_string(),
+    }
+}
+
+#[component]
+pub(super) fn EventDiff(
+    state: SimulatorState,
+    /// The project's id.
+    project: String,
+) -> impl IntoView {
+    let table_pid = project;
+    let diff_table = move || {
+        let SimState::Ready(r) = state.result.get().0 else {
+            return None;
+        };
+        let mode = state.show.get();
+        let t = state.transition.get();
+        let needle = state.search.get().to_lowercase();
+        let matching: Vec<&Outcome> = r
+            .outcomes
+            .iter()
+            .filter(|o| match mode.as_str() {
+                "matched" => o.rule.is_some(),
+                "all" => true,
+                _ => o.changed(),
+            })
+            .filter(|o| {
+                t.as_deref()
+                    .is_none_or(|k| k == format!("{}->{}", o.baseline, o.simulated))
+            })
+            .filter(|o| {
+                needle.is_empty()
+                    || r.events.events.get(o.event).is_some_and(|e| {
+                        e.tool.to_lowercase().contains(&needle)
+                            || e.agent
+                                .as_deref()
+                                .is_some_and(|a| a.to_lowercase().contains(&needle))
+                    })
+            })
+            .collect();
+        let total = matching.len();
+        let shown = state.limit.get().min(total);
+        let rows = matching
+            .iter()
+            .take(shown)
+            .filter_map(|o| {
+                let e = r.events.events.get(o.event)?;
+                let link = href(
+                    &format!("/dashboard/traces/{}", e.trace_id),
+                    &table_pid,
+                    &[("span", e.span_id.as_str())],
+                );
+                let rule = o
+                    .rule
+                    .and_then(|i| r.rule_labels.get(i).cloned())
+                    .unwrap_or_else(|| "no draft rule".to_string());
+                Some(view! {
+                    <tr class:changed=o.changed() data-transition=format!("{}->{}", o.baseline, o.simulated)>
+                        <td class="mono time">{when(&e.timestamp)}</td>
+                        <td class="mono"><a href=link title=e.trace_id.clone()>{short_id(&e.trace_id)}</a></td>
+                        <td class="mono">{e.tool.clone()}</td>
+                        <td>{e.agent.clone().map(|a| view! { <AgentChip name=a/> })}</td>
+                        <td class="num">{e.cost_usd.map(cost).unwrap_or_default()}</td>
+                        <td class="transition">
+                            <VerdictChip verdict=o.baseline/>
+                            <span class="arrow">"→"</span>
+                            <VerdictChip verdict=o.simulated/>
+                        </td>
+                        <td class="mono rule-label">{rule}</td>
+                    </tr>
+                })
+            })
+            .collect_view();
+        let empty = (total == 0).then(|| {
+            view! {
+                <p class="muted" id="diff-empty">"No event matches these filters."</p>
+            }
+        });
+        Some(view! {
+            <p class="muted" id="diff-count">{format!("{} of {} {}", thousands(shown as u64), thousands(total as u64), if total == 1 { "event" } else { "events" })}</p>
+            {empty}
+            {(total > 0).then(|| view! {
+                <div class="table-wrap">
+                    <table class="data samples event-diff" id="event-diff">
+                        <thead><tr><th>"Time"</th><th>"Trace"</th><th>"Tool"</th><th>"Agent"</th><th class="num">"Cost"</th><th>"Before → after"</th><th>"Deciding draft rule"</th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            })}
+            {(shown < total).then(|| view! {
+                <div class="pager">
+                    <button type="button" class="button" id="show-more" on:click=move |_| state.limit.update(|l| *l += ROWS_PAGE)>
+                        {format!("Show {} more", ROWS_PAGE.min(total - shown))}
+                    </button>
+                </div>
+            })}
+        })
+    };
+
+    let show_button = move |value: &'static str, label: &'static str| {
+        view! {
+            <button type="button" class="tab" class:active=move || state.show.get() == value id=format!("show-{value}")
+                on:click=move |_| { state.show.set(value.to_string()); state.limit.set(ROWS_PAGE); }>{label}</button>
+        }
+    };
+    view! {
+    <section class="card diff-card">
+        <div class="diff-head">
+            <h2>"Per-event diff"</h2>
+            <div class="tabs diff-filters">
+                {show_button("changed", "Flipped")}
+                {show_button("matched", "Matched by the draft")}
+                {show_button("all", "All scanned")}
+            </div>
+            {move || state.transition.get().map(|t| view! {
+                <span class="chip filter-chip" id="transition-filter">{t.replace("->", " → ")}
+                    <button type="button" class="icon-button" aria-label="Clear the transition filter" id="clear-transition"
+                        on:click=move |_| state.transition.set(None)><Icon name="x"/></button>
+                </span>
+            })}
+            <input id="diff-search" type="search" placeholder="Filter by tool or agent"
+                prop:value=move || state.search.get() on:input=move |ev| { state.search.set(event_target_value(&ev)); state.limit.set(ROWS_PAGE); }/>
+        </div>
+        {diff_table}
+    </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_short() {
+        assert_eq!(when(&Some("2025-01-02T03:04:05Z".into())), "01-02 03:04:05");
+        assert_eq!(when(&None), "–");
+    }
+}
