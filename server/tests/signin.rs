@@ -438,3 +438,123 @@ async fn viewers_see_only_their_projects() {
         .await;
     assert!(page.body.contains(&h.theirs.name));
 }
+
+/// `application/x-www-form-urlencoded` for one value (every byte but unreserved ones
+/// escaped, so tabs, newlines and backslashes reach the server as sent).
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Harness {
+    async fn post_sign_in(&self, email: &str, pass: &str, next: &str) -> Answer {
+        let body = format!(
+            "email={}&password={}&next={}",
+            form_encode(email),
+            form_encode(pass),
+            form_encode(next)
+        );
+        self.send(
+            Request::post("/signin")
+                .header(header::HOST, HOST)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// After signing in, `next` is followed only to a path on this site as a browser reads
+/// it: tabs and newlines are dropped and `\` is `/`, so `/\t/evil.example/` would
+/// be `//evil.example/`, another host.
+#[tokio::test]
+async fn sign_in_never_redirects_to_another_site() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    for hostile in [
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "/\r\n/evil.example/",
+        "\t//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "/\t\\evil.example/",
+        "//evil.example/",
+        " //evil.example/",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\u{1}/x",
+        "/\u{7f}",
+        "/caf\u{e9}",
+    ] {
+        let answer = h.post_sign_in(ADMIN.0, ADMIN.1, hostile).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{hostile:?}");
+        assert_eq!(
+            answer.headers[header::LOCATION],
+            "/dashboard",
+            "next = {hostile:?}"
+        );
+        // The form page carries the same safe value.
+        let page = h
+            .get(&format!("/signin?next={}", form_encode(hostile)), None)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{hostile:?}");
+        assert!(
+            page.body.contains(r#"name="next" value="/dashboard""#),
+            "{hostile:?}"
+        );
+    }
+    // Paths on this site are kept as they are, percent escapes included (a browser
+    // does not decode them to find the host).
+    for path in [
+        "/dashboard/traces?verdict=blocked",
+        "/%09/evil.example/",
+        "/%2F%2Fevil.example/",
+        "/dashboard?next=//evil.example",
+    ] {
+        let answer = h.post_sign_in(ADMIN.0, ADMIN.1, path).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path:?}");
+        assert_eq!(answer.headers[header::LOCATION], path);
+    }
+}
+
+/// An email longer than any address (254 characters) gets the answer of an unknown
+/// one, and is neither throttled nor echoed back; a body far beyond any real form is
+/// refused before it is read.
+#[tokio::test]
+async fn overlong_emails_are_refused_like_wrong_passwords() {
+    let h = Harness::new(Duration::from_secs(3600)).await;
+    let long = format!("{}@example.com", "a".repeat(300 - "@example.com".len()));
+    assert_eq!(long.len(), 300);
+    for _ in 0..preflight::auth::throttle::MAX_FAILURES + 1 {
+        let answer = h.post_sign_in(&long, "whatever-123", "/dashboard").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "never throttled");
+        assert!(answer.body.contains("Wrong email or password."));
+        assert!(!answer.body.contains(&long), "not echoed back");
+        assert!(answer.headers.get(header::SET_COOKIE).is_none());
+    }
+    // Even when an account's address is a prefix of it.
+    let padded = format!("{}{}", ADMIN.0, " ".repeat(300));
+    let answer = h.post_sign_in(&padded, ADMIN.1, "/dashboard").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    // 254 characters is still an email (unknown here: the usual answer, echoed).
+    let longest = format!("{}@example.com", "b".repeat(254 - "@example.com".len()));
+    let answer = h.post_sign_in(&longest, "whatever-123", "/dashboard").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.body.contains(&longest));
+    // A megabyte of email is not read at all.
+    let huge = "a".repeat(1 << 20);
+    let answer = h.post_sign_in(&huge, "whatever-123", "/dashboard").await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The real account still signs in.
+    h.session(ADMIN).await;
+}

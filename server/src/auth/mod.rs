@@ -14,7 +14,7 @@ pub mod throttle;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,8 +22,17 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use store::{Role, Store, User};
+use tokio::sync::Semaphore;
 
 pub const SESSION_COOKIE: &str = "preflight_session";
+
+/// Longest email a sign-in considers (the longest address SMTP can carry). A longer
+/// one is refused like a wrong password, before it is looked up, throttled or hashed.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Largest sign-in form accepted (email, password and `next` together); a larger body
+/// is refused with 413 before it is read in full.
+const MAX_SIGN_IN_BODY: usize = 16 * 1024;
 
 /// How sessions behave; from `serve`'s flags.
 #[derive(Debug, Clone)]
@@ -47,14 +56,19 @@ pub struct Auth {
     store: Arc<dyn Store>,
     config: AuthConfig,
     throttle: throttle::Throttle,
+    /// Argon2 verifications running at once (each takes about 19 MiB and a core): a
+    /// flood of sign-ins waits here instead of occupying every blocking thread.
+    verifications: Arc<Semaphore>,
 }
 
 impl Auth {
     pub fn new(store: Arc<dyn Store>, config: AuthConfig) -> Arc<Auth> {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Arc::new(Auth {
             store,
             config,
             throttle: throttle::Throttle::default(),
+            verifications: Arc::new(Semaphore::new(cores)),
         })
     }
 }
@@ -117,11 +131,28 @@ fn plain(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// Where to go after signing in: only a path on this site.
+/// Where to go after signing in: only a path on this site, judged as a browser will
+/// read it. A browser removes ASCII tab, CR and LF anywhere in a URL and reads `\` as
+/// `/`, so `/<tab>/evil.example` and `/\evil.example` are `//evil.example`, another
+/// host. The value is normalised the same way, must then start with exactly one `/`
+/// and may hold only visible ASCII (all the sign-in redirect itself sends: it
+/// percent-encodes the rest); anything else goes to `/dashboard`. Percent escapes stay
+/// escaped in `Location`, so `/%2F/x` and `/%09/x` are paths on this site.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/dashboard".to_string(),
+    const FALLBACK: &str = "/dashboard";
+    let Some(next) = next else {
+        return FALLBACK.to_string();
+    };
+    let normalised: String = next
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\r' | '\n'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    let visible = normalised.bytes().all(|b| b.is_ascii_graphic());
+    if visible && normalised.starts_with('/') && !normalised.starts_with("//") {
+        normalised
+    } else {
+        FALLBACK.to_string()
     }
 }
 
@@ -222,6 +253,13 @@ async fn sign_in(
     if !same_origin(&headers) {
         return plain(StatusCode::FORBIDDEN, "cross-site sign-in refused");
     }
+    if form.email.chars().count() > MAX_EMAIL_CHARS {
+        // No account has such an address: answered like an unknown email, after the
+        // same work, but neither looked up, throttled nor echoed back.
+        verify(&auth, None, form.password).await;
+        tracing::info!("failed sign-in");
+        return wrong_email_or_password("", &next);
+    }
     let now = Instant::now();
     if let Some(wait) = auth.throttle.locked(&form.email, now) {
         let message = format!(
@@ -245,26 +283,10 @@ async fn sign_in(
             );
         }
     };
-    let password = form.password.clone();
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some((user, stored)) => password::verify(&password, &stored).then_some(user),
-        None => {
-            password::verify_dummy(&password);
-            None
-        }
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some(user) = verified else {
+    let Some(user) = verify(&auth, found, form.password).await else {
         auth.throttle.failed(&form.email, now);
         tracing::info!("failed sign-in");
-        return page::render(
-            StatusCode::UNAUTHORIZED,
-            &form.email,
-            &next,
-            Some("Wrong email or password."),
-        );
+        return wrong_email_or_password(&form.email, &next);
     };
     auth.throttle.succeeded(&form.email);
     let token = password::random_text(43);
@@ -292,6 +314,35 @@ async fn sign_in(
         if secure { "; Secure" } else { "" }
     );
     see_other(&next, &cookie)
+}
+
+/// Checks `password` against the account found (`None`: a dummy hash, so an unknown
+/// email takes as long) on the blocking pool, at most [`Auth::verifications`] at once.
+/// The permit is held until the hash is done, even if the client goes away.
+async fn verify(auth: &Auth, found: Option<(User, String)>, password: String) -> Option<User> {
+    let permit = auth.verifications.clone().acquire_owned().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match found {
+            Some((user, stored)) => password::verify(&password, &stored).then_some(user),
+            None => {
+                password::verify_dummy(&password);
+                None
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+fn wrong_email_or_password(email: &str, next: &str) -> Response {
+    page::render(
+        StatusCode::UNAUTHORIZED,
+        email,
+        next,
+        Some("Wrong email or password."),
+    )
 }
 
 async fn sign_out(State(auth): State<Arc<Auth>>, headers: HeaderMap) -> Response {
@@ -324,7 +375,12 @@ fn see_other(location: &str, cookie: &str) -> Response {
 /// `/signin` (GET the form, POST it) and `/signout` (POST).
 pub fn router(auth: Arc<Auth>) -> Router {
     Router::new()
-        .route("/signin", get(sign_in_page).post(sign_in))
+        .route(
+            "/signin",
+            get(sign_in_page)
+                .post(sign_in)
+                .layer(DefaultBodyLimit::max(MAX_SIGN_IN_BODY)),
+        )
         .route("/signout", post(sign_out))
         .with_state(auth)
 }
@@ -358,13 +414,48 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(
-            safe_next(Some("/dashboard/traces?x=1")),
-            "/dashboard/traces?x=1"
-        );
-        assert_eq!(safe_next(Some("//evil.example")), "/dashboard");
-        assert_eq!(safe_next(Some("https://evil.example")), "/dashboard");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/dashboard");
+        for path in [
+            "/dashboard/traces?x=1",
+            "/",
+            "/signin?next=/dashboard",
+            "/dashboard/threads/a%2Fb?q=%20x#frag",
+            // Percent escapes are not decoded in a Location: still paths on this site.
+            "/%09/evil.example/",
+            "/%2F/evil.example",
+            "/%5C/evil.example",
+            "/dashboard?next=//evil.example",
+        ] {
+            assert_eq!(safe_next(Some(path)), path, "{path:?}");
+        }
+        for hostile in [
+            "//evil.example",
+            "///evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example/",
+            "\t//evil.example",
+            "/\r\n/evil.example",
+            "/\n\\evil.example",
+            "/\t\\\tevil.example",
+            " //evil.example",
+            "/\u{0}/evil.example",
+            "/\u{b}/evil.example",
+            "/\u{7f}",
+            "/caf\u{e9}",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/dashboard", "{hostile:?}");
+        }
+        // Tabs and newlines inside an otherwise good path are dropped, as a browser
+        // would, and a backslash becomes the slash the browser would read.
+        assert_eq!(safe_next(Some("/dash\tboard\n")), "/dashboard");
+        assert_eq!(safe_next(Some("/a\\b")), "/a/b");
         assert_eq!(safe_next(None), "/dashboard");
     }
 
