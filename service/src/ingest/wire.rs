@@ -41,6 +41,25 @@ const MAX_ID: usize = 256;
 const MAX_NAME: usize = 1024;
 const MAX_TEXT: usize = 4096;
 
+/// Ceilings on the numbers an event may carry, checked at decode so that every
+/// column holds them and no sum or derived value can overflow.
+///
+/// `duration_ms` (a `REAL` / `DOUBLE PRECISION` column): at most 10^12 ms, about 31
+/// years. Readers compute an end time as `ts_micros + duration_ms * 1000` in `BIGINT`
+/// / `i64`: 10^15 µs more than the latest timestamp decodable (year 262,143, about
+/// 8.2 × 10^18 µs) still fits below `i64::MAX` (9.2 × 10^18).
+pub const MAX_DURATION_MS: f64 = 1e12;
+/// `cost_usd` (`REAL` / `DOUBLE PRECISION`): at most a billion dollars per span, so a
+/// sum over any number of events a database can hold stays finite (PostgreSQL refuses
+/// a `SUM` of `DOUBLE PRECISION` that overflows; SQLite's would be infinite).
+pub const MAX_COST_USD: f64 = 1e9;
+/// `input_tokens`, `output_tokens` (`INTEGER` / `BIGINT`): 0 to 10^11 per span, so
+/// the sum over 92 million spans still fits in an `i64` (SQLite's `SUM` of integers
+/// fails on overflow). (10^12 would overflow an `i64` after 9.2 million spans.)
+pub const MAX_TOKENS: i64 = 100_000_000_000;
+/// `sequence` (`INTEGER` / `BIGINT`, used for ordering only): within ±10^12.
+pub const MAX_SEQUENCE: i64 = 1_000_000_000_000;
+
 /// Decodes one wire event; `Err` is a reason starting with the field it concerns.
 pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
     let obj = value
@@ -60,7 +79,7 @@ pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
     let name = required_text(obj, "name", MAX_NAME)?;
     let timestamp = required_text(obj, "timestamp", 64)?;
     let ts_micros = parse_timestamp(&timestamp)?;
-    let sequence = optional_int(obj, "sequence")?.unwrap_or(0);
+    let sequence = bounded_int(obj, "sequence", -MAX_SEQUENCE, MAX_SEQUENCE)?.unwrap_or(0);
     let status = optional_text(obj, "status", 64)?.unwrap_or_else(|| "ok".to_string());
 
     let mut payload = match obj.get("payload") {
@@ -95,18 +114,10 @@ pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
         ("tool_call", Some(tool)) if !tool.is_empty() => truncate(tool, MAX_NAME),
         _ => name.clone(),
     };
-    let cost_usd = optional_number(obj, "cost_usd")?;
-    if let Some(cost) = cost_usd {
-        if cost < 0.0 {
-            return Err("cost_usd: must not be negative".to_string());
-        }
-    }
-    let duration_ms = optional_number(obj, "duration_ms")?;
-    if let Some(d) = duration_ms {
-        if d < 0.0 {
-            return Err("duration_ms: must not be negative".to_string());
-        }
-    }
+    let cost_usd = bounded_number(obj, "cost_usd", MAX_COST_USD, "1e9")?;
+    let duration_ms = bounded_number(obj, "duration_ms", MAX_DURATION_MS, "1e12")?;
+    let input_tokens = bounded_int(obj, "input_tokens", 0, MAX_TOKENS)?;
+    let output_tokens = bounded_int(obj, "output_tokens", 0, MAX_TOKENS)?;
     let approval_id = optional_text(obj, "approval_id", MAX_ID)?;
     let verdict = recorded_verdict(&kind, &status, &tool, &payload, approval_id.is_some());
 
@@ -124,8 +135,8 @@ pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
         verdict,
         duration_ms,
         model: optional_text(obj, "model", MAX_NAME)?,
-        input_tokens: optional_int(obj, "input_tokens")?,
-        output_tokens: optional_int(obj, "output_tokens")?,
+        input_tokens,
+        output_tokens,
         cost_usd,
         agent_name: optional_text(obj, "agent_name", MAX_NAME)?,
         session_id: optional_text(obj, "session_id", MAX_ID)?,
@@ -258,6 +269,41 @@ fn optional_int(obj: &Map<String, Value>, key: &str) -> Result<Option<i64>, Stri
     }
 }
 
+/// An optional integer in `min..=max`.
+fn bounded_int(
+    obj: &Map<String, Value>,
+    key: &str,
+    min: i64,
+    max: i64,
+) -> Result<Option<i64>, String> {
+    // Integers beyond `i64` (`1e19` or `18446744073709551615`) are out of range too.
+    if let Some(Value::Number(n)) = obj.get(key) {
+        if n.is_u64() && n.as_i64().is_none() {
+            return Err(format!("{key}: must be at most {max}, got {n}"));
+        }
+    }
+    match optional_int(obj, key)? {
+        Some(v) if v < min && min == 0 => Err(format!("{key}: must not be negative, got {v}")),
+        Some(v) if v < min => Err(format!("{key}: must be at least {min}, got {v}")),
+        Some(v) if v > max => Err(format!("{key}: must be at most {max}, got {v}")),
+        v => Ok(v),
+    }
+}
+
+/// An optional finite number in `0..=max` (`max_text` is how the error names `max`).
+fn bounded_number(
+    obj: &Map<String, Value>,
+    key: &str,
+    max: f64,
+    max_text: &str,
+) -> Result<Option<f64>, String> {
+    match optional_number(obj, key)? {
+        Some(v) if v < 0.0 => Err(format!("{key}: must not be negative")),
+        Some(v) if v > max => Err(format!("{key}: must be at most {max_text}, got {v:e}")),
+        v => Ok(v),
+    }
+}
+
 fn optional_number(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -375,5 +421,92 @@ mod tests {
             decode_event(&json!([])).unwrap_err(),
             "event: expected an object"
         );
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let base = json!({"trace_id": "t", "span_id": "s", "kind": "llm_call", "name": "x", "timestamp": "2026-11-01T10:00:00Z"});
+        let with = |k: &str, v: Value| {
+            let mut e = base.clone();
+            e[k] = v;
+            decode_event(&e)
+        };
+        let refused = |k: &str, v: Value| {
+            let err = with(k, v.clone()).unwrap_err();
+            assert!(err.starts_with(&format!("{k}: ")), "{k} = {v}: {err}");
+            err
+        };
+        // Too large, negative, or not a number a column holds.
+        assert_eq!(
+            refused("duration_ms", json!(1e30)),
+            "duration_ms: must be at most 1e12, got 1e30"
+        );
+        refused("duration_ms", json!(1.000_001e12));
+        refused("duration_ms", json!(-0.5));
+        assert_eq!(
+            refused("cost_usd", json!(1.7e308)),
+            "cost_usd: must be at most 1e9, got 1.7e308"
+        );
+        refused("cost_usd", json!(1e9 + 1.0));
+        refused("cost_usd", json!(-1e-9));
+        for key in ["input_tokens", "output_tokens"] {
+            assert_eq!(
+                refused(key, json!(-1)),
+                format!("{key}: must not be negative, got -1")
+            );
+            refused(key, json!(MAX_TOKENS + 1));
+            refused(key, json!(i64::MAX));
+            refused(key, json!(u64::MAX));
+            refused(key, json!(1e11));
+        }
+        refused("sequence", json!(MAX_SEQUENCE + 1));
+        refused("sequence", json!(-MAX_SEQUENCE - 1));
+        refused("sequence", json!(i64::MIN));
+        refused("sequence", json!(u64::MAX));
+        // Non-finite numbers cannot be written in JSON; spliced in as text, they fail
+        // to parse or are refused as not finite.
+        assert!(serde_json::from_str::<Value>("NaN").is_err());
+
+        // The ceilings themselves are fine, as are zero and ordinary values.
+        let ok = |k: &str, v: Value| {
+            with(k, v.clone()).unwrap_or_else(|e| panic!("{k} = {v}: {e}"));
+        };
+        ok("duration_ms", json!(MAX_DURATION_MS));
+        ok("duration_ms", json!(0));
+        ok("duration_ms", json!(-0.0));
+        ok("cost_usd", json!(MAX_COST_USD));
+        ok("cost_usd", json!(0.000_123));
+        ok("input_tokens", json!(MAX_TOKENS));
+        ok("output_tokens", json!(0));
+        ok("sequence", json!(MAX_SEQUENCE));
+        ok("sequence", json!(-1));
+        let event = decode_event(&json!({
+            "trace_id": "t", "span_id": "s", "kind": "llm_call", "name": "x",
+            "timestamp": "2026-11-01T10:00:00Z", "duration_ms": 12.5, "cost_usd": 0.02,
+            "input_tokens": 1200, "output_tokens": 300, "sequence": 7,
+        }))
+        .unwrap();
+        assert_eq!(
+            (
+                event.duration_ms,
+                event.cost_usd,
+                event.input_tokens,
+                event.output_tokens,
+                event.sequence
+            ),
+            (Some(12.5), Some(0.02), Some(1200), Some(300), 7)
+        );
+    }
+
+    /// The ceilings keep every sum and derived value in range.
+    #[test]
+    fn ceilings_keep_sums_in_range() {
+        // Ten million spans at the token ceiling still sum within an i64.
+        assert!(MAX_TOKENS.checked_mul(10_000_000).is_some());
+        // End time of a span at the latest decodable timestamp and the longest duration.
+        let latest = chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp_micros();
+        assert!(latest.checked_add(MAX_DURATION_MS as i64 * 1000).is_some());
+        // A billion spans at the cost ceiling: finite.
+        assert!((MAX_COST_USD * 1e9).is_finite());
     }
 }
