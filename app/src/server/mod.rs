@@ -10,7 +10,8 @@ use leptos::prelude::*;
 
 pub mod simulation;
 
-pub use service::projects::PROJECT_COOKIE;
+/// Cookie remembering the last project chosen with `?project=`.
+pub const PROJECT_COOKIE: &str = "preflight_project";
 /// Cookie holding the theme (`dark` or `light`).
 pub const THEME_COOKIE: &str = "preflight_theme";
 
@@ -39,12 +40,15 @@ pub fn store_error(err: store::StoreError) -> ServerFnError {
 /// The value of a cookie on the current request.
 pub fn cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    let values = parts
+    parts
         .headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok());
-    service::projects::cookie(values, name).map(str::to_string)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }
 
 /// Sets a cookie on the response (a year, whole site, not readable cross-site).
@@ -60,53 +64,6 @@ pub fn set_cookie(name: &str, value: &str) {
 /// Is the dark theme chosen? Read from the cookie, so the first byte of HTML is right.
 pub fn dark_theme() -> bool {
     cookie(THEME_COOKIE).as_deref() == Some("dark")
-}
-
-/// A service failure as a server function error, with the status it deserves: the
-/// caller's mistakes are 4xx, our faults 5xx.
-pub fn service_error(err: service::ServiceError) -> ServerFnError {
-    use http::StatusCode;
-    use service::ServiceError as E;
-    let status = match &err {
-        E::Invalid { .. } | E::Draft(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        E::NotFound(_) => StatusCode::NOT_FOUND,
-        E::Conflict(_) => StatusCode::CONFLICT,
-        E::Forbidden(_) => StatusCode::FORBIDDEN,
-        E::Internal(_) => return ServerFnError::new(err.to_string()),
-    };
-    user_error(status, err.to_string())
-}
-
-/// The signed-in account acting on the project the page asked for (`?project=`, an
-/// id or a name), else the one remembered in the cookie, else the first it may see;
-/// `None` when it may see none. The choice is `service::projects::resolve`; an explicit
-/// one is remembered in the cookie.
-pub async fn caller(project: Option<String>) -> Result<Option<service::Caller>, ServerFnError> {
-    let store = use_store()?;
-    let user = current_user()?;
-    let remembered = cookie(PROJECT_COOKIE);
-    let resolved = service::projects::resolve(
-        store.as_ref(),
-        &user,
-        project.as_deref(),
-        remembered.as_deref(),
-    )
-    .await
-    .map_err(service_error)?;
-    let Some(project) = resolved.project else {
-        return Ok(None);
-    };
-    if resolved.requested && remembered.as_deref() != Some(project.id.as_str()) {
-        set_cookie(PROJECT_COOKIE, &project.id);
-    }
-    Ok(Some(service::Caller::account(user, project)))
-}
-
-/// [`caller`] for operations that need a project: without one the answer is 404.
-pub async fn require_caller(project: Option<String>) -> Result<service::Caller, ServerFnError> {
-    caller(project)
-        .await?
-        .ok_or_else(|| gone("there is no project yet"))
 }
 
 /// Which project this request is for: THE one place that decides (sign-in will check
