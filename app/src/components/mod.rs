@@ -1,5 +1,8 @@
-//! Components shared by the pages: verdict chips, agent chips, states (loading,
-//! error, empty, not found), and the layout shell.
+//! Widgets shared by the features' pages: verdict and agent chips, states (loading,
+//! error, empty, not found, a form's last error), the row menu, page headers and the
+//! URL query hooks. The submodules hold the larger ones: the layout shell, charts, the
+//! traces table, "Add to dataset", the draft modal, a simulation summary's parts and
+//! the clipboard helper. Nothing here imports a page.
 use leptos::prelude::*;
 use policy::Verdict;
 
