@@ -321,7 +321,7 @@ fn optional_number(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, S
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use serde_json::json;
 
