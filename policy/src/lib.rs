@@ -116,7 +116,6 @@ pub use model::{
 };
 pub use simulate::{
     simulate, Event, SampleMatch, SimulationSummary, Simulator, Unmatched, SAMPLE_LIMIT,
-    SCANNED_KINDS,
 };
 pub use vocab::{is_call_kind, policy_relevant, AuditView, EventKind, TimeWindow};
 

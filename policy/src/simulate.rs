@@ -12,13 +12,6 @@ use crate::model::{Action, Verdict};
 /// Most sample matches a summary carries.
 pub const SAMPLE_LIMIT: usize = 20;
 
-/// The kinds the simulator scans, as stored strings ([`crate::EventKind::CALLS`]).
-pub const SCANNED_KINDS: [&str; 3] = [
-    crate::EventKind::CALLS[0].as_str(),
-    crate::EventKind::CALLS[1].as_str(),
-    crate::EventKind::CALLS[2].as_str(),
-];
-
 /// One recorded event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {

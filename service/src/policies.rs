@@ -49,6 +49,12 @@ pub fn stored_rule_set(version: &store::PolicyVersion) -> Result<RuleSet, Vec<Fi
     }))
 }
 
+/// The active version as stored, whether or not its rules still read back (the
+/// editor shows unreadable rules rather than failing).
+pub async fn active_version(store: &Store, caller: &Caller) -> ServiceResult<store::PolicyVersion> {
+    Ok(store.active_policy(caller.project_id()).await?)
+}
+
 /// The active version (version 0, empty, before any was saved).
 pub async fn active(store: &Store, caller: &Caller) -> ServiceResult<ActivePolicy> {
     let version = store.active_policy(caller.project_id()).await?;

@@ -1,4 +1,6 @@
 //! Reading what agents sent: traces, one trace's events, a span, threads (sessions).
+use futures::StreamExt;
+
 use crate::{Caller, ServiceError, ServiceResult, Store};
 
 pub async fn list(
@@ -88,4 +90,30 @@ pub async fn thread(
         .thread(caller.project_id(), session_id)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("no thread {session_id:?} in this project")))
+}
+
+/// Streams the tool, LLM and MCP calls since `since_micros` (all when `None`) to
+/// `visit`, oldest first, at most `limit` of them; `true` when it stopped at the limit
+/// (the home page's charts read a window this way).
+pub async fn visit_calls(
+    store: &Store,
+    caller: &Caller,
+    since_micros: Option<i64>,
+    limit: usize,
+    mut visit: impl FnMut(policy::Event),
+) -> ServiceResult<bool> {
+    let scan = store::EventScan::Window {
+        since_micros,
+        until_micros: None,
+    };
+    let mut stream = store.scan_events(caller.project_id(), scan);
+    let mut seen = 0usize;
+    while let Some(event) = stream.next().await {
+        if seen == limit {
+            return Ok(true);
+        }
+        seen += 1;
+        visit(event?);
+    }
+    Ok(false)
 }

@@ -69,8 +69,7 @@ pub async fn get_approval_queue(
     project: Option<String>,
     tab: Option<String>,
 ) -> Result<Option<Scoped<ApprovalQueue>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
     let tab = match tab.as_deref().map(str::trim).unwrap_or("") {
@@ -82,22 +81,13 @@ pub async fn get_approval_queue(
             )))
         }
     };
-    let all = store
-        .list_approvals(&p.id, None)
+    let (pending, decided) = service::approvals::queue(ctx.store(), &ctx.caller)
         .await
-        .map_err(store_error)?;
-    let (pending, mut decided): (Vec<_>, Vec<_>) =
-        all.into_iter().partition(|a| a.status == "pending");
-    // Most recently decided first.
-    decided.sort_by(|a, b| {
-        b.decided_at
-            .map(|t| t.micros())
-            .cmp(&a.decided_at.map(|t| t.micros()))
-    });
+        .map_err(crate::server::service_error)?;
     let (pending_count, decided_count) = (pending.len(), decided.len());
     let rows = if tab == "pending" { pending } else { decided };
     Ok(Some(support::scoped_some(
-        &p,
+        &ctx,
         ApprovalQueue {
             tab: tab.to_string(),
             pending_count,
@@ -107,9 +97,9 @@ pub async fn get_approval_queue(
     )))
 }
 
-/// Approves or rejects a pending request, once: the store call behind
-/// `POST /v1/approvals/{id}/decision`, so an SDK polling `GET /v1/approvals/{id}`
-/// sees the decision on its next poll.
+/// Approves or rejects a pending request, once, recording the signed-in account as
+/// who decided: `service::approvals::decide`, as `POST /v1/approvals/{id}/decision`,
+/// so an SDK polling `GET /v1/approvals/{id}` sees the decision on its next poll.
 #[server]
 pub async fn decide_pending_approval(
     project: Option<String>,
@@ -117,35 +107,11 @@ pub async fn decide_pending_approval(
     decision: String,
     reason: Option<String>,
 ) -> Result<ApprovalItem, ServerFnError> {
-    use crate::server::{conflict, gone, invalid, store_error};
-    let (store, p) = support::require(project).await?;
-    // Recorded as who decided: the signed-in account.
-    let decider = crate::server::current_user()?.email;
-    if !matches!(decision.as_str(), "approved" | "rejected") {
-        return Err(invalid(format!(
-            "decision: unknown decision {decision:?}; expected approved or rejected"
-        )));
-    }
-    let reason = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
-        return Err(invalid("reason: longer than 2,000 characters"));
-    }
-    let outcome = store
-        .decide_approval(&p.id, &id, &decision, reason.as_deref(), &decider)
+    use crate::server::service_error;
+    let ctx = support::require(project).await?;
+    let decision = service::approvals::Decision::parse(&decision).map_err(service_error)?;
+    let decided = service::approvals::decide(ctx.store(), &ctx.caller, &id, decision, reason)
         .await
-        .map_err(|e| match e {
-            store::StoreError::NotFound => gone("that approval request no longer exists"),
-            store::StoreError::Invalid(m) => invalid(m),
-            other => store_error(other),
-        })?;
-    match outcome {
-        store::DecideOutcome::Decided(a) => Ok(approval_item(a)),
-        store::DecideOutcome::AlreadyDecided(a) => Err(conflict(format!(
-            "already {} by {}",
-            a.status,
-            a.decided_by.as_deref().unwrap_or("someone else")
-        ))),
-    }
+        .map_err(service_error)?;
+    Ok(approval_item(decided))
 }

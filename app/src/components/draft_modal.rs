@@ -9,13 +9,14 @@ use policy::SimulationSummary;
 
 use crate::components::error_text;
 use crate::components::simulation_summary::{headline, SampleTable, Transitions};
-use crate::draft::{compile_draft_text, differences, preview, EXAMPLE_DRAFT};
+use crate::draft::EXAMPLE_DRAFT;
 use crate::format::href;
 use crate::icons::Icon;
 use crate::simulations::{
     get_preview_events, simulate_draft, DraftProblem, DraftScope, PreviewEvents, SimulateOutcome,
     SimulationView,
 };
+use policy::{differences, preview, Draft};
 
 fn problems_view(problems: &[DraftProblem]) -> impl IntoView {
     let items = problems
@@ -121,8 +122,7 @@ fn Preview(
     // The whole preview: parse, compile, replay. Runs on every keystroke, locally.
     let result = Memo::new(move |_| {
         draft.with(|text| {
-            compile_draft_text(text)
-                .map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events.events))
+            Draft::from_text(text).map(|d| preview(&d.compiled, d.unmatched, &events.events))
         })
     });
     let events_for_compare = loaded.clone();
@@ -165,9 +165,9 @@ fn Preview(
                 </button>
             </div>
             {move || simulate.value().get().map(|(text, outcome)| {
-                let local = compile_draft_text(&text)
+                let local = Draft::from_text(&text)
                     .ok()
-                    .map(|(_, compiled, unmatched)| preview(&compiled, unmatched, &events_for_compare.events));
+                    .map(|d| preview(&d.compiled, d.unmatched, &events_for_compare.events));
                 server_result(outcome, local, truncated, &project)
             })}
         </section>

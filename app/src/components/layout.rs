@@ -25,10 +25,12 @@ pub struct ShellData {
 
 #[server]
 pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnError> {
-    use crate::server::{current_user, dark_theme, resolve_project, visible_projects};
+    use crate::server::{caller, current_user, dark_theme, service_error, use_store};
     let user = current_user()?;
-    let projects = visible_projects().await?;
-    let current = resolve_project(project).await?;
+    let projects = service::projects::visible(use_store()?.as_ref(), &user)
+        .await
+        .map_err(service_error)?;
+    let current = caller(project).await?.map(|c| c.project);
     if let Some(p) = &current {
         crate::server::canonical_project_url(&p.id);
     }

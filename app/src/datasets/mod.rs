@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DatasetRef, Scoped, TraceRow};
 #[cfg(feature = "ssr")]
-use crate::support;
+use crate::{server::service_error, support};
 
 pub mod dataset;
 pub mod list;
@@ -50,14 +50,15 @@ pub struct AddOutcome {
 pub async fn list_datasets(
     project: Option<String>,
 ) -> Result<Option<Scoped<Vec<DatasetRow>>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let datasets = store.list_datasets(&p.id).await.map_err(store_error)?;
-    Ok(Some(support::scoped(
-        &p,
-        Some(datasets.into_iter().map(DatasetRow::from).collect()),
+    let datasets = service::datasets::list(ctx.store(), &ctx.caller)
+        .await
+        .map_err(service_error)?;
+    Ok(Some(support::scoped_some(
+        &ctx,
+        datasets.into_iter().map(DatasetRow::from).collect(),
     )))
 }
 
@@ -66,12 +67,12 @@ pub async fn get_dataset(
     project: Option<String>,
     id: String,
 ) -> Result<Option<Scoped<DatasetDetail>>, ServerFnError> {
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let detail = support::found(store.dataset(&p.id, &id).await)?;
+    let detail = support::found(service::datasets::get(ctx.store(), &ctx.caller, &id).await)?;
     Ok(Some(support::scoped(
-        &p,
+        &ctx,
         detail.map(|d| DatasetDetail {
             dataset: d.dataset.into(),
             items: d
@@ -93,23 +94,10 @@ pub async fn create_dataset(
     name: String,
     description: Option<String>,
 ) -> Result<DatasetRef, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::context(project)
-        .await?
-        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    let name = valid_name(&name)?;
-    let description = description
-        .map(|d| d.trim().to_string())
-        .filter(|d| !d.is_empty());
-    let dataset = store
-        .create_dataset(&p.id, &name, description.as_deref())
+    let ctx = support::require(project).await?;
+    let dataset = service::datasets::create(ctx.store(), &ctx.caller, &name, description)
         .await
-        .map_err(|e| match e {
-            store::StoreError::Conflict(_) => {
-                crate::server::conflict(format!("a dataset named {name:?} already exists"))
-            }
-            other => store_error(other),
-        })?;
+        .map_err(service_error)?;
     Ok(DatasetRef::from(&dataset))
 }
 
@@ -119,34 +107,24 @@ pub async fn rename_dataset(
     id: String,
     name: String,
 ) -> Result<DatasetRef, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::context(project)
-        .await?
-        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    let name = valid_name(&name)?;
-    let dataset = store
-        .rename_dataset(&p.id, &id, &name)
+    let ctx = support::require(project).await?;
+    let dataset = service::datasets::rename(ctx.store(), &ctx.caller, &id, &name)
         .await
-        .map_err(|e| match e {
-            store::StoreError::Conflict(_) => {
-                crate::server::conflict(format!("a dataset named {name:?} already exists"))
-            }
-            other => store_error(other),
-        })?;
+        .map_err(service_error)?;
     Ok(DatasetRef::from(&dataset))
 }
 
 #[server]
 pub async fn delete_dataset(project: Option<String>, id: String) -> Result<(), ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::context(project)
-        .await?
-        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    store
-        .delete_dataset(&p.id, &id)
+    let ctx = support::require(project).await?;
+    service::datasets::delete(ctx.store(), &ctx.caller, &id)
         .await
-        .map_err(store_error)?;
-    leptos_axum::redirect(&crate::format::href("/dashboard/datasets", &p.id, &[]));
+        .map_err(service_error)?;
+    leptos_axum::redirect(&crate::format::href(
+        "/dashboard/datasets",
+        &ctx.project().id,
+        &[],
+    ));
     Ok(())
 }
 
@@ -156,14 +134,11 @@ pub async fn remove_dataset_item(
     id: String,
     trace_id: String,
 ) -> Result<bool, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::context(project)
-        .await?
-        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    store
-        .remove_dataset_item(&p.id, &id, &trace_id)
+    let ctx = support::require(project).await?;
+    service::datasets::unpin(ctx.store(), &ctx.caller, &id, &trace_id)
         .await
-        .map_err(store_error)
+        .map_err(service_error)?;
+    Ok(true)
 }
 
 /// Pins traces into an existing dataset, or into a new one named `new_name`.
@@ -174,60 +149,27 @@ pub async fn add_to_dataset(
     new_name: Option<String>,
     trace_ids: Vec<String>,
 ) -> Result<AddOutcome, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::context(project)
-        .await?
-        .ok_or_else(|| crate::server::gone("there is no project yet"))?;
-    if trace_ids.is_empty() {
-        return Err(crate::server::invalid("select at least one trace"));
-    }
-    if trace_ids.len() > 10_000 {
-        return Err(crate::server::invalid("at most 10,000 traces at once"));
-    }
-    let (dataset, created) = match (dataset_id, new_name) {
-        (Some(id), _) => {
-            let d = support::found(store.dataset(&p.id, &id).await)?
-                .ok_or_else(|| crate::server::gone("that dataset no longer exists"))?;
-            (DatasetRef::from(&d.dataset), false)
+    use service::datasets::PinTarget;
+    let ctx = support::require(project).await?;
+    let target = match (dataset_id, new_name) {
+        (Some(id), _) => PinTarget::Existing(id),
+        (None, Some(name)) => PinTarget::New(name),
+        (None, None) => {
+            return Err(crate::server::invalid(
+                "dataset: choose a dataset or name a new one",
+            ))
         }
-        (None, Some(name)) => {
-            let name = valid_name(&name)?;
-            let d = store
-                .create_dataset(&p.id, &name, None)
-                .await
-                .map_err(|e| match e {
-                    store::StoreError::Conflict(_) => {
-                        crate::server::conflict(format!("a dataset named {name:?} already exists"))
-                    }
-                    other => store_error(other),
-                })?;
-            (DatasetRef::from(&d), true)
-        }
-        (None, None) => return Err(crate::server::invalid("choose a dataset or name a new one")),
     };
-    let outcome = store
-        .add_dataset_items(&p.id, &dataset.id, &trace_ids)
+    let pinned = service::datasets::pin(ctx.store(), &ctx.caller, target, &trace_ids)
         .await
-        .map_err(store_error)?;
+        .map_err(service_error)?;
     Ok(AddOutcome {
-        dataset,
-        created,
-        added: outcome.added.len(),
-        already_present: outcome.already_present.len(),
-        unknown: outcome.unknown.len(),
+        dataset: DatasetRef::from(&pinned.dataset),
+        created: pinned.created,
+        added: pinned.outcome.added.len(),
+        already_present: pinned.outcome.already_present.len(),
+        unknown: pinned.outcome.unknown.len(),
     })
-}
-
-#[cfg(feature = "ssr")]
-fn valid_name(name: &str) -> Result<String, ServerFnError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(crate::server::invalid("name: must not be empty"));
-    }
-    if name.chars().count() > 200 {
-        return Err(crate::server::invalid("name: longer than 200 characters"));
-    }
-    Ok(name.to_string())
 }
 
 #[cfg(feature = "ssr")]

@@ -54,15 +54,15 @@ pub async fn get_overview(
 ) -> Result<Option<Scoped<Overview>>, ServerFnError> {
     use std::collections::HashMap;
 
-    use futures::StreamExt;
     use policy::Verdict;
 
-    use crate::server::store_error;
+    use crate::server::service_error;
     use range::Range;
 
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
+    let (store, caller) = (ctx.store(), &ctx.caller);
     let (range, range_error) = match Range::parse(range.as_deref()) {
         Ok(r) => (r, None),
         Err(e) => (Range::Day, Some(e)),
@@ -80,23 +80,9 @@ pub async fn get_overview(
     let mut cost_usd = 0.0;
     let mut blocked: HashMap<String, i64> = HashMap::new();
     let mut held: HashMap<String, i64> = HashMap::new();
-    let mut truncated = false;
-    {
-        let mut stream = store.scan_events(
-            &p.id,
-            store::EventScan::Window {
-                since_micros: Some(buckets.start(now)),
-                until_micros: None,
-            },
-        );
-        let mut seen = 0usize;
-        while let Some(event) = stream.next().await {
-            let event = event.map_err(store_error)?;
-            seen += 1;
-            if seen > OVERVIEW_SCAN_LIMIT {
-                truncated = true;
-                break;
-            }
+    let since = Some(buckets.start(now));
+    let truncated =
+        service::traces::visit_calls(store, caller, since, OVERVIEW_SCAN_LIMIT, |event| {
             let ts = event
                 .timestamp
                 .as_deref()
@@ -128,8 +114,9 @@ pub async fn get_overview(
                 Verdict::Held => *held.entry(event.tool).or_default() += 1,
                 _ => {}
             }
-        }
-    }
+        })
+        .await
+        .map_err(service_error)?;
     let top = |map: HashMap<String, i64>| {
         let mut list: Vec<Tally> = map
             .into_iter()
@@ -139,39 +126,28 @@ pub async fn get_overview(
         list.truncate(5);
         list
     };
-    let pending_all = store
-        .list_approvals(&p.id, Some("pending"))
-        .await
-        .map_err(store_error)?;
+    let pending_all =
+        service::approvals::list(store, caller, Some(service::approvals::Status::Pending))
+            .await
+            .map_err(service_error)?;
     let pending_count = pending_all.len();
     let pending = pending_all
         .into_iter()
         .take(5)
         .map(crate::approvals::approval_item)
         .collect();
-    let errors = store
-        .audit(
-            &p.id,
-            &crate::audit::audit_filter(
-                crate::audit::AuditView::Verdict(Verdict::Errored),
-                None,
-                5,
-            ),
-        )
+    let errors = service::audit::recent_errors(store, caller, 5)
         .await
-        .map_err(store_error)?;
-    let recent = store
-        .list_traces(
-            &p.id,
-            &store::TraceFilter {
-                limit: 6,
-                ..Default::default()
-            },
-        )
+        .map_err(service_error)?;
+    let recent_filter = store::TraceFilter {
+        limit: 6,
+        ..Default::default()
+    };
+    let recent = service::traces::list(store, caller, &recent_filter)
         .await
-        .map_err(store_error)?;
+        .map_err(service_error)?;
     Ok(Some(support::scoped_some(
-        &p,
+        &ctx,
         Overview {
             range: range.as_str().to_string(),
             range_error,
@@ -184,7 +160,7 @@ pub async fn get_overview(
             top_held: top(held),
             pending_count,
             pending,
-            errors: errors.events.iter().map(crate::audit::audit_item).collect(),
+            errors: errors.iter().map(crate::audit::audit_item).collect(),
             empty: recent.traces.is_empty(),
             recent: recent.traces.into_iter().map(TraceRow::from).collect(),
             server_url: crate::server::server_url(),

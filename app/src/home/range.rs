@@ -1,6 +1,8 @@
 //! The home page's time range (`?range=24h|7d|30d`) and the chart's buckets over it.
 //! Pure: no IO, no clock, so the server and the browser compute the same thing.
 
+use policy::TimeWindow;
+
 const HOUR: i64 = 3_600_000_000;
 const DAY: i64 = 24 * HOUR;
 
@@ -16,41 +18,41 @@ pub enum Range {
 impl Range {
     pub const ALL: [Range; 3] = [Range::Day, Range::Week, Range::Month];
 
-    /// `24h` (also the default for a missing or empty value), `7d`, `30d`.
-    pub fn parse(value: Option<&str>) -> Result<Range, String> {
-        match value.map(str::trim).unwrap_or("") {
-            "" | "24h" => Ok(Range::Day),
-            "7d" => Ok(Range::Week),
-            "30d" => Ok(Range::Month),
-            other => Err(format!(
-                "range: unknown range {other:?}; expected 24h, 7d or 30d"
-            )),
+    /// The same window in the shared vocabulary (`policy::TimeWindow`).
+    pub fn window(self) -> TimeWindow {
+        match self {
+            Range::Day => TimeWindow::Day,
+            Range::Week => TimeWindow::Week,
+            Range::Month => TimeWindow::Month,
         }
+    }
+
+    /// `24h` (also the default for a missing or empty value), `7d`, `30d`: the
+    /// windows of `policy::TimeWindow` that the home page charts.
+    pub fn parse(value: Option<&str>) -> Result<Range, String> {
+        let text = value.map(str::trim).unwrap_or("");
+        if text.is_empty() {
+            return Ok(Range::Day);
+        }
+        let window = TimeWindow::parse("range", text);
+        Range::ALL
+            .into_iter()
+            .find(|r| Ok(r.window()) == window)
+            .ok_or_else(|| format!("range: unknown range {text:?}; expected 24h, 7d or 30d"))
     }
 
     /// The value in URLs; the traces page understands the same words.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Range::Day => "24h",
-            Range::Week => "7d",
-            Range::Month => "30d",
-        }
+        self.window().as_str()
     }
 
+    /// "last 24 hours".
     pub fn label(self) -> &'static str {
-        match self {
-            Range::Day => "last 24 hours",
-            Range::Week => "last 7 days",
-            Range::Month => "last 30 days",
-        }
+        self.window().label().trim_start_matches("the ")
     }
 
     pub fn span_micros(self) -> i64 {
-        match self {
-            Range::Day => DAY,
-            Range::Week => 7 * DAY,
-            Range::Month => 30 * DAY,
-        }
+        self.window().span_micros().unwrap_or(DAY)
     }
 
     /// Bars in the chart: an hour each over a day, six hours over a week, a day over

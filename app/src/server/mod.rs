@@ -1,6 +1,7 @@
 //! Server-only support for the server functions and SSR (feature `ssr`): the store
-//! from context, which project a request is for, cookies, and the simulation that
-//! the REST API and the dashboard share.
+//! from context, the caller a request acts as (the signed-in account on the project
+//! `service::projects` resolves), cookies, and service errors as server function
+//! errors with their status.
 use std::sync::Arc;
 
 use http::header::{COOKIE, SET_COOKIE};
@@ -8,10 +9,7 @@ use http::request::Parts;
 use http::HeaderValue;
 use leptos::prelude::*;
 
-pub mod simulation;
-
-/// Cookie remembering the last project chosen with `?project=`.
-pub const PROJECT_COOKIE: &str = "preflight_project";
+pub use service::projects::PROJECT_COOKIE;
 /// Cookie holding the theme (`dark` or `light`).
 pub const THEME_COOKIE: &str = "preflight_theme";
 
@@ -22,33 +20,15 @@ pub fn use_store() -> Result<Arc<dyn store::Store>, ServerFnError> {
     })
 }
 
-/// A store error in words an operator can act on.
-/// A store failure as a server function error, with the status it deserves: the
-/// caller's mistakes (not found, invalid, taken) are 4xx, the database's are 5xx.
-pub fn store_error(err: store::StoreError) -> ServerFnError {
-    use http::StatusCode;
-    match err {
-        store::StoreError::NotFound => {
-            user_error(StatusCode::NOT_FOUND, "not found in this project")
-        }
-        store::StoreError::Invalid(m) => user_error(StatusCode::UNPROCESSABLE_ENTITY, m),
-        store::StoreError::Conflict(m) => user_error(StatusCode::CONFLICT, m),
-        other => ServerFnError::new(other.to_string()),
-    }
-}
-
 /// The value of a cookie on the current request.
 pub fn cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
-    parts
+    let values = parts
         .headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .filter_map(|v| v.to_str().ok());
+    service::projects::cookie(values, name).map(str::to_string)
 }
 
 /// Sets a cookie on the response (a year, whole site, not readable cross-site).
@@ -66,46 +46,49 @@ pub fn dark_theme() -> bool {
     cookie(THEME_COOKIE).as_deref() == Some("dark")
 }
 
-/// Which project this request is for: THE one place that decides (sign-in will check
-/// the user's access here). In order: the `?project=` the page asked for (an id, or a
-/// name), the project remembered in the cookie, the first project. An explicit choice
-/// is remembered. `None` when there is no project at all.
-pub async fn resolve_project(
-    requested: Option<String>,
-) -> Result<Option<store::Project>, ServerFnError> {
-    let projects = visible_projects().await?;
-    let find = |key: &str| {
-        projects
-            .iter()
-            .find(|p| p.id == key)
-            .or_else(|| projects.iter().find(|p| p.name == key))
-            .cloned()
+/// A service failure as a server function error, with the status it deserves: the
+/// caller's mistakes are 4xx, our faults 5xx.
+pub fn service_error(err: service::ServiceError) -> ServerFnError {
+    use http::StatusCode;
+    use service::ServiceError as E;
+    let status = match &err {
+        E::Invalid { .. } | E::Draft(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::Conflict(_) => StatusCode::CONFLICT,
+        E::Forbidden(_) => StatusCode::FORBIDDEN,
+        E::Internal(_) => return ServerFnError::new(err.to_string()),
     };
-    let requested = requested.filter(|r| !r.is_empty());
-    if let Some(project) = requested.as_deref().and_then(find) {
-        if cookie(PROJECT_COOKIE).as_deref() != Some(project.id.as_str()) {
-            set_cookie(PROJECT_COOKIE, &project.id);
-        }
-        return Ok(Some(project));
-    }
-    if let Some(project) = cookie(PROJECT_COOKIE).as_deref().and_then(find) {
-        return Ok(Some(project));
-    }
-    Ok(projects.into_iter().next())
+    user_error(status, err.to_string())
 }
 
-/// The store and a resolved project: what most server functions start from.
-pub type Ctx = (Arc<dyn store::Store>, store::Project);
-
-/// The store and the project the page asked for, or `None` when there is no project.
-pub async fn context(project: Option<String>) -> Result<Option<Ctx>, ServerFnError> {
+/// The signed-in account acting on the project the page asked for (`?project=`, an
+/// id or a name), else the one remembered in the cookie, else the first it may see;
+/// `None` when it may see none. The choice is `service::projects::resolve`; an explicit
+/// one is remembered in the cookie.
+pub async fn caller(project: Option<String>) -> Result<Option<service::Caller>, ServerFnError> {
     let store = use_store()?;
-    Ok(resolve_project(project).await?.map(|p| (store, p)))
+    let user = current_user()?;
+    let remembered = cookie(PROJECT_COOKIE);
+    let resolved = service::projects::resolve(
+        store.as_ref(),
+        &user,
+        project.as_deref(),
+        remembered.as_deref(),
+    )
+    .await
+    .map_err(service_error)?;
+    let Some(project) = resolved.project else {
+        return Ok(None);
+    };
+    if resolved.requested && remembered.as_deref() != Some(project.id.as_str()) {
+        set_cookie(PROJECT_COOKIE, &project.id);
+    }
+    Ok(Some(service::Caller::account(user, project)))
 }
 
-/// `context` for changes, which need a project: without one the answer is 410.
-pub async fn require(project: Option<String>) -> Result<Ctx, ServerFnError> {
-    context(project)
+/// [`caller`] for operations that need a project: without one the answer is 404.
+pub async fn require_caller(project: Option<String>) -> Result<service::Caller, ServerFnError> {
+    caller(project)
         .await?
         .ok_or_else(|| gone("there is no project yet"))
 }
@@ -116,16 +99,6 @@ pub fn current_user() -> Result<store::User, ServerFnError> {
     use_context::<Parts>()
         .and_then(|parts| parts.extensions.get::<store::User>().cloned())
         .ok_or_else(|| ServerFnError::new("sign in first"))
-}
-
-/// The projects the signed-in account may see (admins: all), oldest first.
-pub async fn visible_projects() -> Result<Vec<store::Project>, ServerFnError> {
-    let user = current_user()?;
-    let projects = use_store()?.list_projects().await.map_err(store_error)?;
-    Ok(projects
-        .into_iter()
-        .filter(|p| user.can_see(&p.id))
-        .collect())
 }
 
 /// Sets the 404 status when rendering a dashboard page (not for a server function
@@ -163,11 +136,6 @@ pub fn user_error(status: http::StatusCode, message: impl Into<String>) -> Serve
 /// 422: the input is invalid.
 pub fn invalid(message: impl Into<String>) -> ServerFnError {
     user_error(http::StatusCode::UNPROCESSABLE_ENTITY, message)
-}
-
-/// 409: the name is taken.
-pub fn conflict(message: impl Into<String>) -> ServerFnError {
-    user_error(http::StatusCode::CONFLICT, message)
 }
 
 /// 404: gone, or never in this project.

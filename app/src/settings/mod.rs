@@ -46,14 +46,19 @@ pub struct NewKey {
 pub async fn get_settings(
     project: Option<String>,
 ) -> Result<Option<Scoped<SettingsData>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    use crate::server::service_error;
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let projects = crate::server::visible_projects().await?;
-    let keys = store.list_api_keys(&p.id).await.map_err(store_error)?;
+    let user = crate::server::current_user()?;
+    let projects = service::projects::visible(ctx.store(), &user)
+        .await
+        .map_err(service_error)?;
+    let keys = service::projects::list_keys(ctx.store(), &ctx.caller)
+        .await
+        .map_err(service_error)?;
     Ok(Some(support::scoped_some(
-        &p,
+        &ctx,
         SettingsData {
             projects: projects
                 .iter()
@@ -73,7 +78,7 @@ pub async fn get_settings(
                     revoked_micros: k.revoked_at.map(|t| t.micros()),
                 })
                 .collect(),
-            retention_days: p.retention_days,
+            retention_days: ctx.project().retention_days,
             server_url: crate::server::server_url(),
         },
     )))
@@ -83,11 +88,10 @@ pub async fn get_settings(
 #[server]
 pub async fn create_project_named(name: String) -> Result<ProjectRef, ServerFnError> {
     let store = crate::server::use_store()?;
-    let name = valid_project_name(&name)?;
-    let created = store
-        .create_project(&name)
+    let user = crate::server::current_user()?;
+    let created = service::projects::create(store.as_ref(), &user, &name)
         .await
-        .map_err(name_taken(&name))?;
+        .map_err(crate::server::service_error)?;
     leptos_axum::redirect(&crate::format::href(
         "/dashboard/settings",
         &created.id,
@@ -96,50 +100,29 @@ pub async fn create_project_named(name: String) -> Result<ProjectRef, ServerFnEr
     Ok(ProjectRef::from(&created))
 }
 
+/// Renames the project `id` (which the account must be able to see).
 #[server]
 pub async fn rename_project_to(id: String, name: String) -> Result<ProjectRef, ServerFnError> {
-    let store = crate::server::use_store()?;
-    let name = valid_project_name(&name)?;
-    let renamed = store
-        .rename_project(&id, &name)
+    let ctx = support::require(Some(id.clone())).await?;
+    if ctx.project().id != id {
+        return Err(crate::server::gone("that project no longer exists"));
+    }
+    let renamed = service::projects::rename(ctx.store(), &ctx.caller, &name)
         .await
-        .map_err(name_taken(&name))?;
+        .map_err(crate::server::service_error)?;
     Ok(ProjectRef::from(&renamed))
-}
-
-#[cfg(feature = "ssr")]
-fn valid_project_name(name: &str) -> Result<String, ServerFnError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(crate::server::invalid("name: must not be empty"));
-    }
-    if name.chars().count() > 100 {
-        return Err(crate::server::invalid("name: longer than 100 characters"));
-    }
-    Ok(name.to_string())
-}
-
-#[cfg(feature = "ssr")]
-fn name_taken(name: &str) -> impl Fn(store::StoreError) -> ServerFnError + '_ {
-    move |e| match e {
-        store::StoreError::Conflict(_) => {
-            crate::server::conflict(format!("a project named {name:?} already exists"))
-        }
-        store::StoreError::Invalid(m) => crate::server::invalid(m),
-        store::StoreError::NotFound => crate::server::gone("that project no longer exists"),
-        other => crate::server::store_error(other),
-    }
 }
 
 #[server]
 pub async fn create_project_key(project: Option<String>) -> Result<NewKey, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::require(project).await?;
-    let created = store.create_api_key(&p.id).await.map_err(store_error)?;
+    let ctx = support::require(project).await?;
+    let created = service::projects::create_key(ctx.store(), &ctx.caller)
+        .await
+        .map_err(crate::server::service_error)?;
     Ok(NewKey {
         key: created.key,
         prefix: created.info.prefix,
-        project: p.name,
+        project: ctx.project().name.clone(),
     })
 }
 
@@ -148,15 +131,10 @@ pub async fn revoke_project_key(
     project: Option<String>,
     key_id: String,
 ) -> Result<bool, ServerFnError> {
-    use crate::server::store_error;
-    let (store, p) = support::require(project).await?;
-    let found = store
-        .revoke_api_key(&p.id, &key_id)
+    let ctx = support::require(project).await?;
+    service::projects::revoke_key(ctx.store(), &ctx.caller, &key_id)
         .await
-        .map_err(store_error)?;
-    if !found {
-        return Err(crate::server::gone("no such key in this project"));
-    }
+        .map_err(crate::server::service_error)?;
     Ok(true)
 }
 
@@ -166,45 +144,11 @@ pub async fn set_project_retention(
     project: Option<String>,
     days: String,
 ) -> Result<Option<i64>, ServerFnError> {
-    let (store, p) = support::require(project).await?;
-    let days = parse_retention(&days).map_err(crate::server::invalid)?;
-    let updated = store
-        .set_retention(&p.id, days)
+    use crate::server::service_error;
+    let ctx = support::require(project).await?;
+    let days = service::projects::parse_retention(&days).map_err(service_error)?;
+    let updated = service::projects::set_retention(ctx.store(), &ctx.caller, days)
         .await
-        .map_err(|e| match e {
-            store::StoreError::Invalid(m) => crate::server::invalid(m),
-            other => crate::server::store_error(other),
-        })?;
+        .map_err(service_error)?;
     Ok(updated.retention_days)
-}
-
-/// Retention as typed in the form: blank is `None`; otherwise whole days, 1 to 36,500.
-pub fn parse_retention(text: &str) -> Result<Option<i64>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    match text.parse::<i64>() {
-        Ok(d) if (1..=36_500).contains(&d) => Ok(Some(d)),
-        Ok(_) => Err("days: must be between 1 and 36,500".to_string()),
-        Err(_) => Err(format!(
-            "days: {text:?} is not a whole number of days (leave it blank to keep events forever)"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_retention;
-
-    #[test]
-    fn retention_as_typed() {
-        assert_eq!(parse_retention(""), Ok(None));
-        assert_eq!(parse_retention("  30 "), Ok(Some(30)));
-        assert!(parse_retention("0").unwrap_err().contains("between 1"));
-        assert!(parse_retention("-3").unwrap_err().contains("between 1"));
-        assert!(parse_retention("1.5")
-            .unwrap_err()
-            .contains("not a whole number"));
-    }
 }

@@ -70,7 +70,7 @@ pub fn SimulationPage() -> impl IntoView {
                                 <label for="permalink-text" class="muted">"Permalink"</label>
                                 <input id="permalink-text" readonly value=absolute/>
                             </p>
-                            <p class="scope">"Over " {scope} {format!("{traces} · baseline: {}", run.baseline)}</p>
+                            <p class="scope">"Over " {scope} {format!("{traces} · baseline: {}", run.baseline.as_str())}</p>
                             <div class="numbers" id="sim-numbers">
                                 <div class="number"><b id="n-scanned">{s.events_scanned}</b><span>"events scanned"</span></div>
                                 <div class="number"><b id="n-matched">{s.events_matched}</b><span>"matched the draft"</span></div>

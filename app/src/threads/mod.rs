@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Counts, Scoped, TraceRow};
 #[cfg(feature = "ssr")]
-use crate::support;
+use crate::{server::service_error, support};
 
 pub mod list;
 pub mod thread;
@@ -39,24 +39,22 @@ pub async fn list_threads(
     project: Option<String>,
     cursor: Option<String>,
 ) -> Result<Option<Scoped<ThreadsPage>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
     let filter = store::ThreadFilter {
         cursor: cursor.filter(|c| !c.is_empty()),
         limit: 50,
     };
-    let page = store
-        .list_threads(&p.id, &filter)
+    let page = service::traces::threads(ctx.store(), &ctx.caller, &filter)
         .await
-        .map_err(store_error)?;
-    Ok(Some(support::scoped(
-        &p,
-        Some(ThreadsPage {
+        .map_err(service_error)?;
+    Ok(Some(support::scoped_some(
+        &ctx,
+        ThreadsPage {
             threads: page.threads.into_iter().map(ThreadRow::from).collect(),
             next_cursor: page.next_cursor,
-        }),
+        },
     )))
 }
 
@@ -65,16 +63,13 @@ pub async fn get_thread(
     project: Option<String>,
     session_id: String,
 ) -> Result<Option<Scoped<ThreadDetail>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let found = store
-        .thread(&p.id, &session_id)
-        .await
-        .map_err(store_error)?;
+    let found =
+        support::found(service::traces::thread(ctx.store(), &ctx.caller, &session_id).await)?;
     Ok(Some(support::scoped(
-        &p,
+        &ctx,
         found.map(|(thread, turns)| ThreadDetail {
             thread: thread.into(),
             turns: turns.into_iter().map(TraceRow::from).collect(),

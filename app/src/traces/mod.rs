@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DatasetRef, Scoped, TraceRow};
 #[cfg(feature = "ssr")]
-use crate::support;
+use crate::{server::service_error, support};
 
 pub mod list;
 pub mod trace;
@@ -91,12 +91,10 @@ pub async fn list_traces(
     project: Option<String>,
     query: TraceQuery,
 ) -> Result<Option<Scoped<TracesPage>>, ServerFnError> {
-    use crate::server::store_error;
     let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
     let datasets = support::dataset_refs(&ctx).await?;
-    let (store, p) = &ctx;
     let blank = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let mut filter_error = None;
     let verdict = match blank(query.verdict.clone()) {
@@ -109,19 +107,15 @@ pub async fn list_traces(
             }
         },
     };
-    let now = store::now_micros();
-    let since_micros = match blank(query.range.clone()).as_deref() {
-        None | Some("all") => None,
-        Some("1h") => Some(now - 3_600_000_000),
-        Some("24h") => Some(now - 86_400_000_000),
-        Some("7d") => Some(now - 7 * 86_400_000_000),
-        Some("30d") => Some(now - 30 * 86_400_000_000),
-        Some(other) => {
-            filter_error = Some(format!(
-                "range: unknown range {other:?}; expected 1h, 24h, 7d, 30d or all"
-            ));
-            None
-        }
+    let since_micros = match blank(query.range.clone()) {
+        None => None,
+        Some(text) => match policy::TimeWindow::parse("range", &text) {
+            Ok(window) => window.since(store::now_micros()),
+            Err(e) => {
+                filter_error = Some(e);
+                None
+            }
+        },
     };
     let filter = store::TraceFilter {
         agent: blank(query.agent),
@@ -133,33 +127,30 @@ pub async fn list_traces(
         cursor: blank(query.cursor),
         limit: TRACE_PAGE,
     };
-    let page = match store.list_traces(&p.id, &filter).await {
+    let page = match service::traces::list(ctx.store(), &ctx.caller, &filter).await {
         Ok(page) => page,
-        Err(store::StoreError::Invalid(message)) => {
+        Err(service::ServiceError::Invalid { message, .. }) => {
             // A stale or hand-edited cursor: say so and show the first page.
             filter_error = Some(message);
-            store
-                .list_traces(
-                    &p.id,
-                    &store::TraceFilter {
-                        cursor: None,
-                        ..filter
-                    },
-                )
+            let first = store::TraceFilter {
+                cursor: None,
+                ..filter
+            };
+            service::traces::list(ctx.store(), &ctx.caller, &first)
                 .await
-                .map_err(store_error)?
+                .map_err(service_error)?
         }
-        Err(e) => return Err(store_error(e)),
+        Err(e) => return Err(service_error(e)),
     };
-    Ok(Some(support::scoped(
-        p,
-        Some(TracesPage {
+    Ok(Some(support::scoped_some(
+        &ctx,
+        TracesPage {
             traces: page.traces.into_iter().map(TraceRow::from).collect(),
             next_cursor: page.next_cursor,
             datasets,
             filter_error,
             server_url: crate::server::server_url(),
-        }),
+        },
     )))
 }
 
@@ -169,35 +160,21 @@ pub async fn get_trace(
     trace_id: String,
     all_spans: bool,
 ) -> Result<Option<Scoped<TraceDetail>>, ServerFnError> {
-    use crate::server::store_error;
     let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
     let datasets = support::dataset_refs(&ctx).await?;
-    let (store, p) = &ctx;
-    let events = if all_spans {
-        store.trace_events(&p.id, &trace_id).await
-    } else {
-        store
-            .first_trace_events(&p.id, &trace_id, RUNTREE_SPANS)
-            .await
-    }
-    .map_err(store_error)?;
-    let summary = store
-        .trace_summaries(&p.id, std::slice::from_ref(&trace_id))
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .next();
-    let data = match summary {
-        Some(summary) if !events.is_empty() => Some(TraceDetail {
-            summary: summary.into(),
-            events: events.iter().map(EventRow::from).collect(),
+    let limit = (!all_spans).then_some(RUNTREE_SPANS);
+    let trace =
+        support::found(service::traces::get(ctx.store(), &ctx.caller, &trace_id, limit).await)?;
+    let data = trace.and_then(|t| {
+        Some(TraceDetail {
+            summary: t.summary?.into(),
+            events: t.events.iter().map(EventRow::from).collect(),
             datasets,
-        }),
-        _ => None,
-    };
-    Ok(Some(support::scoped(p, data)))
+        })
+    });
+    Ok(Some(support::scoped(&ctx, data)))
 }
 
 #[server]
@@ -206,16 +183,16 @@ pub async fn get_span(
     trace_id: String,
     span_id: String,
 ) -> Result<Option<SpanDetail>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    Ok(store
-        .span_event(&p.id, &trace_id, &span_id)
-        .await
-        .map_err(store_error)?
-        .as_ref()
-        .map(SpanDetail::from))
+    Ok(
+        service::traces::span(ctx.store(), &ctx.caller, &trace_id, &span_id)
+            .await
+            .map_err(service_error)?
+            .as_ref()
+            .map(SpanDetail::from),
+    )
 }
 
 #[cfg(feature = "ssr")]

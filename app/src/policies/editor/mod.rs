@@ -39,9 +39,6 @@ use save_bar::SaveBar;
 /// Most versions the history lists (newest first).
 pub const VERSION_LIST_LIMIT: usize = 100;
 
-/// Longest version message kept, in characters (as the REST API).
-pub const MAX_MESSAGE_CHARS: usize = 4096;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyEditorData {
     pub active: VersionRow,
@@ -58,18 +55,23 @@ pub struct PolicyEditorData {
 pub async fn get_policy_editor(
     project: Option<String>,
 ) -> Result<Option<Scoped<PolicyEditorData>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    use crate::server::service_error;
+    let Some(ctx) = crate::support::context(project).await? else {
         return Ok(None);
     };
-    let active = support::version_row(&store.active_policy(&p.id).await.map_err(store_error)?);
-    let all = store.policy_versions(&p.id).await.map_err(store_error)?;
+    let active = service::policies::active_version(ctx.store(), &ctx.caller)
+        .await
+        .map_err(service_error)?;
+    let all = service::policies::versions(ctx.store(), &ctx.caller)
+        .await
+        .map_err(service_error)?;
     let version_count = all.len();
     let versions: Vec<VersionRow> = all
         .iter()
         .take(VERSION_LIST_LIMIT)
         .map(support::version_row)
         .collect();
+    let active = support::version_row(&active);
     let history: Vec<Vec<Rule>> = versions
         .iter()
         .filter(|v| v.version != active.version)
@@ -77,20 +79,20 @@ pub async fn get_policy_editor(
         .collect();
     let original_actions = super::rules::original_actions(&active.rules, &history);
     let warnings = lint_rows(active.precedence, &active.rules);
-    Ok(Some(Scoped {
-        project: crate::model::ProjectRef::from(&p),
-        now_micros: store::now_micros(),
-        data: Some(PolicyEditorData {
+    Ok(Some(crate::support::scoped_some(
+        &ctx,
+        PolicyEditorData {
             active,
             warnings,
             versions,
             version_count,
             original_actions,
-        }),
-    }))
+        },
+    )))
 }
 
-/// Saves the edited rule set as version `base + 1`, if `base` is still the newest.
+/// Saves the edited rule set as version `base + 1`, if `base` is still the newest
+/// (`service::policies::save`, as the REST edits).
 #[server(input = Json)]
 pub async fn save_policy_rules(
     project: Option<String>,
@@ -99,49 +101,21 @@ pub async fn save_policy_rules(
     rules: Vec<Rule>,
     message: Option<String>,
 ) -> Result<i64, ServerFnError> {
-    use crate::server::{conflict, invalid, store_error};
-    let (store, p) = support::require(project).await?;
-    let message = message
-        .map(|m| m.trim().to_string())
-        .filter(|m| !m.is_empty());
-    if message
-        .as_ref()
-        .is_some_and(|m| m.chars().count() > MAX_MESSAGE_CHARS)
-    {
-        return Err(invalid(format!(
-            "message: longer than {MAX_MESSAGE_CHARS} characters"
-        )));
-    }
-    let set =
-        super::rules::rule_set(precedence, &rules).map_err(|e| invalid(policy::join_errors(&e)))?;
-    set.compile()
-        .map_err(|e| invalid(policy::join_errors(&e)))?;
-    let rules_json = serde_json::to_value(&set.rules)
-        .map_err(|e| ServerFnError::new(format!("cannot encode the rules: {e}")))?;
-    match store
-        .save_policy_on(
-            &p.id,
-            base,
-            set.precedence.as_str(),
-            rules_json,
-            &crate::server::current_user()?.email,
-            message.as_deref(),
-        )
-        .await
-    {
-        Ok(v) => Ok(v.version),
-        Err(store::StoreError::Conflict(_)) => {
-            let newest = store
-                .active_policy(&p.id)
-                .await
-                .map(|v| format!("version {} by {}", v.version, v.author))
-                .unwrap_or_else(|_| "a newer version".to_string());
-            Err(conflict(format!(
-                "not saved: {newest} was saved after the version {base} you edited. Reload the page to see it, then redo your change."
-            )))
-        }
-        Err(e) => Err(store_error(e)),
-    }
+    use crate::server::service_error;
+    let ctx = crate::support::require(project).await?;
+    let message = service::policies::message(message).map_err(service_error)?;
+    let set = super::rules::rule_set(precedence, &rules)
+        .map_err(|e| service_error(service::ServiceError::from(e)))?;
+    let saved = service::policies::save(
+        ctx.store(),
+        &ctx.caller,
+        Some(base),
+        &set,
+        message.as_deref(),
+    )
+    .await
+    .map_err(service_error)?;
+    Ok(saved.version)
 }
 
 /// Saves an old version's rules as the next version (if `base` is still the newest).
@@ -151,36 +125,12 @@ pub async fn restore_policy_version(
     base: i64,
     version: i64,
 ) -> Result<i64, ServerFnError> {
-    use crate::server::{conflict, gone, invalid, store_error};
-    let (store, p) = support::require(project).await?;
-    let old = store
-        .policy_version(&p.id, version)
+    use crate::server::service_error;
+    let ctx = crate::support::require(project).await?;
+    let (saved, _) = service::policies::restore(ctx.store(), &ctx.caller, Some(base), version)
         .await
-        .map_err(store_error)?
-        .ok_or_else(|| gone(format!("there is no policy version {version}")))?;
-    let row = support::version_row(&old);
-    if let Some(e) = row.unreadable {
-        return Err(invalid(format!(
-            "version {version} cannot be restored: its rules are unreadable ({e})"
-        )));
-    }
-    match store
-        .save_policy_on(
-            &p.id,
-            base,
-            &old.precedence,
-            old.rules.clone(),
-            &crate::server::current_user()?.email,
-            Some(&format!("restore version {version}")),
-        )
-        .await
-    {
-        Ok(v) => Ok(v.version),
-        Err(store::StoreError::Conflict(_)) => Err(conflict(format!(
-            "not restored: another version was saved after version {base}. Reload the page and try again."
-        ))),
-        Err(e) => Err(store_error(e)),
-    }
+        .map_err(service_error)?;
+    Ok(saved.version)
 }
 
 pub type EventsAction = Action<Option<String>, Result<Arc<PreviewEvents>, ServerFnError>>;
@@ -190,7 +140,7 @@ pub fn events_action() -> EventsAction {
     Action::new(|project: &Option<String>| {
         let project = project.clone();
         async move {
-            get_scope_events(project, SimScope::Window(PREVIEW_WINDOW.to_string()))
+            get_scope_events(project, SimScope::Window(PREVIEW_WINDOW))
                 .await
                 .map(Arc::new)
         }

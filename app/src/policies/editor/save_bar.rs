@@ -117,8 +117,7 @@ pub(super) fn SaveBar(
         async move {
             (
                 draft.clone(),
-                run_policy_simulation(project, SimScope::Window(PREVIEW_WINDOW.to_string()), draft)
-                    .await,
+                run_policy_simulation(project, SimScope::Window(PREVIEW_WINDOW), draft).await,
             )
         }
     });
@@ -143,7 +142,10 @@ pub(super) fn SaveBar(
         let sim_link = href(
             "/dashboard/policies/simulate",
             &sim_pid,
-            &[("window", PREVIEW_WINDOW), ("draft", &draft_text())],
+            &[
+                ("window", PREVIEW_WINDOW.as_str()),
+                ("draft", &draft_text()),
+            ],
         );
         view! {
             <h2>{if list.is_empty() { "No changes yet".to_string() } else { format!("Unsaved changes ({})", list.len()) }}</h2>

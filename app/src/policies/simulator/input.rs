@@ -6,13 +6,14 @@ use policy::Unmatched;
 
 use crate::components::error_text;
 use crate::components::simulation_summary::headline;
-use crate::draft::{compile_draft_text, differences, EXAMPLE_DRAFT};
+use crate::draft::EXAMPLE_DRAFT;
 use crate::format::href;
 use crate::icons::Icon;
 use crate::model::DatasetRef;
-use crate::policies::replay::window_label;
 use crate::policies::rules::policy_doc;
 use crate::policies::{run_policy_simulation, RunOutcome, SimScope, VersionRow};
+use policy::TimeWindow;
+use policy::{differences, Draft};
 
 use super::{SimState, SimulatorState, ROWS_PAGE, WINDOWS};
 
@@ -26,8 +27,10 @@ fn scope_key(scope: &SimScope) -> String {
 fn parse_scope_key(key: &str) -> SimScope {
     match key.split_once(':') {
         Some(("dataset", id)) => SimScope::Dataset(id.to_string()),
-        Some(("window", w)) => SimScope::Window(w.to_string()),
-        _ => SimScope::Window("7d".to_string()),
+        Some(("window", w)) => {
+            SimScope::Window(TimeWindow::parse("window", w).unwrap_or(TimeWindow::Week))
+        }
+        _ => SimScope::Window(TimeWindow::Week),
     }
 }
 
@@ -52,8 +55,8 @@ pub(super) fn SimInput(
         let version = active.version;
         move || {
             let text = state.draft.get();
-            match compile_draft_text(&text) {
-                Ok((_, _, Unmatched::Allowed)) => format!(
+            match Draft::from_text(&text).map(|d| d.unmatched) {
+                Ok(Unmatched::Allowed) => format!(
                     "Whole rule set: replaces the active policy (version {version}); each event is compared with the verdict the active policy gives it."
                 ),
                 Ok(_) => "One rule: layered over what was recorded; events it does not match keep their recorded verdict.".to_string(),
@@ -69,7 +72,7 @@ pub(super) fn SimInput(
             let windows = WINDOWS.iter().map(|w| {
                 let key = format!("window:{w}");
                 let selected = key == current;
-                view! { <option value=key selected=selected>{format!("Events in {}", window_label(w))}</option> }
+                view! { <option value=key selected=selected>{format!("Events in {}", w.label())}</option> }
             });
             let sets = datasets.iter().map(|d| {
                 let key = format!("dataset:{}", d.id);
@@ -163,10 +166,10 @@ mod tests {
     fn scope_keys_round_trip() {
         for s in [
             SimScope::Dataset("ds_1".into()),
-            SimScope::Window("24h".into()),
+            SimScope::Window(TimeWindow::Day),
         ] {
             assert_eq!(parse_scope_key(&scope_key(&s)), s);
         }
-        assert_eq!(parse_scope_key("junk"), SimScope::Window("7d".into()));
+        assert_eq!(parse_scope_key("junk"), SimScope::Window(TimeWindow::Week));
     }
 }

@@ -18,15 +18,14 @@ use policy::{CompiledPolicy, FieldError, SimulationSummary, Unmatched};
 use serde::{Deserialize, Serialize};
 
 use crate::components::{error_text, loaded, use_project_query, Loading, PageHeader};
-use crate::draft::{compile_draft_text, preview, EXAMPLE_DRAFT};
+use crate::draft::EXAMPLE_DRAFT;
 use crate::format::href;
 use crate::model::{DatasetRef, ProjectRef, Scoped};
 use crate::simulations::PreviewEvents;
+use policy::{preview, Draft};
 
 use super::replay::{matrix_of, outcomes, with_baseline, Matrix, Outcome};
 use super::rules::compile_rows;
-#[cfg(feature = "ssr")]
-use super::support;
 use super::{get_scope_events, SimScope, VersionRow};
 
 mod event_diff;
@@ -48,29 +47,25 @@ pub struct SimulatorData {
 pub async fn get_simulator(
     project: Option<String>,
 ) -> Result<Option<Scoped<SimulatorData>>, ServerFnError> {
-    use crate::server::store_error;
-    let Some((store, p)) = support::context(project).await? else {
+    use crate::server::service_error;
+    let Some(ctx) = crate::support::context(project).await? else {
         return Ok(None);
     };
-    let datasets = store
-        .list_datasets(&p.id)
+    let datasets = crate::support::dataset_refs(&ctx).await?;
+    let active = service::policies::active_version(ctx.store(), &ctx.caller)
         .await
-        .map_err(store_error)?
-        .iter()
-        .map(DatasetRef::from)
-        .collect();
-    let active = support::version_row(&store.active_policy(&p.id).await.map_err(store_error)?);
-    Ok(Some(Scoped {
-        project: crate::model::ProjectRef::from(&p),
-        now_micros: store::now_micros(),
-        data: Some(SimulatorData { datasets, active }),
-    }))
+        .map_err(service_error)?;
+    let active = super::support::version_row(&active);
+    Ok(Some(crate::support::scoped_some(
+        &ctx,
+        SimulatorData { datasets, active },
+    )))
 }
 
 /// Rows of the per-event table shown at a time ("Show more" adds as many).
 const ROWS_PAGE: usize = 200;
 
-const WINDOWS: [&str; 5] = ["1h", "24h", "7d", "30d", "all"];
+const WINDOWS: [policy::TimeWindow; 5] = policy::TimeWindow::ALL;
 
 /// A value compared as always new: memos of large results skip the deep comparison.
 #[derive(Clone)]
@@ -146,9 +141,13 @@ fn replace_url(url: &str) {
 /// The draft replayed over the scope's events, as every part shows it: a single rule
 /// against the recorded verdicts, a whole set against the active policy's (`active`).
 fn replay(ev: &Arc<PreviewEvents>, draft: &str, active: Option<&CompiledPolicy>) -> SimState {
-    match compile_draft_text(draft) {
+    match Draft::from_text(draft) {
         Err(errors) => SimState::Invalid(errors),
-        Ok((_, compiled, unmatched)) => {
+        Ok(Draft {
+            compiled,
+            unmatched,
+            ..
+        }) => {
             let baseline = match unmatched {
                 Unmatched::Allowed => active,
                 Unmatched::KeepRecorded => None,
@@ -215,8 +214,9 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
         Some(id) => SimScope::Dataset(id),
         None => SimScope::Window(
             q("window")
-                .filter(|w| WINDOWS.contains(&w.as_str()))
-                .unwrap_or_else(|| "7d".to_string()),
+                .and_then(|w| policy::TimeWindow::parse("window", &w).ok())
+                .filter(|w| WINDOWS.contains(w))
+                .unwrap_or(policy::TimeWindow::Week),
         ),
     };
     let scope = RwSignal::new(initial_scope);
@@ -232,7 +232,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
     Effect::new(move |_| {
         let scope_pair = match scope.get() {
             SimScope::Dataset(id) => ("dataset", id),
-            SimScope::Window(w) => ("window", w),
+            SimScope::Window(w) => ("window", w.as_str().to_string()),
         };
         let show_v = show.get();
         let url = href(
