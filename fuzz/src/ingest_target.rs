@@ -1,13 +1,13 @@
-//! Fuzz target over the JamJet ingest decoder, `preflight::api::wire::decode_event`:
+//! Fuzz target over the JamJet ingest decoder, `service::ingest::decode_event`:
 //! arbitrary bytes as a request body, and arbitrary values spliced into an otherwise
 //! valid span. Every event must be decoded into something the store can take, or
 //! refused with a reason that names its field.
 //!
-//! Included by path into `server/tests/fuzz_corpus.rs`: it may use only `preflight`
-//! and `serde_json`, and reports a broken property by panicking.
+//! Included by path into `server/tests/fuzz_corpus.rs`: it may use only `service`,
+//! `policy` and `serde_json`, and reports a broken property by panicking.
 
-use preflight::api::wire::{decode_event, parse_timestamp, KINDS};
 use serde_json::{json, Value};
+use service::ingest::{decode_event, parse_timestamp};
 
 /// Fields a hostile value is spliced into, one at a time.
 const FIELDS: &[&str] = &[
@@ -87,7 +87,11 @@ fn check(value: &Value) {
                 let n = text.chars().count();
                 assert!(n > 0 && n <= max, "{field} of {n} characters accepted");
             }
-            assert!(KINDS.contains(&e.kind.as_str()), "kind {:?}", e.kind);
+            assert!(
+                e.kind.parse::<policy::EventKind>().is_ok(),
+                "kind {:?}",
+                e.kind
+            );
             for (field, number) in [("cost_usd", e.cost_usd), ("duration_ms", e.duration_ms)] {
                 assert!(
                     number.is_none_or(|n| n.is_finite() && n >= 0.0),

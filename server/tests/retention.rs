@@ -24,7 +24,7 @@ async fn retention_prunes_old_unpinned_traces_at_start() {
     let events: Vec<store::StoredEvent> =
         [event("old", 30), event("old-pinned", 30), event("fresh", 1)]
             .iter()
-            .map(|e| preflight::api::wire::decode_event(e).unwrap())
+            .map(|e| service::ingest::decode_event(e).unwrap())
             .collect();
     store.upsert_events(&project.id, &events).await.unwrap();
     let ds = store
