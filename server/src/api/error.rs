@@ -85,17 +85,10 @@ impl AppError {
     }
 }
 
+/// Store failures mean what the service says they mean.
 impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
-        match err {
-            store::StoreError::NotFound => AppError::NotFound("not found".into()),
-            store::StoreError::Conflict(m) => AppError::Conflict(m),
-            store::StoreError::Invalid(m) => AppError::Unprocessable {
-                field: None,
-                message: m,
-            },
-            other => AppError::Internal(other.to_string()),
-        }
+        service::ServiceError::from(err).into()
     }
 }
 
@@ -113,18 +106,10 @@ impl From<service::ServiceError> for AppError {
     }
 }
 
+/// Field errors: the first error's field, every message (as the service words them).
 impl From<Vec<policy::FieldError>> for AppError {
     fn from(errors: Vec<policy::FieldError>) -> Self {
-        let field = errors
-            .first()
-            .map(|e| e.field.clone())
-            .filter(|f| !f.is_empty());
-        let message = errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        AppError::Unprocessable { field, message }
+        service::ServiceError::from(errors).into()
     }
 }
 
