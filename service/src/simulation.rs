@@ -108,7 +108,13 @@ pub struct SimulationRequest {
 
 impl SimulationRequest {
     fn new(draft: &Draft, scope: &Scope, baseline: Baseline) -> SimulationRequest {
-        let text = |micros: Option<i64>| micros.map(|m| store::Timestamp(m).to_rfc3339());
+        // Whole seconds, as people read and type them; the scan itself used the micros.
+        let text = |micros: Option<i64>| {
+            micros.and_then(|m| {
+                chrono::DateTime::from_timestamp_micros(m)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            })
+        };
         let mut request = SimulationRequest {
             draft: draft.value.clone(),
             baseline,
@@ -326,7 +332,7 @@ mod tests {
             },
             Baseline::Recorded,
         );
-        assert_eq!(record.since.as_deref(), Some("1970-01-01T00:00:00.000000Z"));
+        assert_eq!(record.since.as_deref(), Some("1970-01-01T00:00:00Z"));
         assert_eq!(record.draft, draft.value);
     }
 }
