@@ -236,7 +236,7 @@ test("a RunTree of 5,000 spans stays responsive", async () => {
   await page.click('#runtree details[data-span="s4"] > summary a.span-link');
   await page.waitForSelector("#span-payload");
   const select = Date.now() - t1;
-  assert.deepEqual(requests.filter((p) => p.startsWith("/api/")).map((p) => p.replace(/\d+$/, "")), ["/api/get_span"]);
+  assert.deepEqual(requests.filter((p) => p.startsWith("/api/")).map((p) => p.replace(/\d+$/, "")), ["/api/read/get_span"]);
   console.log(`5,000 spans: hydrated in ${loaded} ms, collapse in ${toggle} ms, select in ${select} ms`);
   assert.ok(toggle < 1500, `collapsing took ${toggle} ms`);
   await context.close();

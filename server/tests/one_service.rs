@@ -29,9 +29,8 @@ fn server_fn(name: &str) -> String {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
         .find(|p| {
-            p.trim_start_matches("/api/")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                == name
+            let last = p.rsplit('/').next().unwrap_or_default();
+            last.trim_end_matches(|c: char| c.is_ascii_digit()) == name
         })
         .unwrap_or_else(|| panic!("no server function {name}"))
 }

@@ -64,7 +64,7 @@ pub fn approval_item(a: store::Approval) -> ApprovalItem {
     }
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_approval_queue(
     project: Option<String>,
     tab: Option<String>,

@@ -61,7 +61,7 @@ pub fn audit_item(e: &store::StoredEvent) -> AuditItem {
     }
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_audit_log(
     project: Option<String>,
     filter: Option<String>,

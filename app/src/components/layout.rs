@@ -23,7 +23,7 @@ pub struct ShellData {
     pub user_role: String,
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnError> {
     use crate::server::{caller, current_user, dark_theme, service_error, use_store};
     let user = current_user()?;
@@ -44,7 +44,7 @@ pub async fn get_shell(project: Option<String>) -> Result<ShellData, ServerFnErr
 }
 
 /// Remembers the theme in a cookie (a plain form post without JavaScript).
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn set_theme(dark: bool) -> Result<bool, ServerFnError> {
     crate::server::set_cookie(
         crate::server::THEME_COOKIE,

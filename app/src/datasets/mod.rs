@@ -46,7 +46,7 @@ pub struct AddOutcome {
     pub unknown: usize,
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn list_datasets(
     project: Option<String>,
 ) -> Result<Option<Scoped<Vec<DatasetRow>>>, ServerFnError> {
@@ -62,7 +62,7 @@ pub async fn list_datasets(
     )))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_dataset(
     project: Option<String>,
     id: String,

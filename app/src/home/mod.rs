@@ -47,7 +47,7 @@ pub struct Overview {
     pub server_url: String,
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_overview(
     project: Option<String>,
     range: Option<String>,

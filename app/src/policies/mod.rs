@@ -82,7 +82,7 @@ pub(crate) mod support {
 
 /// A scope's events for the in-browser preview: the same stream the server's run
 /// reads (`service::simulation::preview_events`).
-#[server(input = Json)]
+#[server(prefix = "/api/read", input = Json)]
 pub async fn get_scope_events(
     project: Option<String>,
     scope: SimScope,
@@ -94,7 +94,7 @@ pub async fn get_scope_events(
 /// The authoritative run of a draft over a scope, kept under a permalink. A single
 /// rule is layered over the recorded verdicts; a whole rule set is compared with the
 /// active policy's verdicts (baseline `active_policy`).
-#[server(input = Json)]
+#[server(prefix = "/api/read", input = Json)]
 pub async fn run_policy_simulation(
     project: Option<String>,
     scope: SimScope,

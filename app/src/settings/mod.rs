@@ -42,7 +42,7 @@ pub struct NewKey {
     pub project: String,
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_settings(
     project: Option<String>,
 ) -> Result<Option<Scoped<SettingsData>>, ServerFnError> {

@@ -77,7 +77,7 @@ impl From<DraftScope> for service::simulation::Scope {
 
 /// The scope's events as the simulator sees them, for the in-browser preview (the
 /// same stream the authoritative run reads).
-#[server(input = Json)]
+#[server(prefix = "/api/read", input = Json)]
 pub async fn get_preview_events(
     project: Option<String>,
     scope: DraftScope,
@@ -103,7 +103,7 @@ pub async fn preview_events(
 
 /// "Simulate": the authoritative run over the scope, kept under a permalink. A draft
 /// rule is layered over the recorded verdicts.
-#[server(input = Json)]
+#[server(prefix = "/api/read", input = Json)]
 pub async fn simulate_draft(
     project: Option<String>,
     scope: DraftScope,
@@ -180,7 +180,7 @@ async fn load_simulation(
     }))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_simulation(
     project: Option<String>,
     id: String,

@@ -34,7 +34,7 @@ pub struct ThreadDetail {
     pub turns: Vec<TraceRow>,
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn list_threads(
     project: Option<String>,
     cursor: Option<String>,
@@ -58,7 +58,7 @@ pub async fn list_threads(
     )))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_thread(
     project: Option<String>,
     session_id: String,

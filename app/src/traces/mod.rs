@@ -86,7 +86,7 @@ pub struct SpanDetail {
     pub payload: String,
 }
 
-#[server(input = Json)]
+#[server(prefix = "/api/read", input = Json)]
 pub async fn list_traces(
     project: Option<String>,
     query: TraceQuery,
@@ -154,7 +154,7 @@ pub async fn list_traces(
     )))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_trace(
     project: Option<String>,
     trace_id: String,
@@ -177,7 +177,7 @@ pub async fn get_trace(
     Ok(Some(support::scoped(&ctx, data)))
 }
 
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_span(
     project: Option<String>,
     trace_id: String,

@@ -51,7 +51,7 @@ pub struct PolicyEditorData {
 }
 
 /// The active rule set, its lint warnings and the version history.
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_policy_editor(
     project: Option<String>,
 ) -> Result<Option<Scoped<PolicyEditorData>>, ServerFnError> {

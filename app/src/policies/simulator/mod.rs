@@ -43,7 +43,7 @@ pub struct SimulatorData {
 }
 
 /// The simulator's choices: datasets and the active policy.
-#[server]
+#[server(prefix = "/api/read")]
 pub async fn get_simulator(
     project: Option<String>,
 ) -> Result<Option<Scoped<SimulatorData>>, ServerFnError> {
