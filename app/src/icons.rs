@@ -51,18 +51,19 @@ pub fn verdict_icon(verdict: Verdict) -> &'static str {
     }
 }
 
-/// One icon per span kind.
+/// One icon per span kind (a kind the SDKs do not send gets a dot).
 pub fn kind_icon(kind: &str) -> &'static str {
-    match kind {
-        "llm_call" => "sparkles",
-        "tool_call" => "wrench",
-        "mcp_tool_call" => "plug",
-        "policy_decision" => "shield_check",
-        "approval" => "approvals",
-        "budget_check" => "coins",
-        "error" => "octagon_x",
-        "agent_call" => "bot",
-        _ => "dot",
+    use policy::EventKind as K;
+    match K::parse(kind) {
+        Some(K::LlmCall) => "sparkles",
+        Some(K::ToolCall) => "wrench",
+        Some(K::McpToolCall) => "plug",
+        Some(K::PolicyDecision) => "shield_check",
+        Some(K::Approval) => "approvals",
+        Some(K::BudgetCheck) => "coins",
+        Some(K::Error) => "octagon_x",
+        Some(K::AgentCall) => "bot",
+        Some(K::Custom) | None => "dot",
     }
 }
 
@@ -75,18 +76,8 @@ mod tests {
         for v in Verdict::ALL {
             assert!(!svg_body(verdict_icon(v)).is_empty(), "{v}");
         }
-        for k in [
-            "llm_call",
-            "tool_call",
-            "mcp_tool_call",
-            "policy_decision",
-            "approval",
-            "budget_check",
-            "error",
-            "agent_call",
-            "custom",
-        ] {
-            assert!(!svg_body(kind_icon(k)).is_empty(), "{k}");
+        for k in policy::EventKind::ALL {
+            assert!(!svg_body(kind_icon(k.as_str())).is_empty(), "{k}");
         }
         for name in [
             "home",

@@ -201,7 +201,7 @@ mod convert {
 
     impl From<&store::StoredEvent> for EventRow {
         fn from(e: &store::StoredEvent) -> Self {
-            let evaluates = (e.kind == "policy_decision")
+            let evaluates = (e.kind == policy::EventKind::PolicyDecision.as_str())
                 .then(|| {
                     e.payload
                         .get("tool_name")

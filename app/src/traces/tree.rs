@@ -8,8 +8,6 @@ use super::EventRow;
 /// browser's layout recurses without bound on a pathological trace.
 pub const MAX_DEPTH: usize = 40;
 
-const CALL_KINDS: [&str; 3] = ["tool_call", "llm_call", "mcp_tool_call"];
-
 /// One span and its children, by index into the events slice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -87,7 +85,7 @@ pub fn build(events: &[EventRow]) -> Vec<Node> {
         if e.kind != "policy_decision" {
             continue;
         }
-        if parent[i].is_some_and(|p| CALL_KINDS.contains(&events[p].kind.as_str())) {
+        if parent[i].is_some_and(|p| policy::is_call_kind(&events[p].kind)) {
             continue;
         }
         let Some(tool) = e.evaluates.as_deref() else {
@@ -96,7 +94,7 @@ pub fn build(events: &[EventRow]) -> Vec<Node> {
         let candidates = events
             .iter()
             .enumerate()
-            .filter(|(j, c)| *j != i && c.tool == tool && CALL_KINDS.contains(&c.kind.as_str()));
+            .filter(|(j, c)| *j != i && c.tool == tool && policy::is_call_kind(&c.kind));
         let after = candidates
             .clone()
             .filter(|(_, c)| c.ts_micros >= e.ts_micros)
