@@ -103,13 +103,20 @@ pub async fn create_project_named(name: String) -> Result<ProjectRef, ServerFnEr
 /// Renames the project `id` (which the account must be able to see).
 #[server]
 pub async fn rename_project_to(id: String, name: String) -> Result<ProjectRef, ServerFnError> {
-    let ctx = support::require(Some(id.clone())).await?;
-    if ctx.project().id != id {
-        return Err(crate::server::gone("that project no longer exists"));
-    }
-    let renamed = service::projects::rename(ctx.store(), &ctx.caller, &name)
+    use crate::server::{current_user, gone, service_error, use_store};
+    // This exact project (no fallback to another, and the remembered one unchanged).
+    let store = use_store()?;
+    let user = current_user()?;
+    let project = service::projects::visible(store.as_ref(), &user)
         .await
-        .map_err(crate::server::service_error)?;
+        .map_err(service_error)?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| gone("that project no longer exists"))?;
+    let caller = service::Caller::account(user, project);
+    let renamed = service::projects::rename(store.as_ref(), &caller, &name)
+        .await
+        .map_err(service_error)?;
     Ok(ProjectRef::from(&renamed))
 }
 
