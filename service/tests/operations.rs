@@ -26,6 +26,7 @@ fn user(email: &str, role: store::Role) -> store::User {
         role,
         created_at: store::Timestamp::now(),
         projects: Vec::new(),
+        disabled_at: None,
     }
 }
 

@@ -86,8 +86,9 @@ mod traits;
 pub use error::StoreError;
 pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
-    AddItemsOutcome, ApiKeyInfo, Approval, Dataset, DatasetDetail, DatasetItem, DecideOutcome,
-    NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation, StoredEvent, User,
+    AccountChange, AccountChangeKind, AddItemsOutcome, ApiKeyInfo, Approval, Dataset,
+    DatasetDetail, DatasetItem, DecideOutcome, NewApiKey, PasswordChange, PolicyVersion, PoolStats,
+    Project, Role, Simulation, StoredEvent, User,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,

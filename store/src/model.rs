@@ -210,10 +210,80 @@ pub struct User {
     pub created_at: Timestamp,
     /// Projects the user is a member of (admins see every project regardless).
     pub projects: Vec<String>,
+    /// When an admin disabled the account: it cannot sign in and has no sessions.
+    pub disabled_at: Option<Timestamp>,
 }
 
 impl User {
     pub fn can_see(&self, project_id: &str) -> bool {
         self.role == Role::Admin || self.projects.iter().any(|p| p == project_id)
     }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// How an account's password is replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// Its owner changed it: the session that made the change (the SHA-256 of its
+    /// token) stays signed in, every other session of the account ends.
+    Own { keep_session: String },
+    /// An admin set a new one: every session of the account ends.
+    Reset,
+}
+
+/// One change to an account, as the account log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountChangeKind {
+    PasswordChanged,
+    PasswordReset,
+    Disabled,
+    Enabled,
+    SessionsEnded,
+    MadeAdmin,
+    MadeViewer,
+}
+
+impl AccountChangeKind {
+    pub const ALL: [AccountChangeKind; 7] = [
+        AccountChangeKind::PasswordChanged,
+        AccountChangeKind::PasswordReset,
+        AccountChangeKind::Disabled,
+        AccountChangeKind::Enabled,
+        AccountChangeKind::SessionsEnded,
+        AccountChangeKind::MadeAdmin,
+        AccountChangeKind::MadeViewer,
+    ];
+
+    /// As stored (and as the migration's CHECK lists them).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountChangeKind::PasswordChanged => "password_changed",
+            AccountChangeKind::PasswordReset => "password_reset",
+            AccountChangeKind::Disabled => "disabled",
+            AccountChangeKind::Enabled => "enabled",
+            AccountChangeKind::SessionsEnded => "sessions_ended",
+            AccountChangeKind::MadeAdmin => "made_admin",
+            AccountChangeKind::MadeViewer => "made_viewer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AccountChangeKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Who changed which account, how and when (newest first in `Store::account_changes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountChange {
+    pub user_id: String,
+    /// The changed account's email.
+    pub email: String,
+    pub kind: AccountChangeKind,
+    /// The email of the account that made the change.
+    pub changed_by: String,
+    pub changed_at: Timestamp,
 }

@@ -4,10 +4,10 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 
 use crate::{
-    AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, NewApiKey, PolicyVersion, PoolStats, Project, Role, Simulation,
-    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
-    TraceSummary, User, VerdictCounts,
+    AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
+    DatasetDetail, DecideOutcome, EventScan, NewApiKey, PasswordChange, PolicyVersion, PoolStats,
+    Project, Role, Simulation, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary,
+    TraceFilter, TracePage, TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -260,6 +260,37 @@ pub trait Store: Send + Sync {
         now_micros: i64,
     ) -> Result<Option<User>, StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// The account with this id; `NotFound` if there is none.
+    async fn user(&self, user_id: &str) -> Result<User, StoreError>;
+    /// Replaces the account's password hash and ends its sessions as `change` says,
+    /// recording the change and `by` (the acting account's email). `NotFound` for an
+    /// unknown account.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        change: &PasswordChange,
+        by: &str,
+    ) -> Result<(), StoreError>;
+    /// Disables (`true`) or re-enables an account, recording who did it. Disabling ends
+    /// every session of the account, and `session_user` refuses a disabled account's
+    /// sessions. `Conflict` if it would leave no enabled admin; `NotFound` for an
+    /// unknown account; asking for the state it is in changes and records nothing.
+    async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        by: &str,
+    ) -> Result<User, StoreError>;
+    /// Makes the account an admin or a viewer, recording who did it. `Conflict` if it
+    /// would leave no enabled admin; `NotFound` for an unknown account; its current
+    /// role changes and records nothing.
+    async fn set_user_role(&self, user_id: &str, role: Role, by: &str) -> Result<User, StoreError>;
+    /// Ends every session of the account (its next request must sign in again) and
+    /// records who did it; returns how many ended. `NotFound` for an unknown account.
+    async fn end_user_sessions(&self, user_id: &str, by: &str) -> Result<u64, StoreError>;
+    /// The account log, newest first, at most `limit` (1 to 1,000) lines.
+    async fn account_changes(&self, limit: u32) -> Result<Vec<AccountChange>, StoreError>;
 
     // ---- operations ----
 

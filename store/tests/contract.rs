@@ -33,6 +33,10 @@ macro_rules! contract {
 contract!(
     projects::projects_crud,
     accounts::accounts_and_sessions,
+    accounts::password_changes_end_other_sessions,
+    accounts::disabled_accounts_lose_their_sessions,
+    accounts::ending_sessions,
+    accounts::an_enabled_admin_always_remains,
     projects::retention_settings,
     keys::api_key_lifecycle,
     ingest::idempotent_reingest,

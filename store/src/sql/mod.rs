@@ -54,6 +54,18 @@ impl Dialect {
             Dialect::Postgres => format!("= ANY(${n})"),
         }
     }
+
+    /// A statement that makes account changes (roles, disabling) take turns until the
+    /// transaction ends, so two admins demoting or disabling each other at once cannot
+    /// both pass the "another enabled admin remains" check. SQLite needs none: its
+    /// write transactions (`BEGIN IMMEDIATE`) already take turns.
+    pub(crate) fn serialise_account_changes(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            // Any constant key of this application's own.
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(730170011)"),
+        }
+    }
 }
 
 /// Collects parameters while a query is assembled, handing out their placeholders.

@@ -313,4 +313,38 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         accounts::delete_session(&self.backend, token_hash).await
     }
+    async fn user(&self, user_id: &str) -> Result<crate::User, StoreError> {
+        accounts::user(&self.backend, user_id).await
+    }
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        change: &crate::PasswordChange,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        accounts::set_password(&self.backend, user_id, password_hash, change, by).await
+    }
+    async fn set_user_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        by: &str,
+    ) -> Result<crate::User, StoreError> {
+        accounts::set_disabled(&self.backend, user_id, disabled, by).await
+    }
+    async fn set_user_role(
+        &self,
+        user_id: &str,
+        role: crate::Role,
+        by: &str,
+    ) -> Result<crate::User, StoreError> {
+        accounts::set_role(&self.backend, user_id, role, by).await
+    }
+    async fn end_user_sessions(&self, user_id: &str, by: &str) -> Result<u64, StoreError> {
+        accounts::end_sessions(&self.backend, user_id, by).await
+    }
+    async fn account_changes(&self, limit: u32) -> Result<Vec<crate::AccountChange>, StoreError> {
+        accounts::account_changes(&self.backend, limit).await
+    }
 }
