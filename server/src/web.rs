@@ -110,6 +110,8 @@ pub async fn serve(site: SiteConfig, store: Arc<dyn store::Store>) -> std::io::R
     let app = router(&site, store);
     let listener = tokio::net::TcpListener::bind(site.addr).await?;
     tracing::info!("Preflight listening on http://{}", listener.local_addr()?);
+    // The peer's address reaches handlers as `ConnectInfo` (the sign-in throttle).
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -1,16 +1,19 @@
 //! Dashboard sign-in through the whole router (no socket): the guard, sessions,
-//! expiry, sign-out, throttling, CSRF, viewer permissions on every registered server
-//! function, and project membership.
+//! expiry, sign-out, throttling per client address and account, CSRF, viewer
+//! permissions on every registered server function, and project membership.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use preflight::auth::{password, viewer_may_call, AuthConfig};
+use leptos::server_fn::ServerFn;
+use preflight::auth::{password, throttle, viewer_may_call, AuthConfig};
 use store::Role;
 use tower::ServiceExt;
 
@@ -35,6 +38,14 @@ struct Answer {
 
 impl Harness {
     async fn new(ttl: Duration) -> Harness {
+        Harness::with(AuthConfig {
+            session_ttl: ttl,
+            ..AuthConfig::default()
+        })
+        .await
+    }
+
+    async fn with(auth: AuthConfig) -> Harness {
         let store = store::open(
             &store::testing::fresh_sqlite_url(),
             store::StoreOptions::default(),
@@ -58,10 +69,7 @@ impl Harness {
         let site = preflight::web::SiteConfig {
             site_root: "target/site".into(),
             addr: "127.0.0.1:0".parse().unwrap(),
-            auth: AuthConfig {
-                session_ttl: ttl,
-                secure_cookies: false,
-            },
+            auth,
         };
         let app = preflight::web::router(&site, store.clone());
         Harness {
@@ -143,13 +151,16 @@ fn server_fn_paths() -> Vec<String> {
 /// from `app` must be listed (or unlisted) here, so the set the router serves, and
 /// which the guard and the viewer rules below are checked against, is never a
 /// surprise.
-const SERVER_FNS: [&str; 33] = [
+const SERVER_FNS: [&str; 39] = [
     "add_to_dataset",
+    "change_own_password",
     "create_dataset",
     "create_project_key",
     "create_project_named",
     "decide_pending_approval",
     "delete_dataset",
+    "end_account_sessions",
+    "get_accounts",
     "get_approval_queue",
     "get_audit_log",
     "get_dataset",
@@ -170,10 +181,13 @@ const SERVER_FNS: [&str; 33] = [
     "remove_dataset_item",
     "rename_dataset",
     "rename_project_to",
+    "reset_account_password",
     "restore_policy_version",
     "revoke_project_key",
     "run_policy_simulation",
     "save_policy_rules",
+    "set_account_disabled",
+    "set_account_role",
     "set_project_retention",
     "set_theme",
     "simulate_draft",
@@ -335,19 +349,191 @@ async fn sessions_expire() {
     );
 }
 
-#[tokio::test]
-async fn repeated_failures_are_throttled() {
-    let h = Harness::new(Duration::from_secs(3600)).await;
-    for _ in 0..preflight::auth::throttle::MAX_FAILURES {
-        let answer = h.sign_in_as(VIEWER.0, "wrong-password-1", &[]).await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+impl Harness {
+    /// A sign-in from the client at `address` (as `ConnectInfo` reports it).
+    async fn sign_in_from(&self, address: &str, email: &str, pass: &str) -> Answer {
+        self.sign_in_with(address, &[], email, pass).await
     }
-    // Locked now, even with the right password.
-    let locked = h.sign_in_as(VIEWER.0, VIEWER.1, &[]).await;
-    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(locked.body.contains("Too many failed sign-ins"));
-    // Another account is not affected.
-    h.session(ADMIN).await;
+
+    async fn sign_in_with(
+        &self,
+        address: &str,
+        headers: &[(&str, &str)],
+        email: &str,
+        pass: &str,
+    ) -> Answer {
+        let peer: SocketAddr = address.parse().unwrap();
+        let body = format!("email={}&password={pass}", email.replace('@', "%40"));
+        let mut request = Request::post("/signin")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let mut request = request.body(Body::from(body)).unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        self.send(request).await
+    }
+}
+
+/// Short waits, so the test can sit them out: two free failures, then 600 ms, 1.2 s...
+fn quick_throttle() -> AuthConfig {
+    AuthConfig {
+        throttle: throttle::Policy {
+            free_failures: 2,
+            first_delay: Duration::from_millis(600),
+            max_delay: Duration::from_secs(30),
+            forget_after: Duration::from_secs(3600),
+        },
+        ..AuthConfig::default()
+    }
+}
+
+const ATTACKER: &str = "203.0.113.66:40000";
+const OFFICE: &str = "198.51.100.10:50000";
+
+/// What the old per-email lock allowed: anyone failing on purpose kept the real admin
+/// out. Failures are now counted per client address and account.
+#[tokio::test]
+async fn an_attacker_cannot_lock_an_account_out() {
+    let h = Harness::with(quick_throttle()).await;
+    for _ in 0..20 {
+        let answer = h.sign_in_from(ATTACKER, ADMIN.0, "guess-password-1").await;
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&answer.status),
+            "{}",
+            answer.status
+        );
+    }
+    let slowed = h.sign_in_from(ATTACKER, ADMIN.0, "guess-password-1").await;
+    assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+    // The real admin, from another address, signs in at once.
+    let admin = h.sign_in_from(OFFICE, ADMIN.0, ADMIN.1).await;
+    assert_eq!(admin.status, StatusCode::SEE_OTHER, "{}", admin.body);
+    // And the attacker's address is slowed for that account only.
+    let other = h.sign_in_from(ATTACKER, VIEWER.0, VIEWER.1).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
+/// One address failing for one account waits longer after each failure beyond the
+/// free ones (429 with `Retry-After`, without the password being checked); once the
+/// wait is over, the right password is accepted.
+#[tokio::test]
+async fn the_same_address_waits_longer_each_time_then_gets_in() {
+    let h = Harness::with(quick_throttle()).await;
+    for _ in 0..3 {
+        let answer = h.sign_in_from(ATTACKER, VIEWER.0, "wrong-password-1").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert!(answer.body.contains("Wrong email or password."));
+    }
+    // Three failures: a 600 ms wait, which even the right password must sit out.
+    let started = Instant::now();
+    let waiting = h.sign_in_from(ATTACKER, VIEWER.0, VIEWER.1).await;
+    assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(waiting.headers[header::RETRY_AFTER], "1");
+    assert!(waiting.body.contains("Too many failed sign-ins"));
+    assert!(waiting.headers.get(header::SET_COOKIE).is_none());
+    // Unknown accounts are slowed the same way (nothing tells them apart).
+    for _ in 0..3 {
+        h.sign_in_from(ATTACKER, "nobody@example.com", "x-password-1")
+            .await;
+    }
+    let unknown = h
+        .sign_in_from(ATTACKER, "nobody@example.com", "x-password-1")
+        .await;
+    assert_eq!(unknown.status, StatusCode::TOO_MANY_REQUESTS);
+
+    tokio::time::sleep(Duration::from_millis(650).saturating_sub(started.elapsed())).await;
+    let fourth = h.sign_in_from(ATTACKER, VIEWER.0, "wrong-password-1").await;
+    assert_eq!(fourth.status, StatusCode::UNAUTHORIZED, "the wait was over");
+    // Four failures: twice as long (1.2 s).
+    let after_fourth = Instant::now();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let still = h.sign_in_from(ATTACKER, VIEWER.0, VIEWER.1).await;
+    assert_eq!(
+        still.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "600 ms is no longer enough"
+    );
+    tokio::time::sleep(Duration::from_millis(1_250).saturating_sub(after_fourth.elapsed())).await;
+    let admitted = h.sign_in_from(ATTACKER, VIEWER.0, VIEWER.1).await;
+    assert_eq!(
+        admitted.status,
+        StatusCode::SEE_OTHER,
+        "the right password after the wait: {}",
+        admitted.body
+    );
+    // A success starts the pair afresh: the next mistake is free again.
+    let mistake = h.sign_in_from(ATTACKER, VIEWER.0, "wrong-password-1").await;
+    assert_eq!(mistake.status, StatusCode::UNAUTHORIZED);
+}
+
+/// `X-Forwarded-For` is anyone's to write: it is ignored unless the server is told a
+/// proxy in front of it sets it (`--trust-forwarded-for`), and then the entry the
+/// proxy added (the last) is the client.
+#[tokio::test]
+async fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+    let h = Harness::with(quick_throttle()).await;
+    for i in 0..4 {
+        let spoofed = format!("192.0.2.{i}");
+        h.sign_in_with(
+            ATTACKER,
+            &[("x-forwarded-for", &spoofed)],
+            VIEWER.0,
+            "wrong-password-1",
+        )
+        .await;
+    }
+    let spoofed = h
+        .sign_in_with(
+            ATTACKER,
+            &[("x-forwarded-for", "192.0.2.200")],
+            VIEWER.0,
+            VIEWER.1,
+        )
+        .await;
+    assert_eq!(
+        spoofed.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a made-up header does not make a new client"
+    );
+
+    let proxied = Harness::with(AuthConfig {
+        trust_forwarded_for: true,
+        ..quick_throttle()
+    })
+    .await;
+    // Every request comes from the proxy's address; the proxy appends the client's.
+    const PROXY: &str = "10.0.0.2:3000";
+    for _ in 0..4 {
+        proxied
+            .sign_in_with(
+                PROXY,
+                &[("x-forwarded-for", "1.2.3.4, 203.0.113.66")],
+                VIEWER.0,
+                "wrong-password-1",
+            )
+            .await;
+    }
+    let attacker = proxied
+        .sign_in_with(
+            PROXY,
+            &[("x-forwarded-for", "203.0.113.66")],
+            VIEWER.0,
+            VIEWER.1,
+        )
+        .await;
+    assert_eq!(attacker.status, StatusCode::TOO_MANY_REQUESTS);
+    let colleague = proxied
+        .sign_in_with(
+            PROXY,
+            &[("x-forwarded-for", "203.0.113.66, 198.51.100.10")],
+            VIEWER.0,
+            VIEWER.1,
+        )
+        .await;
+    assert_eq!(colleague.status, StatusCode::SEE_OTHER, "another client");
 }
 
 #[tokio::test]
@@ -388,11 +574,15 @@ async fn viewers_cannot_change_anything() {
     let viewer = h.session(VIEWER).await;
     let admin = h.session(ADMIN).await;
     let mut refused = Vec::new();
+    let mut writes_open_to_viewers = Vec::new();
     for path in server_fn_paths() {
         let name = path.rsplit('/').next().unwrap_or_default();
         let as_viewer = h.post_fn(&path, Some(&viewer), Some(ORIGIN)).await;
         if viewer_may_call(&path) {
             assert_ne!(as_viewer.status, StatusCode::FORBIDDEN, "{path}");
+            if !path.starts_with("/api/read/") {
+                writes_open_to_viewers.push(path.clone());
+            }
         } else {
             assert_eq!(as_viewer.status, StatusCode::FORBIDDEN, "{path}");
             assert!(as_viewer.body.contains("viewers cannot change"));
@@ -405,7 +595,20 @@ async fn viewers_cannot_change_anything() {
             as_admin.status
         );
     }
-    for expected in ["create_dataset", "delete_dataset", "add_to_dataset"] {
+    // Exactly one write is open to viewers: changing their own password.
+    assert_eq!(
+        writes_open_to_viewers,
+        [app::settings::accounts::ChangeOwnPassword::PATH]
+    );
+    for expected in [
+        "create_dataset",
+        "delete_dataset",
+        "add_to_dataset",
+        "set_account_disabled",
+        "set_account_role",
+        "reset_account_password",
+        "end_account_sessions",
+    ] {
         assert!(
             refused.iter().any(|n| n.starts_with(expected)),
             "{expected} must be refused to viewers: {refused:?}"
@@ -536,7 +739,7 @@ async fn overlong_emails_are_refused_like_wrong_passwords() {
     let h = Harness::new(Duration::from_secs(3600)).await;
     let long = format!("{}@example.com", "a".repeat(300 - "@example.com".len()));
     assert_eq!(long.len(), 300);
-    for _ in 0..preflight::auth::throttle::MAX_FAILURES + 1 {
+    for _ in 0..throttle::Policy::default().free_failures + 2 {
         let answer = h.post_sign_in(&long, "whatever-123", "/dashboard").await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "never throttled");
         assert!(answer.body.contains("Wrong email or password."));

@@ -11,6 +11,7 @@
 //!
 //! | module | operations |
 //! | --- | --- |
+//! | [`accounts`] | your own password; an admin's disable, enable, role, password reset, end sessions |
 //! | [`projects`] | which project a dashboard request is for, projects, keys, retention |
 //! | [`datasets`] | list, read, create, rename, delete, pin and unpin traces |
 //! | [`policies`] | the active rule set, saving with compare-and-set, edits, versions, evaluation |
@@ -20,6 +21,7 @@
 //! | [`ingest`] | decode → validate → store |
 //! | [`traces`] | traces, spans and threads |
 
+pub mod accounts;
 pub mod approvals;
 pub mod audit;
 mod caller;
@@ -27,6 +29,7 @@ pub mod datasets;
 mod error;
 pub mod ingest;
 pub mod names;
+pub mod password;
 pub mod policies;
 pub mod projects;
 pub mod simulation;

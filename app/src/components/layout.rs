@@ -227,6 +227,7 @@ fn UserMenu(dark: bool, project: String, email: String, role: String) -> impl In
                         }}
                     </button>
                 </ActionForm>
+                <a class="menu-item" id="your-account-link" href=format!("{}#account", href("/dashboard/settings", &project, &[]))><Icon name="lock"/><span>"Your account"</span></a>
                 <a class="menu-item" href=href("/dashboard/playground", &project, &[])><Icon name="flask"/><span>"Pattern playground"</span></a>
                 <a class="menu-item" href="/v1/openapi.json" rel="external"><Icon name="link"/><span>"REST API (OpenAPI)"</span></a>
                 // A plain form: the server ends the session and redirects to /signin.

@@ -1,6 +1,7 @@
 //! Settings (`/dashboard/settings`): projects (create, rename), the current project's
 //! API keys (create, list, revoke) and its retention. Its types, server functions and
-//! the retention parser; the page is in [`page`].
+//! the retention parser; the page is in [`page`], the account sections (your password;
+//! an admin's account actions) in [`accounts`].
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +9,7 @@ use crate::model::{ProjectRef, Scoped};
 #[cfg(feature = "ssr")]
 use crate::support;
 
+pub mod accounts;
 pub mod page;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! `/dashboard/settings`: projects (create, rename), the current project's API keys
 //! (create — the full key is shown once, with a copy button — list by prefix and
-//! creation date, revoke) and its retention.
+//! creation date, revoke) and its retention; then the account sections
+//! ([`super::accounts`]).
 use leptos::prelude::*;
 
 use crate::components::clipboard::copy_to_clipboard;
@@ -175,6 +176,7 @@ pub fn SettingsPage() -> impl IntoView {
                     })
                 })}
             </Transition>
+            <super::accounts::AccountsSection/>
         </div>
     }
     .into_any()

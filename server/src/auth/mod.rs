@@ -1,30 +1,31 @@
 //! Dashboard sign-in: accounts with argon2id passwords, sessions in an HttpOnly
-//! SameSite=Lax cookie (Secure behind HTTPS), throttled failures, and a guard in
-//! front of every dashboard page and server function. The `/v1` API, OTLP ingest,
-//! health, metrics and static assets are outside it (the API has its own keys).
+//! SameSite=Lax cookie (Secure behind HTTPS), failures slowed down per client address
+//! and account ([`throttle`]), disabled accounts refused, and a guard in front of every
+//! dashboard page and server function. The `/v1` API, OTLP ingest, health, metrics and
+//! static assets are outside it (the API has its own keys).
 //!
 //! Cross-site request forgery: besides SameSite, every state-changing request that
 //! reaches the dashboard must come from this origin (`Origin`, or `Sec-Fetch-Site:
 //! same-origin`); one without either header is refused too.
 
 mod page;
-pub mod password;
 pub mod throttle;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::{Extension, Form, Router};
+use leptos::server_fn::ServerFn;
 use serde::Deserialize;
+pub use service::accounts::SESSION_COOKIE;
+pub use service::password;
 use store::{Role, Store, User};
-use tokio::sync::Semaphore;
-
-pub const SESSION_COOKIE: &str = "preflight_session";
 
 /// Longest email a sign-in considers (the longest address SMTP can carry). A longer
 /// one is refused like a wrong password, before it is looked up, throttled or hashed.
@@ -41,6 +42,12 @@ pub struct AuthConfig {
     /// Always mark the cookie `Secure` (it is also marked when a proxy says the
     /// request came over HTTPS with `X-Forwarded-Proto: https`).
     pub secure_cookies: bool,
+    /// Take the client's address from the last `X-Forwarded-For` entry (the one the
+    /// proxy in front of this server added) rather than from the connection. Only
+    /// behind such a proxy: anyone else can write that header.
+    pub trust_forwarded_for: bool,
+    /// How failed sign-ins are slowed down.
+    pub throttle: throttle::Policy,
 }
 
 impl Default for AuthConfig {
@@ -48,6 +55,8 @@ impl Default for AuthConfig {
         AuthConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
+            trust_forwarded_for: false,
+            throttle: throttle::Policy::default(),
         }
     }
 }
@@ -56,21 +65,40 @@ pub struct Auth {
     store: Arc<dyn Store>,
     config: AuthConfig,
     throttle: throttle::Throttle,
-    /// Argon2 verifications running at once (each takes about 19 MiB and a core): a
-    /// flood of sign-ins waits here instead of occupying every blocking thread.
-    verifications: Arc<Semaphore>,
 }
 
 impl Auth {
     pub fn new(store: Arc<dyn Store>, config: AuthConfig) -> Arc<Auth> {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         Arc::new(Auth {
             store,
+            throttle: throttle::Throttle::new(config.throttle),
             config,
-            throttle: throttle::Throttle::default(),
-            verifications: Arc::new(Semaphore::new(cores)),
         })
     }
+}
+
+/// The client's address: the connection's peer (the server is served with
+/// `ConnectInfo`), or with [`AuthConfig::trust_forwarded_for`] the last address in the
+/// last `X-Forwarded-For` header. `None` when neither is known (a router driven
+/// without a socket): such requests share one throttle bucket.
+fn client_address(
+    config: &AuthConfig,
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
+    if config.trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
 }
 
 /// Paths anyone may request: the API (keys), health, metrics, sign-in, assets.
@@ -94,9 +122,11 @@ fn is_public(path: &str) -> bool {
 /// admin, so a new function is closed to viewers until it is declared a read.
 pub const READ_FN_PREFIX: &str = "/api/read/";
 
-/// May a viewer call the server function at `path`?
+/// May a viewer call the server function at `path`? The reads, and exactly one write:
+/// changing their own password, which acts only on the caller's own account and needs
+/// its current password.
 pub fn viewer_may_call(path: &str) -> bool {
-    path.starts_with(READ_FN_PREFIX)
+    path.starts_with(READ_FN_PREFIX) || path == app::settings::accounts::ChangeOwnPassword::PATH
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -210,7 +240,7 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         if user.role == Role::Viewer && !viewer_may_call(&path) {
             return plain(
                 StatusCode::FORBIDDEN,
-                "viewers cannot change policies, datasets, keys, projects or approvals",
+                "viewers cannot change policies, datasets, keys, projects, accounts or approvals",
             );
         }
     }
@@ -249,6 +279,7 @@ async fn sign_in_page(axum::extract::Query(q): axum::extract::Query<SignInQuery>
 
 async fn sign_in(
     State(auth): State<Arc<Auth>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -259,22 +290,14 @@ async fn sign_in(
     if form.email.chars().count() > MAX_EMAIL_CHARS {
         // No account has such an address: answered like an unknown email, after the
         // same work, but neither looked up, throttled nor echoed back.
-        verify(&auth, None, form.password).await;
+        password::check(form.password, None).await;
         tracing::info!("failed sign-in");
         return wrong_email_or_password("", &next);
     }
+    let client = client_address(&auth.config, peer.map(|p| p.0 .0), &headers);
     let now = Instant::now();
-    if let Some(wait) = auth.throttle.locked(&form.email, now) {
-        let message = format!(
-            "Too many failed sign-ins for this email. Try again in {} minutes.",
-            wait.as_secs().div_ceil(60)
-        );
-        return page::render(
-            StatusCode::TOO_MANY_REQUESTS,
-            &form.email,
-            &next,
-            Some(&message),
-        );
+    if let Some(wait) = auth.throttle.wait(client, &form.email, now) {
+        return too_many_failures(wait, &form.email, &next);
     }
     let found = match auth.store.user_credentials(&form.email).await {
         Ok(found) => found,
@@ -286,12 +309,22 @@ async fn sign_in(
             );
         }
     };
-    let Some(user) = verify(&auth, found, form.password).await else {
-        auth.throttle.failed(&form.email, now);
+    let Some(user) = verify(found, form.password).await else {
+        auth.throttle.failed(client, &form.email, now);
         tracing::info!("failed sign-in");
         return wrong_email_or_password(&form.email, &next);
     };
-    auth.throttle.succeeded(&form.email);
+    auth.throttle.succeeded(client, &form.email);
+    if user.is_disabled() {
+        // Said only after the right password, so it reveals nothing to a guesser.
+        tracing::info!(user = %user.id, "sign-in refused: the account is disabled");
+        return page::render(
+            StatusCode::FORBIDDEN,
+            &form.email,
+            &next,
+            Some("This account is disabled. Ask an admin to enable it."),
+        );
+    }
     let token = password::random_text(43);
     let ttl = auth.config.session_ttl;
     let expires =
@@ -320,23 +353,37 @@ async fn sign_in(
 }
 
 /// Checks `password` against the account found (`None`: a dummy hash, so an unknown
-/// email takes as long) on the blocking pool, at most [`Auth::verifications`] at once.
-/// The permit is held until the hash is done, even if the client goes away.
-async fn verify(auth: &Auth, found: Option<(User, String)>, password: String) -> Option<User> {
-    let permit = auth.verifications.clone().acquire_owned().await.ok()?;
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        match found {
-            Some((user, stored)) => password::verify(&password, &stored).then_some(user),
-            None => {
-                password::verify_dummy(&password);
-                None
-            }
+/// email takes as long), off the async workers and a bounded number at once
+/// ([`password::check`]).
+async fn verify(found: Option<(User, String)>, password: String) -> Option<User> {
+    match found {
+        Some((user, stored)) => password::check(password, Some(stored))
+            .await
+            .then_some(user),
+        None => {
+            password::check(password, None).await;
+            None
         }
-    })
-    .await
-    .ok()
-    .flatten()
+    }
+}
+
+/// 429 while this client must wait before trying this account again, with
+/// `Retry-After` in whole seconds.
+fn too_many_failures(wait: Duration, email: &str, next: &str) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let message = format!(
+        "Too many failed sign-ins for this account from your address. Try again in {}.",
+        if seconds < 120 {
+            format!("{seconds} seconds")
+        } else {
+            format!("{} minutes", seconds.div_ceil(60))
+        }
+    );
+    let mut response = page::render(StatusCode::TOO_MANY_REQUESTS, email, next, Some(&message));
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 fn wrong_email_or_password(email: &str, next: &str) -> Response {
@@ -492,17 +539,60 @@ mod tests {
     }
 
     #[test]
-    fn viewers_may_only_read() {
+    fn viewers_may_only_read_and_change_their_own_password() {
         assert!(viewer_may_call("/api/read/get_trace123"));
         assert!(viewer_may_call("/api/read/simulate_draft9"));
+        let own_password = app::settings::accounts::ChangeOwnPassword::PATH;
+        assert!(viewer_may_call(own_password));
         for path in [
             "/api/create_dataset1",
             "/api/get_dataset2",
             "/api/readme",
             "/api/decide_pending_approval",
             "/read/get_trace1",
+            "/api/change_own_password",
+            "/api/reset_account_password",
+            &format!("{own_password}0"),
+            &format!("{own_password}/x"),
         ] {
             assert!(!viewer_may_call(path), "{path}");
         }
+    }
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_a_proxy_is_trusted() {
+        let peer: SocketAddr = "10.0.0.1:5000"
+            .parse()
+            .unwrap_or(SocketAddr::from(([0; 4], 0)));
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", HeaderValue::from_static("1.1.1.1"));
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.5"),
+        );
+        let direct = AuthConfig::default();
+        assert_eq!(
+            client_address(&direct, Some(peer), &headers),
+            Some(peer.ip()),
+            "the header is ignored by default"
+        );
+        assert_eq!(client_address(&direct, None, &headers), None);
+        let proxied = AuthConfig {
+            trust_forwarded_for: true,
+            ..AuthConfig::default()
+        };
+        assert_eq!(
+            client_address(&proxied, Some(peer), &headers),
+            "203.0.113.5".parse().ok(),
+            "the entry the proxy added: the last"
+        );
+        let garbage = HeaderMap::from_iter([(
+            header::HeaderName::from_static("x-forwarded-for"),
+            HeaderValue::from_static("not-an-address"),
+        )]);
+        assert_eq!(
+            client_address(&proxied, Some(peer), &garbage),
+            Some(peer.ip())
+        );
     }
 }

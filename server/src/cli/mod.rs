@@ -71,6 +71,11 @@ pub enum Command {
         /// `X-Forwarded-Proto: https` also marks it).
         #[arg(long, env = "PREFLIGHT_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
+        /// Behind a reverse proxy: take the client's address (the sign-in throttle
+        /// counts failures per address) from the last `X-Forwarded-For` entry, the one
+        /// the proxy added. Without a proxy anyone can write that header: leave it off.
+        #[arg(long, env = "PREFLIGHT_TRUST_FORWARDED_FOR", default_value_t = false)]
+        trust_forwarded_for: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -176,11 +181,14 @@ pub fn run(cli: Cli) -> ExitCode {
             retention_days,
             session_hours,
             secure_cookies,
+            trust_forwarded_for,
             db,
         } => {
             let auth = crate::auth::AuthConfig {
                 session_ttl: std::time::Duration::from_secs(session_hours * 3600),
                 secure_cookies,
+                trust_forwarded_for,
+                ..crate::auth::AuthConfig::default()
             };
             serve(addr, site_root, no_demo, retention_days, auth, db)
         }
