@@ -76,6 +76,13 @@ pub enum Command {
         /// the proxy added. Without a proxy anyone can write that header: leave it off.
         #[arg(long, env = "PREFLIGHT_TRUST_FORWARDED_FOR", default_value_t = false)]
         trust_forwarded_for: bool,
+        /// On a database without accounts, the email of the admin created first.
+        #[arg(long, env = "PREFLIGHT_ADMIN_EMAIL", default_value = "admin@localhost")]
+        admin_email: String,
+        /// Write the first admin's generated password to this new file (mode 0600; an
+        /// existing file is never overwritten) instead of printing it.
+        #[arg(long, env = "PREFLIGHT_ADMIN_PASSWORD_FILE")]
+        admin_password_file: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -182,6 +189,8 @@ pub fn run(cli: Cli) -> ExitCode {
             session_hours,
             secure_cookies,
             trust_forwarded_for,
+            admin_email,
+            admin_password_file,
             db,
         } => {
             let auth = crate::auth::AuthConfig {
@@ -190,7 +199,19 @@ pub fn run(cli: Cli) -> ExitCode {
                 trust_forwarded_for,
                 ..crate::auth::AuthConfig::default()
             };
-            serve(addr, site_root, no_demo, retention_days, auth, db)
+            let first_admin = user_cmd::FirstAdmin {
+                email: admin_email,
+                password_file: admin_password_file,
+            };
+            serve(
+                addr,
+                site_root,
+                no_demo,
+                retention_days,
+                auth,
+                first_admin,
+                db,
+            )
         }
         Command::Demo { url, db } => block_on(async move {
             let store = db.open().await?;
@@ -231,6 +252,7 @@ fn serve(
     no_demo: bool,
     retention_days: Option<i64>,
     auth: crate::auth::AuthConfig,
+    first_admin: user_cmd::FirstAdmin,
     db: DbArgs,
 ) -> ExitCode {
     tracing_subscriber::fmt()
@@ -258,7 +280,7 @@ fn serve(
                 demo::announce(&summary, url.as_deref());
             }
         }
-        user_cmd::ensure_first_admin(store.as_ref()).await?;
+        user_cmd::ensure_first_admin(store.as_ref(), &first_admin).await?;
         crate::retention::spawn(store.clone(), retention_days);
         let site = crate::web::SiteConfig {
             site_root,

@@ -1,5 +1,6 @@
 //! `preflight user ...`: dashboard accounts, and the first-run admin of `serve`.
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use store::{Role, Store};
@@ -51,14 +52,9 @@ pub async fn run(cmd: UserCommand) -> Result<(), String> {
                     .map_err(|e| format!("cannot read the password: {e}"))?;
                 (text.trim_end_matches(['\r', '\n']).to_string(), false)
             } else {
-                (password::random_text(20), true)
+                (password::generate(), true)
             };
-            if password.chars().count() < password::MIN_PASSWORD_CHARS {
-                return Err(format!(
-                    "the password must have at least {} characters",
-                    password::MIN_PASSWORD_CHARS
-                ));
-            }
+            password::check_new(&password)?;
             let mut members = Vec::new();
             for name in &projects {
                 members.push(super::admin_cmd::find_project(store.as_ref(), name).await?);
@@ -103,10 +99,7 @@ async fn create(
     password: &str,
     role: Role,
 ) -> Result<store::User, String> {
-    let owned = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&owned))
-        .await
-        .map_err(|e| e.to_string())??;
+    let hash = password::hash_in_turn(password.to_string()).await?;
     store
         .create_user(email, &hash, role)
         .await
@@ -116,9 +109,19 @@ async fn create(
         })
 }
 
-/// On a database without accounts, creates `admin@localhost` with a generated
-/// password and prints both once, so a first start can be signed into.
-pub async fn ensure_first_admin(store: &dyn Store) -> Result<(), String> {
+/// The admin `serve` creates on a database without accounts.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    pub email: String,
+    /// Where to write the generated password (a new file, mode 0600) instead of
+    /// printing it.
+    pub password_file: Option<PathBuf>,
+}
+
+/// On a database without accounts, creates the first admin with a generated password
+/// and hands the password over once: printed with the email, or written to
+/// `password_file`. With accounts already there it does nothing.
+pub async fn ensure_first_admin(store: &dyn Store, first: &FirstAdmin) -> Result<(), String> {
     if !store
         .list_users()
         .await
@@ -127,11 +130,53 @@ pub async fn ensure_first_admin(store: &dyn Store) -> Result<(), String> {
     {
         return Ok(());
     }
-    let password = password::random_text(20);
-    let user = create(store, "admin@localhost", &password, Role::Admin).await?;
-    println!(
-        "Dashboard sign-in (shown once): {} / {password}\n(add accounts with `preflight user create`)",
-        user.email
-    );
-    Ok(())
+    let password = password::generate();
+    let Some(path) = &first.password_file else {
+        let user = create(store, &first.email, &password, Role::Admin).await?;
+        println!(
+            "Dashboard sign-in (shown once): {} / {password}\n(add accounts with `preflight user create`)",
+            user.email
+        );
+        return Ok(());
+    };
+    // The file first: if it cannot be made, no admin exists whose password is lost.
+    let mut file = create_secret_file(path)?;
+    let written = std::io::Write::write_all(&mut file, format!("{password}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()));
+    let created = match written {
+        Ok(()) => create(store, &first.email, &password, Role::Admin).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(user) => {
+            println!(
+                "Dashboard admin created: {} (its password is in {}, shown nowhere else)\n(add accounts with `preflight user create`)",
+                user.email,
+                path.display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            // Nothing was created: the file would hold a password of no account.
+            let _ = std::fs::remove_file(path);
+            Err(e)
+        }
+    }
+}
+
+/// A new file only its owner can read or write (0600 from the start, not chmod-ed
+/// after); an existing file is an error, never overwritten.
+fn create_secret_file(path: &Path) -> Result<std::fs::File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => format!(
+            "{} already exists: --admin-password-file never overwrites a file (remove it or choose another path)",
+            path.display()
+        ),
+        _ => format!("cannot create {}: {e}", path.display()),
+    })
 }

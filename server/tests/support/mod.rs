@@ -67,6 +67,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// [`Server::start`] with more `serve` flags.
+    pub fn start_with(database_url: &str, flags: &[&str]) -> Server {
         let mut child = Command::new(bin())
             .args([
                 "serve",
@@ -75,6 +80,7 @@ impl Server {
                 "--site-root",
                 "target/site",
             ])
+            .args(flags)
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
