@@ -44,7 +44,7 @@ pub fn render(status: StatusCode, email: &str, next: &str, error: Option<&str>) 
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
 <button class="btn primary" type="submit">Sign in</button>
 </form>
-<p class="muted small">No account yet? The first start of the server prints an admin password once; an admin adds others with <code>preflight user create</code>.</p>
+<p class="muted small">No account yet? The first start of the server prints an admin password once (or writes it to <code>--admin-password-file</code>); an admin adds others with <code>preflight user create</code>.</p>
 </main>
 </body>
 </html>"#,
