@@ -62,6 +62,7 @@ impl Harness {
                 session_ttl: ttl,
                 secure_cookies: false,
             },
+            limits: Default::default(),
         };
         let app = preflight::web::router(&site, store.clone());
         Harness {

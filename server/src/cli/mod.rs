@@ -36,6 +36,29 @@ impl DbArgs {
     }
 }
 
+/// How much the API and OTLP ingest take on at once (`serve`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Memory (MiB) all ingest requests together may hold: bodies as received and
+    /// inflated, and the events decoded from them. Beyond it ingest answers 503 with
+    /// Retry-After; one request needing more than all of it gets 413.
+    #[arg(long, env = "PREFLIGHT_INGEST_MEMORY_MIB", default_value_t = crate::api::DEFAULT_INGEST_MEMORY_MIB, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1_048_576))]
+    pub ingest_memory_mib: usize,
+    /// `/v1` and OTLP requests served at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "PREFLIGHT_MAX_CONCURRENT_REQUESTS", default_value_t = crate::api::DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub max_concurrent_requests: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::api::Limits {
+        crate::api::Limits {
+            ingest_memory_bytes: self.ingest_memory_mib * 1024 * 1024,
+            max_concurrent_requests: self.max_concurrent_requests,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "preflight",
@@ -71,6 +94,8 @@ pub enum Command {
         /// `X-Forwarded-Proto: https` also marks it).
         #[arg(long, env = "PREFLIGHT_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -176,13 +201,22 @@ pub fn run(cli: Cli) -> ExitCode {
             retention_days,
             session_hours,
             secure_cookies,
+            limits,
             db,
         } => {
             let auth = crate::auth::AuthConfig {
                 session_ttl: std::time::Duration::from_secs(session_hours * 3600),
                 secure_cookies,
             };
-            serve(addr, site_root, no_demo, retention_days, auth, db)
+            serve(
+                addr,
+                site_root,
+                no_demo,
+                retention_days,
+                auth,
+                limits.limits(),
+                db,
+            )
         }
         Command::Demo { url, db } => block_on(async move {
             let store = db.open().await?;
@@ -223,6 +257,7 @@ fn serve(
     no_demo: bool,
     retention_days: Option<i64>,
     auth: crate::auth::AuthConfig,
+    limits: crate::api::Limits,
     db: DbArgs,
 ) -> ExitCode {
     tracing_subscriber::fmt()
@@ -256,6 +291,7 @@ fn serve(
             site_root,
             addr,
             auth,
+            limits,
         };
         crate::web::serve(site, store)
             .await
