@@ -67,6 +67,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// With more environment (`PREFLIGHT_...` settings).
+    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin())
             .args([
                 "serve",
@@ -80,6 +85,7 @@ impl Server {
             .env("NO_COLOR", "1")
             // An empty database stays empty (no demo project).
             .env("PREFLIGHT_NO_DEMO", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -128,6 +134,11 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// The server process's id (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Signs in as the first-run admin (whose password the server printed once) and
