@@ -127,3 +127,62 @@ pub fn inflate(
     drop(body);
     Ok(inflated)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::io::Write;
+
+    use super::*;
+    use crate::ingest::budget::MemoryBudget;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn inflating_is_capped_and_charged() {
+        let budget = MemoryBudget::new(4 << 20);
+        let mut reservation = budget.reservation();
+        let body = gzip(&[b'x'; 300_000]);
+        reservation.charge(body.capacity()).unwrap();
+        let inflated = inflate(body, ContentEncoding::Gzip, 1 << 20, &mut reservation).unwrap();
+        assert_eq!(inflated.len(), 300_000);
+        // What is held: the inflated buffer (the compressed body's charge went back).
+        assert!(reservation.used() >= inflated.len() && reservation.used() <= 2 * inflated.len());
+
+        let bomb = gzip(&[b' '; 3 << 20]);
+        assert_eq!(
+            inflate(
+                bomb,
+                ContentEncoding::Gzip,
+                1 << 20,
+                &mut budget.reservation()
+            ),
+            Err(too_large_inflated(1 << 20))
+        );
+        drop(reservation);
+        // More than the budget holds: refused before it is allocated.
+        let large = gzip(&[b'y'; 5 << 20]);
+        assert!(matches!(
+            inflate(large, ContentEncoding::Gzip, 8 << 20, &mut budget.reservation()),
+            Err(BatchError::TooLarge(m)) if m.contains("bytes of memory")
+        ));
+        assert!(matches!(
+            inflate(b"plain".to_vec(), ContentEncoding::Gzip, 1 << 20, &mut budget.reservation()),
+            Err(BatchError::Malformed(m)) if m.starts_with("body: invalid gzip data")
+        ));
+        assert_eq!(
+            inflate(
+                b"plain".to_vec(),
+                ContentEncoding::Identity,
+                1,
+                &mut budget.reservation()
+            ),
+            Ok(b"plain".to_vec())
+        );
+        assert_eq!(budget.in_use(), 0);
+    }
+}
