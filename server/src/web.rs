@@ -12,6 +12,8 @@ pub struct SiteConfig {
     pub addr: SocketAddr,
     /// Dashboard sessions.
     pub auth: crate::auth::AuthConfig,
+    /// Bounds on what the API and OTLP ingest take in.
+    pub limits: crate::api::Limits,
 }
 
 fn leptos_options(site: &SiteConfig) -> LeptosOptions {
@@ -35,10 +37,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let options = leptos_options(site);
     let auth = crate::auth::Auth::new(store.clone(), site.auth.clone());
     let routes = generate_route_list(app::App);
-    let api_state = crate::api::AppState {
-        store: store.clone(),
-        limits: crate::api::Limits::default(),
-    };
+    let api_state = crate::api::AppState::new(store.clone(), site.limits.clone());
     // Server functions and SSR find the store in context (`app::server::use_store`).
     let dashboard_context = {
         let store = store.clone();

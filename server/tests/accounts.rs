@@ -61,6 +61,7 @@ impl Harness {
             site_root: "target/site".into(),
             addr: "127.0.0.1:0".parse().unwrap(),
             auth: AuthConfig::default(),
+            limits: Default::default(),
         };
         let app = preflight::web::router(&site, store.clone());
         let viewer = users.pop().unwrap();

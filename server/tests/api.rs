@@ -21,10 +21,10 @@ impl Harness {
         let store = store::open(&url, store::StoreOptions::default())
             .await
             .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState {
-            store: store.clone(),
-            limits: preflight::api::Limits::default(),
-        });
+        let app = preflight::api::router(preflight::api::AppState::new(
+            store.clone(),
+            preflight::api::Limits::default(),
+        ));
         Harness { app, store }
     }
 

@@ -249,6 +249,7 @@ async fn server_functions_never_reveal_or_change_another_project() {
         site_root: "target/site".into(),
         addr: "127.0.0.1:0".parse().unwrap(),
         auth: AuthConfig::default(),
+        limits: Default::default(),
     };
     let h = Harness {
         app: preflight::web::router(&site, s.clone()),

@@ -23,10 +23,10 @@ impl Harness {
         let store = store::open(&url, store::StoreOptions::default())
             .await
             .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState {
-            store: store.clone(),
-            limits: preflight::api::Limits::default(),
-        });
+        let app = preflight::api::router(preflight::api::AppState::new(
+            store.clone(),
+            preflight::api::Limits::default(),
+        ));
         let project = store.create_project("extreme").await.unwrap();
         let key = store.create_api_key(&project.id).await.unwrap().key;
         Harness { app, key }

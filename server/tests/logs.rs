@@ -43,6 +43,7 @@ async fn secrets_stay_out_of_the_logs() {
         site_root: "target/site".into(),
         addr: "127.0.0.1:0".parse().unwrap(),
         auth: Default::default(),
+        limits: Default::default(),
     };
     let app = preflight::web::router(&site, store);
     let email = "jane.doe.secret@example.com";

@@ -56,6 +56,7 @@ impl Harness {
             site_root: "target/site".into(),
             addr: "127.0.0.1:0".parse().unwrap(),
             auth: AuthConfig::default(),
+            limits: Default::default(),
         };
         let app = preflight::web::router(&site, s.clone());
         let request = Request::post("/signin")

@@ -70,6 +70,7 @@ impl Harness {
             site_root: "target/site".into(),
             addr: "127.0.0.1:0".parse().unwrap(),
             auth,
+            limits: Default::default(),
         };
         let app = preflight::web::router(&site, store.clone());
         Harness {

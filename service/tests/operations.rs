@@ -64,7 +64,20 @@ fn span(trace: &str, span: &str, kind: &str, name: &str, minute: u32, extra: Val
 
 async fn ingest(env: &Env, events: Vec<Value>) -> ingest::IngestOutcome {
     let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
-    let decoded = ingest::decode_batch(&body, &env.key, 5_000).unwrap();
+    let budget = ingest::MemoryBudget::new(64 << 20);
+    let mut reservation = budget.reservation();
+    let limits = ingest::BatchLimits {
+        max_events: 5_000,
+        max_inflated_bytes: 32 << 20,
+    };
+    let decoded = ingest::decode_batch(
+        &body,
+        ingest::ContentEncoding::Identity,
+        &env.key,
+        limits,
+        &mut reservation,
+    )
+    .unwrap();
     ingest::store_batch(env.store.as_ref(), &env.key, decoded)
         .await
         .unwrap()

@@ -29,9 +29,15 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
+    /// 503: too busy right now (load shed, ingest memory budget held by others);
+    /// answered with `Retry-After`.
+    Unavailable(String),
     /// 500: our fault. The message is logged, not sent.
     Internal(String),
 }
+
+/// Seconds a client is asked to wait before retrying a 503.
+pub const RETRY_AFTER_SECS: u64 = 1;
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -63,7 +69,8 @@ impl AppError {
             | AppError::MethodNotAllowed(message)
             | AppError::Conflict(message)
             | AppError::PayloadTooLarge(message)
-            | AppError::UnsupportedMediaType(message) => message.clone(),
+            | AppError::UnsupportedMediaType(message)
+            | AppError::Unavailable(message) => message.clone(),
         }
     }
 
@@ -80,6 +87,7 @@ impl AppError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             AppError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -106,6 +114,20 @@ impl From<service::ServiceError> for AppError {
     }
 }
 
+/// A whole ingest request refused: malformed (400), too large (413), the memory
+/// budget held by others (503), or what the service says.
+impl From<service::ingest::BatchError> for AppError {
+    fn from(err: service::ingest::BatchError) -> Self {
+        use service::ingest::BatchError as E;
+        match err {
+            E::Malformed(m) => AppError::BadRequest(m),
+            E::TooLarge(m) => AppError::PayloadTooLarge(m),
+            E::Busy(m) => AppError::Unavailable(m),
+            E::Service(e) => e.into(),
+        }
+    }
+}
+
 /// Field errors: the first error's field, every message (as the service words them).
 impl From<Vec<policy::FieldError>> for AppError {
     fn from(errors: Vec<policy::FieldError>) -> Self {
@@ -116,6 +138,7 @@ impl From<Vec<policy::FieldError>> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
+        let retry = matches!(self, AppError::Unavailable(_));
         let (message, field) = match self {
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
@@ -129,13 +152,21 @@ impl IntoResponse for AppError {
             | AppError::MethodNotAllowed(m)
             | AppError::Conflict(m)
             | AppError::PayloadTooLarge(m)
-            | AppError::UnsupportedMediaType(m) => (m, None),
+            | AppError::UnsupportedMediaType(m)
+            | AppError::Unavailable(m) => (m, None),
         };
         let mut error = json!({ "code": code, "message": message });
         if let Some(field) = field {
             error["field"] = json!(field);
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if retry {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
 

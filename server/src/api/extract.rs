@@ -1,6 +1,6 @@
 //! `Json` and `Query` extractors whose rejections use the API's JSON error shape
 //! (axum's own answer with plain text).
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -31,16 +31,6 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
             message,
         },
         _ => AppError::BadRequest(message),
-    }
-}
-
-/// A raw body that could not be read: over the body limit (413) or broken off (400).
-pub fn bytes_rejection(rejection: BytesRejection) -> AppError {
-    let message = format!("body: {}", rejection.body_text());
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge(message)
-    } else {
-        AppError::BadRequest(message)
     }
 }
 

@@ -1,11 +1,13 @@
 //! The REST API under `/v1`, authenticated by project API keys.
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use tokio::sync::Semaphore;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -25,7 +27,7 @@ pub use auth::Caller;
 pub use error::{ApiResult, AppError, ErrorBody};
 pub use extract::{ApiJson, ApiQuery};
 
-/// Size limits that keep a hostile or broken client from exhausting the server.
+/// Limits that keep a hostile or broken client from exhausting the server.
 #[derive(Clone, Debug)]
 pub struct Limits {
     /// Request body as sent (compressed or not).
@@ -33,7 +35,18 @@ pub struct Limits {
     /// Body after `Content-Encoding: gzip` is undone.
     pub max_inflated_bytes: usize,
     pub max_batch_events: usize,
+    /// Memory all ingest requests together may hold: bodies as received and inflated,
+    /// and the events decoded from them. Beyond it, ingest answers 503.
+    pub ingest_memory_bytes: usize,
+    /// `/v1` and OTLP requests served at once; more are answered 503 at once.
+    pub max_concurrent_requests: usize,
 }
+
+/// `--ingest-memory-mib`'s default.
+pub const DEFAULT_INGEST_MEMORY_MIB: usize = 256;
+/// `--max-concurrent-requests`' default: far above what two cores serve at once
+/// (requests mostly wait on the database), far below what would exhaust memory.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -41,6 +54,8 @@ impl Default for Limits {
             max_body_bytes: 8 * 1024 * 1024,
             max_inflated_bytes: 32 * 1024 * 1024,
             max_batch_events: 5_000,
+            ingest_memory_bytes: DEFAULT_INGEST_MEMORY_MIB * 1024 * 1024,
+            max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
         }
     }
 }
@@ -49,6 +64,19 @@ impl Default for Limits {
 pub struct AppState {
     pub store: Arc<dyn store::Store>,
     pub limits: Limits,
+    /// The memory ingest requests hold, shared by all of them.
+    pub ingest_budget: Arc<service::ingest::MemoryBudget>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn store::Store>, limits: Limits) -> AppState {
+        let ingest_budget = service::ingest::MemoryBudget::new(limits.ingest_memory_bytes);
+        AppState {
+            store,
+            limits,
+            ingest_budget,
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -113,6 +141,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// `/v1/*`, plus `/v1/openapi.json` and a JSON 404 for unknown `/v1` paths.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let in_flight = Arc::new(Semaphore::new(state.limits.max_concurrent_requests));
     let (api, doc) = routes();
     let doc = Arc::new(doc);
     api.route(
@@ -131,7 +160,30 @@ pub fn router(state: AppState) -> Router {
     })
     .layer(axum::middleware::map_response(json_errors))
     .layer(DefaultBodyLimit::max(body_limit))
+    .layer(axum::middleware::from_fn_with_state(in_flight, shed_load))
     .with_state(state)
+}
+
+/// Load shedding: at most `max_concurrent_requests` API requests are served at once;
+/// one more is answered 503 with `Retry-After` at once (in OTLP's encoding on the
+/// OTLP route), so a flood costs a short answer each instead of a queue without end.
+async fn shed_load(
+    State(in_flight): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Held until the handler has answered.
+    let Ok(_permit) = in_flight.try_acquire() else {
+        let refused = AppError::Unavailable(
+            "the server is at its limit of concurrent API requests; retry shortly".to_string(),
+        );
+        return if request.uri().path().starts_with(otel::PATH_PREFIX) {
+            otel::refusal(request.headers(), refused)
+        } else {
+            refused.into_response()
+        };
+    };
+    next.run(request).await
 }
 
 /// axum's own extractor rejections (a `Path` segment that is not a number or not

@@ -36,6 +36,29 @@ impl DbArgs {
     }
 }
 
+/// How much the API and OTLP ingest take on at once (`serve`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Memory (MiB) all ingest requests together may hold: bodies as received and
+    /// inflated, and the events decoded from them. Beyond it ingest answers 503 with
+    /// Retry-After; one request needing more than all of it gets 413.
+    #[arg(long, env = "PREFLIGHT_INGEST_MEMORY_MIB", default_value_t = crate::api::DEFAULT_INGEST_MEMORY_MIB, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..=1_048_576))]
+    pub ingest_memory_mib: usize,
+    /// `/v1` and OTLP requests served at once; more are answered 503 with Retry-After.
+    #[arg(long, env = "PREFLIGHT_MAX_CONCURRENT_REQUESTS", default_value_t = crate::api::DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub max_concurrent_requests: usize,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::api::Limits {
+        crate::api::Limits {
+            ingest_memory_bytes: self.ingest_memory_mib * 1024 * 1024,
+            max_concurrent_requests: self.max_concurrent_requests,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "preflight",
@@ -83,6 +106,8 @@ pub enum Command {
         /// existing file is never overwritten) instead of printing it.
         #[arg(long, env = "PREFLIGHT_ADMIN_PASSWORD_FILE")]
         admin_password_file: Option<PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -191,6 +216,7 @@ pub fn run(cli: Cli) -> ExitCode {
             trust_forwarded_for,
             admin_email,
             admin_password_file,
+            limits,
             db,
         } => {
             let auth = crate::auth::AuthConfig {
@@ -210,6 +236,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 retention_days,
                 auth,
                 first_admin,
+                limits.limits(),
                 db,
             )
         }
@@ -253,6 +280,7 @@ fn serve(
     retention_days: Option<i64>,
     auth: crate::auth::AuthConfig,
     first_admin: user_cmd::FirstAdmin,
+    limits: crate::api::Limits,
     db: DbArgs,
 ) -> ExitCode {
     tracing_subscriber::fmt()
@@ -286,6 +314,7 @@ fn serve(
             site_root,
             addr,
             auth,
+            limits,
         };
         crate::web::serve(site, store)
             .await

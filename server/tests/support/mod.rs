@@ -72,6 +72,15 @@ impl Server {
 
     /// [`Server::start`] with more `serve` flags.
     pub fn start_with(database_url: &str, flags: &[&str]) -> Server {
+        Server::start_with_args(database_url, flags, &[])
+    }
+
+    /// [`Server::start`] with more environment (`PREFLIGHT_...` settings).
+    pub fn start_with_env(database_url: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_with_args(database_url, &[], env)
+    }
+
+    fn start_with_args(database_url: &str, flags: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(bin())
             .args([
                 "serve",
@@ -86,6 +95,7 @@ impl Server {
             .env("NO_COLOR", "1")
             // An empty database stays empty (no demo project).
             .env("PREFLIGHT_NO_DEMO", "true")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -134,6 +144,11 @@ impl Server {
 
     pub fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    /// The server process's id (for `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Signs in as the first-run admin (whose password the server printed once) and

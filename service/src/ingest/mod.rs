@@ -2,13 +2,20 @@
 //! (`POST /v1/events/ingest`, [`decode_batch`]) and the OTLP endpoint (which decodes
 //! its own protobuf or JSON into wire events). Each event is judged on its own: a bad
 //! one is reported by its index and never costs the good ones of its batch their place.
+//! What a request holds while it is decoded is charged to a [`MemoryBudget`] shared
+//! by all of them.
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::{Caller, ServiceError, ServiceResult, Store};
 
+mod batch;
+mod body;
+mod budget;
 pub mod wire;
 
+pub use batch::{decode_batch, value_memory, BatchLimits, DecodedEvents};
+pub use body::{inflate, ContentEncoding};
+pub use budget::{MemoryBudget, OverBudget, Reservation};
 pub use wire::{decode_event, parse_timestamp};
 
 /// Longest `agent_name` stored, in UTF-8 bytes: PostgreSQL indexes it (with the trace
@@ -30,13 +37,15 @@ pub struct IngestOutcome {
     pub rejected: Vec<Rejected>,
 }
 
-/// Why a whole request was refused (before any event was looked at).
+/// Why a whole request was refused (no event of it is stored).
 #[derive(Debug, Clone, PartialEq)]
 pub enum BatchError {
-    /// The body is not JSON (400).
+    /// The body is not JSON, or not gzip when it says so (400).
     Malformed(String),
-    /// More events than allowed (413).
-    TooMany(String),
+    /// More events, inflated bytes or decoded memory than one request may have (413).
+    TooLarge(String),
+    /// The ingest memory budget is held by other requests now: retry shortly (503).
+    Busy(String),
     /// Otherwise invalid (a 422 or 403 as the service error says).
     Service(ServiceError),
 }
@@ -47,40 +56,11 @@ impl From<ServiceError> for BatchError {
     }
 }
 
-/// Decodes a JamJet batch (`{"project"?, "events": [...]}` or a bare array) into one
-/// result per event. A `project` naming another project than the key's is refused.
-pub fn decode_batch(
-    body: &[u8],
-    caller: &Caller,
-    max_events: usize,
-) -> Result<Vec<Result<store::StoredEvent, String>>, BatchError> {
-    let doc: Value = serde_json::from_slice(body)
-        .map_err(|err| BatchError::Malformed(format!("body: invalid JSON: {err}")))?;
-    let events = match &doc {
-        Value::Object(obj) => {
-            if let Some(project) = obj.get("project").and_then(Value::as_str) {
-                // The key decides the project; a different name is a client misconfiguration.
-                if project != caller.project.name && project != caller.project.id {
-                    return Err(ServiceError::Forbidden(format!(
-                        "project: this API key belongs to project {:?}, not {project:?}",
-                        caller.project.name
-                    ))
-                    .into());
-                }
-            }
-            obj.get("events")
-                .and_then(Value::as_array)
-                .ok_or_else(|| ServiceError::invalid("events", "expected an array of events"))?
-        }
-        Value::Array(events) => events,
-        _ => return Err(ServiceError::invalid("events", "expected {\"events\": [...]}").into()),
-    };
-    if events.len() > max_events {
-        return Err(BatchError::TooMany(format!(
-            "events: at most {max_events} events per batch"
-        )));
+/// What a refused charge means for the client (413 or 503).
+impl From<OverBudget> for BatchError {
+    fn from(e: OverBudget) -> Self {
+        body::over_budget(e)
     }
-    Ok(events.iter().map(decode_event).collect())
 }
 
 /// Checks what every source's events must satisfy before they reach the store.
@@ -101,7 +81,7 @@ fn storable(event: store::StoredEvent) -> Result<store::StoredEvent, String> {
 pub async fn store_batch(
     store: &Store,
     caller: &Caller,
-    decoded: Vec<Result<store::StoredEvent, String>>,
+    decoded: DecodedEvents,
 ) -> ServiceResult<IngestOutcome> {
     let total = decoded.len();
     let mut good = Vec::with_capacity(total);

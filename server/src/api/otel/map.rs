@@ -135,10 +135,20 @@ struct Known {
     session: Option<String>,
 }
 
-/// Maps every span of an export request, in order; `Err` is the reason a span
-/// cannot be an event (its index is its position in this flattening).
-pub fn map_request(request: &ExportTraceServiceRequest) -> Vec<Result<Value, String>> {
-    // First pass: parent links, agents and sessions, by (trace, span).
+/// An export request ready to be mapped span by span: what spans learn from each
+/// other, and each resource's and scope's JSON once.
+pub struct MappedRequest<'r> {
+    known: HashMap<(String, String), Known>,
+    /// Resource attributes, by position in `resource_spans`.
+    resources: Vec<Attrs>,
+    /// Every span in order, with its resource's position and its scope.
+    spans: Vec<(usize, Option<Value>, &'r Span)>,
+}
+
+/// Prepares every span of an export request for mapping, in order (a span's index is
+/// its position in this flattening).
+pub fn map_request(request: &ExportTraceServiceRequest) -> MappedRequest<'_> {
+    // Parent links, agents and sessions, by (trace, span).
     let mut known: HashMap<(String, String), Known> = HashMap::new();
     for rs in &request.resource_spans {
         for ss in &rs.scope_spans {
@@ -156,13 +166,15 @@ pub fn map_request(request: &ExportTraceServiceRequest) -> Vec<Result<Value, Str
             }
         }
     }
-    let mut out = Vec::new();
-    for rs in &request.resource_spans {
-        let resource = rs
-            .resource
-            .as_ref()
-            .map(|r| attrs_json(&r.attributes))
-            .unwrap_or_default();
+    let mut resources = Vec::new();
+    let mut spans = Vec::new();
+    for (position, rs) in request.resource_spans.iter().enumerate() {
+        resources.push(
+            rs.resource
+                .as_ref()
+                .map(|r| attrs_json(&r.attributes))
+                .unwrap_or_default(),
+        );
         for ss in &rs.scope_spans {
             let scope = ss.scope.as_ref().map(|s| {
                 json!({
@@ -171,11 +183,51 @@ pub fn map_request(request: &ExportTraceServiceRequest) -> Vec<Result<Value, Str
                 })
             });
             for sp in &ss.spans {
-                out.push(map_span(sp, &resource, scope.as_ref(), &known));
+                spans.push((position, scope.clone(), sp));
             }
         }
     }
-    out
+    MappedRequest {
+        known,
+        resources,
+        spans,
+    }
+}
+
+impl MappedRequest<'_> {
+    /// The memory of the copies of its resource and scope every span carries, all
+    /// spans together: a resource is kept whole with each of its spans, so a large one
+    /// shared by many spans takes far more memory mapped than it did on the wire.
+    pub fn copies_memory(&self) -> usize {
+        let resources: Vec<usize> = self.resources.iter().map(value_memory_of_attrs).collect();
+        self.spans
+            .iter()
+            .map(|(resource, scope, _)| {
+                resources.get(*resource).copied().unwrap_or(0)
+                    + scope.as_ref().map_or(0, service::ingest::value_memory)
+            })
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Each span as a wire event, mapped one at a time as the iterator is advanced;
+    /// `Err` is the reason a span cannot be an event.
+    pub fn events(&self) -> impl ExactSizeIterator<Item = Result<Value, String>> + '_ {
+        self.spans.iter().map(|(resource, scope, sp)| {
+            let empty = Attrs::new();
+            let attrs = self.resources.get(*resource).unwrap_or(&empty);
+            map_span(sp, attrs, scope.as_ref(), &self.known)
+        })
+    }
+}
+
+fn value_memory_of_attrs(attrs: &Attrs) -> usize {
+    attrs
+        .iter()
+        .map(|(k, v)| k.len() + service::ingest::value_memory(v))
+        .fold(
+            service::ingest::value_memory(&Value::Object(Map::new())),
+            usize::saturating_add,
+        )
 }
 
 /// Walks up from a span (itself excluded) within the request: the first ancestor
@@ -472,7 +524,7 @@ mod tests {
             code: status::StatusCode::Error as i32,
             message: "insufficient funds".into(),
         });
-        let out = map_request(&request(vec![
+        let mapped = request(vec![
             span(
                 1,
                 None,
@@ -517,8 +569,8 @@ mod tests {
                 "SELECT orders",
                 vec![s("db.system.name", "postgresql")],
             ),
-        ]));
-        let events: Vec<Value> = out.into_iter().map(Result::unwrap).collect();
+        ]);
+        let events: Vec<Value> = map_request(&mapped).events().map(Result::unwrap).collect();
         let agent = &events[0];
         assert_eq!(agent["kind"], "agent_call");
         assert_eq!(agent["name"], "support-bot");
@@ -582,12 +634,13 @@ mod tests {
         short_span.span_id = vec![1, 2];
         let mut no_start = span(3, None, "z", vec![]);
         no_start.start_time_unix_nano = 0;
-        let out = map_request(&request(vec![
+        let request = request(vec![
             no_trace,
             short_span,
             no_start,
             span(4, None, "ok", vec![]),
-        ]));
+        ]);
+        let out: Vec<_> = map_request(&request).events().collect();
         assert!(out[0].as_ref().unwrap_err().starts_with("traceId"));
         assert!(out[1].as_ref().unwrap_err().starts_with("spanId"));
         assert!(out[2]
@@ -599,7 +652,7 @@ mod tests {
 
     #[test]
     fn cost_in_another_currency_stays_in_the_payload() {
-        let out = map_request(&request(vec![span(
+        let request = request(vec![span(
             1,
             None,
             "chat",
@@ -612,7 +665,8 @@ mod tests {
                 ),
                 s("gen_ai.usage.cost.currency", "EUR"),
             ],
-        )]));
+        )]);
+        let out: Vec<_> = map_request(&request).events().collect();
         let event = out[0].as_ref().unwrap();
         assert!(event.get("cost_usd").is_none());
         assert_eq!(event["payload"]["cost"]["currency"], "EUR");

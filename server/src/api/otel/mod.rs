@@ -9,23 +9,27 @@
 //! request's encoding, with `partialSuccess` counting the spans that were rejected;
 //! failures carry a `google.rpc.Status` (protobuf, or JSON that is also the API's
 //! usual error body). A database failure is a `503`, which exporters retry.
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
 use serde_json::json;
+use service::ingest::{decode_event, value_memory, BatchError, DecodedEvents, Reservation};
 
-use crate::api::ingest::{decode_body, store_batch};
-use crate::api::{AppError, AppState, Caller, ErrorBody};
+use crate::api::error::RETRY_AFTER_SECS;
+use crate::api::ingest::{content_encoding, read_body, store_batch};
+use crate::api::{AppError, AppState, Caller, ErrorBody, Limits};
 use crate::ops::Source;
-use service::ingest::decode_event;
 
+mod bounds;
 pub mod map;
+
+/// Where OTLP routes start (their errors are OTLP's, not the API's).
+pub const PATH_PREFIX: &str = "/otel/";
 
 /// Rejected spans named in `partialSuccess.errorMessage`.
 const MAX_REPORTED_ERRORS: usize = 5;
@@ -89,6 +93,12 @@ fn grpc_code(status: StatusCode) -> i32 {
     }
 }
 
+/// An OTLP request refused before its handler ran (load shedding), answered in the
+/// request's encoding.
+pub fn refusal(headers: &HeaderMap, err: AppError) -> Response {
+    error_response(encoding(headers).unwrap_or(Encoding::Json), err)
+}
+
 fn error_response(encoding: Encoding, err: AppError) -> Response {
     let (status, code, message) = match &err {
         AppError::Internal(detail) => {
@@ -102,7 +112,7 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
         other => (other.status(), other.code(), other.client_message()),
     };
     let grpc = grpc_code(status);
-    match encoding {
+    let mut response = match encoding {
         Encoding::Protobuf => (
             status,
             [(header::CONTENT_TYPE, Encoding::Protobuf.content_type())],
@@ -122,7 +132,14 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
             })),
         )
             .into_response(),
+    };
+    // Exporters retry a 503 and honour `Retry-After`.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     }
+    response
 }
 
 /// `POST /otel/v1/traces`.
@@ -139,9 +156,9 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
         (status = 200, description = "ExportTraceServiceResponse, in the request's encoding; partialSuccess counts rejected spans"),
         (status = 400, description = "Malformed body (google.rpc.Status)", body = ErrorBody),
         (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
-        (status = 413, description = "Body or span count over the limit", body = ErrorBody),
+        (status = 413, description = "Body, span count or decoded memory over the limit", body = ErrorBody),
         (status = 415, description = "Unsupported Content-Type or Content-Encoding", body = ErrorBody),
-        (status = 503, description = "Storage failed; retry", body = ErrorBody)
+        (status = 503, description = "Storage failed or too busy; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -149,7 +166,7 @@ pub async fn traces(
     State(state): State<AppState>,
     caller: Result<Caller, AppError>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     let encoding = match encoding(&headers) {
         Ok(e) => e,
@@ -181,37 +198,31 @@ async fn export(
     state: &AppState,
     caller: Result<Caller, AppError>,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
     encoding: Encoding,
 ) -> Result<ExportTraceServiceResponse, AppError> {
     let caller = caller?;
-    let body = body.map_err(|rejection| {
-        let message = rejection.body_text();
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge(message)
-        } else {
-            AppError::BadRequest(message)
-        }
-    })?;
-    let raw = decode_body(headers, &body, state.limits.max_inflated_bytes)?;
-    let request = match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw.as_slice())
-            .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP protobuf: {err}")))?,
-        Encoding::Json => serde_json::from_slice::<ExportTraceServiceRequest>(&raw)
-            .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP/JSON: {err}")))?,
-    };
-    let spans = map::map_request(&request);
-    if spans.len() > state.limits.max_batch_events {
-        return Err(AppError::PayloadTooLarge(format!(
-            "at most {} spans per export request",
-            state.limits.max_batch_events
-        )));
-    }
-    let decoded = spans
-        .into_iter()
-        .map(|span| span.and_then(|event| decode_event(&event)))
-        .collect();
-    let outcome = store_batch(state, &caller, Source::Otlp, decoded).await?;
+    let content_encoding = content_encoding(headers)?;
+    let mut reservation = state.ingest_budget.reservation();
+    let body = read_body(body, headers, state.limits.max_body_bytes, &mut reservation).await?;
+    let limits = state.limits.clone();
+    // Inflating, decoding and mapping are CPU work: off the async workers.
+    let (decoded, reservation) = tokio::task::spawn_blocking(move || {
+        let decoded = service::ingest::inflate(
+            body,
+            content_encoding,
+            limits.max_inflated_bytes,
+            &mut reservation,
+        )
+        .map_err(AppError::from)
+        .and_then(|raw| decode_spans(raw, encoding, &limits, &mut reservation));
+        (decoded, reservation)
+    })
+    .await
+    .map_err(|err| AppError::Internal(format!("OTLP decoding task: {err}")))?;
+    let outcome = store_batch(state, &caller, Source::Otlp, decoded?).await?;
+    // Held until the events are stored: they are in memory until then.
+    drop(reservation);
     let partial_success = (!outcome.rejected.is_empty()).then(|| {
         let mut message: Vec<String> = outcome
             .rejected
@@ -231,4 +242,70 @@ async fn export(
         }
     });
     Ok(ExportTraceServiceResponse { partial_success })
+}
+
+/// The spans of an inflated export request as decoded events, charging to
+/// `reservation` what decoding and mapping will hold before they hold it.
+fn decode_spans(
+    raw: Vec<u8>,
+    encoding: Encoding,
+    limits: &Limits,
+    reservation: &mut Reservation,
+) -> Result<DecodedEvents, AppError> {
+    let too_many = || {
+        AppError::PayloadTooLarge(format!(
+            "at most {} spans per export request",
+            limits.max_batch_events
+        ))
+    };
+    let decoded_memory = match encoding {
+        Encoding::Protobuf => match bounds::protobuf(&raw, limits.max_batch_events) {
+            Ok(estimate) => estimate.memory,
+            Err(bounds::WalkError::TooManySpans) => return Err(too_many()),
+            Err(bounds::WalkError::Malformed(why)) => {
+                return Err(AppError::BadRequest(format!(
+                    "body: invalid OTLP protobuf: {why}"
+                )))
+            }
+        },
+        Encoding::Json => bounds::json(&raw),
+    };
+    // The decoded request, and about as much again for the JSON made once from it
+    // before any span is mapped (each resource's attributes, what spans inherit).
+    reservation
+        .charge(decoded_memory.saturating_mul(2))
+        .map_err(BatchError::from)?;
+    let request = match encoding {
+        Encoding::Protobuf => ExportTraceServiceRequest::decode(raw.as_slice())
+            .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP protobuf: {err}")))?,
+        Encoding::Json => serde_json::from_slice::<ExportTraceServiceRequest>(&raw)
+            .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP/JSON: {err}")))?,
+    };
+    // The body is not needed once decoded.
+    reservation.release(raw.capacity());
+    drop(raw);
+    let mapped = map::map_request(&request);
+    let spans = mapped.events();
+    if spans.len() > limits.max_batch_events {
+        return Err(too_many());
+    }
+    // Every span carries a copy of its resource and scope: charged before any is made.
+    reservation
+        .charge(mapped.copies_memory())
+        .map_err(BatchError::from)?;
+    let mut decoded = Vec::with_capacity(spans.len());
+    for span in spans {
+        // One mapped span at a time; its decoded event keeps about as much.
+        let event = match span {
+            Ok(value) => {
+                reservation
+                    .charge(value_memory(&value))
+                    .map_err(BatchError::from)?;
+                decode_event(&value)
+            }
+            Err(reason) => Err(reason),
+        };
+        decoded.push(event);
+    }
+    Ok(decoded)
 }
