@@ -38,6 +38,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let auth = crate::auth::Auth::new(store.clone(), site.auth.clone());
     let routes = generate_route_list(app::App);
     let api_state = crate::api::AppState::new(store.clone(), site.limits.clone());
+    let hsts = site.auth.secure_cookies;
     // Server functions and SSR find the store in context (`app::server::use_store`).
     let dashboard_context = {
         let store = store.clone();
@@ -66,7 +67,35 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             crate::auth::guard,
         ))
         .layer(axum::middleware::from_fn(crate::ops::track_http))
+        .layer(axum::middleware::map_response(
+            move |response: axum::response::Response| security_headers(response, hsts),
+        ))
         .layer(request_log())
+}
+
+/// Headers every answer carries: no framing (clickjacking a decision button), no MIME
+/// sniffing, no full URLs (trace ids, filters) leaked to other sites. HSTS only when the
+/// server says it is served over HTTPS (`--secure-cookies`), since it binds the browser
+/// to HTTPS for the host. A handler that set one of these keeps its own.
+async fn security_headers(
+    mut response: axum::response::Response,
+    hsts: bool,
+) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'");
+    if hsts {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
 }
 
 /// Leptos answers a server function call whose arguments do not decode with a 500;

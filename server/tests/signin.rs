@@ -763,3 +763,47 @@ async fn overlong_emails_are_refused_like_wrong_passwords() {
     // The real account still signs in.
     h.session(ADMIN).await;
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let plain = Harness::new(Duration::from_secs(3600)).await;
+    // A page, a redirect to sign-in, the sign-in page, an API error, health.
+    for uri in [
+        "/signin",
+        "/dashboard",
+        "/v1/traces",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let answer = plain.get(uri, None).await;
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("referrer-policy", "same-origin"),
+            ("x-frame-options", "DENY"),
+            ("content-security-policy", "frame-ancestors 'none'"),
+        ] {
+            assert_eq!(
+                answer.headers.get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{uri}: {name}"
+            );
+        }
+        assert!(
+            answer.headers.get("strict-transport-security").is_none(),
+            "{uri}: HSTS over plain HTTP would bind browsers to HTTPS"
+        );
+    }
+    let secure = Harness::with(AuthConfig {
+        secure_cookies: true,
+        ..AuthConfig::default()
+    })
+    .await;
+    let answer = secure.get("/signin", None).await;
+    assert_eq!(
+        answer
+            .headers
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000")
+    );
+}
