@@ -154,14 +154,9 @@ fn walk(
         let key = varint(&mut buf)?;
         let number = key >> 3;
         match key & 7 {
-            0 => {
-                varint(&mut buf)?;
-            }
-            1 => buf = skip(buf, 8)?,
-            5 => buf = skip(buf, 4)?,
+            0 | 1 | 5 => buf = skip_number(buf, key & 7)?,
             2 => {
-                let len = usize::try_from(varint(&mut buf)?)
-                    .map_err(|_| WalkError::Malformed("length out of range"))?;
+                let len = length(&mut buf)?;
                 let inner = buf
                     .get(..len)
                     .ok_or(WalkError::Malformed("length past the end"))?;
@@ -200,14 +195,9 @@ fn skip_group(mut buf: &[u8], number: u64, depth: usize) -> Result<&[u8], WalkEr
         }
         let key = varint(&mut buf)?;
         match key & 7 {
-            0 => {
-                varint(&mut buf)?;
-            }
-            1 => buf = skip(buf, 8)?,
-            5 => buf = skip(buf, 4)?,
+            0 | 1 | 5 => buf = skip_number(buf, key & 7)?,
             2 => {
-                let len = usize::try_from(varint(&mut buf)?)
-                    .map_err(|_| WalkError::Malformed("length out of range"))?;
+                let len = length(&mut buf)?;
                 buf = skip(buf, len)?;
             }
             3 => buf = skip_group(buf, key >> 3, depth + 1)?,
@@ -220,6 +210,21 @@ fn skip_group(mut buf: &[u8], number: u64, depth: usize) -> Result<&[u8], WalkEr
 fn skip(buf: &[u8], len: usize) -> Result<&[u8], WalkError> {
     buf.get(len..)
         .ok_or(WalkError::Malformed("length past the end"))
+}
+
+/// Past a varint (wire type 0), fixed64 (1) or fixed32 (5) value.
+fn skip_number(mut buf: &[u8], wire_type: u64) -> Result<&[u8], WalkError> {
+    match wire_type {
+        0 => varint(&mut buf).map(|_| buf),
+        1 => skip(buf, 8),
+        5 => skip(buf, 4),
+        _ => Err(WalkError::Malformed("invalid wire type")),
+    }
+}
+
+/// A length-delimited field's length (wire type 2).
+fn length(buf: &mut &[u8]) -> Result<usize, WalkError> {
+    usize::try_from(varint(buf)?).map_err(|_| WalkError::Malformed("length out of range"))
 }
 
 fn varint(buf: &mut &[u8]) -> Result<u64, WalkError> {
