@@ -1,6 +1,6 @@
 // Starts a real `preflight serve` on a free loopback port, and Debian chromium via
 // playwright-core (no browser download: the system's chromium is used).
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,13 +16,16 @@ export function freshDatabaseUrl() {
 }
 
 /** `preflight serve` on a fresh database; it loads the demo project unless
- * `{ PREFLIGHT_NO_DEMO: "true" }` is passed. Returns its URL and the demo API key. */
+ * `{ PREFLIGHT_NO_DEMO: "true" }` is passed. Returns its URL, the demo's agent API key
+ * (`apiKey`, what an SDK holds) and an admin key made with `preflight key create`
+ * (`adminKey`, what `api()` sends). */
 export async function startServer(extraEnv = {}) {
   // The server from `cargo test`/`cargo build` (plain cargo); the bundle from cargo-leptos.
   const bin = process.env.PREFLIGHT_BIN ?? `${root}target/debug/preflight`;
+  const env = { ...process.env, RUST_LOG: "info", NO_COLOR: "1", DATABASE_URL: freshDatabaseUrl(), ...extraEnv };
   const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--site-root", `${root}target/site`], {
     cwd: root,
-    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1", DATABASE_URL: freshDatabaseUrl(), ...extraEnv },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -42,9 +45,12 @@ export async function startServer(extraEnv = {}) {
   });
   // A first start on an empty database loads the demo project and prints its key once,
   // and creates the first admin account, whose password it prints once.
-  const key = log.match(/Demo API key \(shown once\): (jj_\S+)/);
+  const key = log.match(/Demo agent API key \(shown once[^)]*\): (jj_\S+)/);
   const admin = await waitFor(() => log.match(/Dashboard sign-in \(shown once\): (\S+) \/ (\S+)/), () => log);
-  const server = { url, apiKey: key?.[1], log: () => log, stop: () => child.kill("SIGTERM") };
+  const adminKey = key
+    ? execFileSync(bin, ["key", "create", "--project", "demo", "--scope", "admin"], { cwd: root, env, encoding: "utf8" }).match(/jj_\S+/)[0]
+    : undefined;
+  const server = { url, apiKey: key?.[1], adminKey, log: () => log, stop: () => child.kill("SIGTERM") };
   server.admin = { email: admin[1], password: admin[2] };
   server.session = await signIn(server, server.admin.email, server.admin.password);
   sessions.push(server);
@@ -140,10 +146,11 @@ export async function openHydrated(server, context, path) {
 export const text = async (page, selector) => (await page.textContent(selector))?.trim();
 
 /** Calls the REST API with the demo key; returns the parsed JSON body. */
+/** A REST call with the server's admin key; throws unless 2xx. */
 export async function api(server, method, path, body) {
   const response = await fetch(server.url + path, {
     method,
-    headers: { authorization: `Bearer ${server.apiKey}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${server.adminKey}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

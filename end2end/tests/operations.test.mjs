@@ -1,6 +1,6 @@
 // The operations pages on the demo project, in Debian chromium: approvals decided in
 // the dashboard as an SDK polling the REST API sees them; API keys created and revoked
-// in Settings; the audit log's filters and its CSV/JSONL export; the home overview's
+// in Settings with a scope; the audit log's filters and its CSV/JSONL export; the home overview's
 // chart and the links behind its numbers; screenshots of each page in both themes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -86,8 +86,15 @@ test("an approval requested through the API appears by itself, is approved with 
   assert.equal(polled.reason, "customer verified by phone");
   assert.equal(polled.decided_by, server.admin.email, "the signed-in account decided");
 
+  // The agent's own key can poll but never decide: 403, naming the scope that could.
+  const own = await call("GET", `/v1/approvals/${created.id}`, server.apiKey);
+  assert.equal(own.status, 200);
+  const self = await call("POST", `/v1/approvals/${created.id}/decision`, server.apiKey, { decision: "rejected" });
+  assert.equal(self.status, 403);
+  assert.equal(self.body.error.code, "insufficient_scope");
+  assert.deepEqual(self.body.error.required_scopes, ["admin"]);
   // Only the first decision counts, whichever side makes it.
-  const again = await call("POST", `/v1/approvals/${created.id}/decision`, server.apiKey, { decision: "rejected" });
+  const again = await call("POST", `/v1/approvals/${created.id}/decision`, server.adminKey, { decision: "rejected" });
   assert.equal(again.status, 409);
 
   // Reject another, then read both on the Decided tab: who, when, why.
@@ -132,8 +139,10 @@ test("a key created in Settings works until it is revoked there, then gets 401",
   const keysBefore = await page.locator(".keys-table tbody tr").count();
   assert.ok(keysBefore >= 1, "the demo key is listed");
 
+  await page.selectOption("#key-scope", "read");
   await page.click("#create-key");
   await page.waitForSelector("#new-key-text");
+  assert.match(await page.textContent(".new-key"), /New read key/);
   const key = await page.inputValue("#new-key-text");
   assert.match(key, /^jj_\S{20,}$/);
   await page.click("#copy-key");
@@ -147,8 +156,11 @@ test("a key created in Settings works until it is revoked there, then gets 401",
   assert.equal(await page.locator(".keys-table tbody tr").count(), keysBefore + 1);
   assert.ok(!(await page.content()).includes(`>${key}<`), "the full key is not in the table");
 
+  assert.equal((await row.locator(".key-scope").innerText()).trim(), "read");
   const ok = await call("GET", "/v1/traces?limit=1", key);
   assert.equal(ok.status, 200, "the new key authenticates");
+  const write = await call("POST", "/v1/datasets", key, { name: "from a read key" });
+  assert.equal(write.status, 403, "a read key changes nothing");
 
   await row.locator("summary:has-text('Revoke')").click();
   await row.locator("button.revoke-key").click();
@@ -157,7 +169,8 @@ test("a key created in Settings works until it is revoked there, then gets 401",
 
   const refused = await call("GET", "/v1/traces?limit=1", key);
   assert.equal(refused.status, 401, "a revoked key is refused");
-  assert.equal((await call("GET", "/v1/traces?limit=1", server.apiKey)).status, 200, "other keys still work");
+  assert.equal((await call("GET", "/v1/traces?limit=1", server.adminKey)).status, 200, "other keys still work");
+  assert.equal((await call("GET", "/v1/traces?limit=1", server.apiKey)).status, 403, "an agent key reads no traces");
 
   // Retention: saved, shown, and a wrong value explained.
   await page.fill("#retention-days", "45");

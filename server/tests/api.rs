@@ -31,7 +31,11 @@ impl Harness {
     /// A new project and its API key.
     async fn project(&self, name: &str) -> (store::Project, String) {
         let project = self.store.create_project(name).await.unwrap();
-        let key = self.store.create_api_key(&project.id).await.unwrap();
+        let key = self
+            .store
+            .create_api_key(&project.id, store::KeyScope::Admin)
+            .await
+            .unwrap();
         (project, key.key)
     }
 

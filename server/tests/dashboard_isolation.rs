@@ -129,7 +129,11 @@ struct OfB {
 
 async fn make_b(h: &Harness, s: &dyn store::Store) -> OfB {
     let project = s.create_project("project-b").await.unwrap();
-    let key = s.create_api_key(&project.id).await.unwrap().key;
+    let key = s
+        .create_api_key(&project.id, store::KeyScope::Admin)
+        .await
+        .unwrap()
+        .key;
     let span = |span: &str, parent: Option<&str>| {
         json!({"type": "span", "trace_id": "bsecret-trace", "span_id": span,
                "parent_span_id": parent, "kind": "tool_call", "name": "bsecret.tool",

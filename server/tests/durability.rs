@@ -33,9 +33,14 @@ fn cli(db: &str, args: &[&str]) -> String {
     stdout
 }
 
-/// `preflight project create NAME`: the key is on the last line.
+/// `preflight project create NAME`, then an admin key for it (these tests read and
+/// change everything): the key is on the last line.
 fn create_project(db: &str, name: &str) -> String {
-    last_line(&cli(db, &["project", "create", name]))
+    last_line(&cli(db, &["project", "create", name]));
+    last_line(&cli(
+        db,
+        &["key", "create", "--project", name, "--scope", "admin"],
+    ))
 }
 
 fn last_line(text: &str) -> String {
@@ -448,7 +453,10 @@ fn two_servers_one_database(db: String) {
     let (ca, cb) = (Client::new(&a, &key), Client::new(&b, &key));
 
     // A key created while both run works on both; revoked, it works on neither.
-    let second = last_line(&cli(&db, &["key", "create", "--project", "shared"]));
+    let second = last_line(&cli(
+        &db,
+        &["key", "create", "--project", "shared", "--scope", "read"],
+    ));
     for server in [&a, &b] {
         let (status, _) = Client::new(server, &second).call("GET", "/v1/traces", None);
         assert_eq!(status, 200);

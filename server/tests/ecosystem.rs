@@ -64,7 +64,11 @@ impl Harness {
 
     async fn key(&self, name: &str) -> String {
         let project = self.store.create_project(name).await.unwrap();
-        self.store.create_api_key(&project.id).await.unwrap().key
+        self.store
+            .create_api_key(&project.id, store::KeyScope::Admin)
+            .await
+            .unwrap()
+            .key
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {

@@ -375,7 +375,11 @@ impl Harness {
             preflight::api::Limits::default(),
         ));
         let project = store.create_project("hostile").await.unwrap();
-        let key = store.create_api_key(&project.id).await.unwrap().key;
+        let key = store
+            .create_api_key(&project.id, store::KeyScope::Admin)
+            .await
+            .unwrap()
+            .key;
         Harness { app, store, key }
     }
 

@@ -478,7 +478,11 @@ impl Harness {
             .await
             .expect("open store");
         let project = store.create_project("bounds").await.unwrap();
-        let key = store.create_api_key(&project.id).await.unwrap().key;
+        let key = store
+            .create_api_key(&project.id, store::KeyScope::Agent)
+            .await
+            .unwrap()
+            .key;
         let state = preflight::api::AppState::new(store, limits);
         Harness {
             app: preflight::api::router(state.clone()),

@@ -38,7 +38,12 @@ impl Harness {
 
     async fn project(&self, name: &str) -> (store::Project, String) {
         let project = self.store.create_project(name).await.unwrap();
-        let key = self.store.create_api_key(&project.id).await.unwrap().key;
+        let key = self
+            .store
+            .create_api_key(&project.id, store::KeyScope::Admin)
+            .await
+            .unwrap()
+            .key;
         (project, key)
     }
 

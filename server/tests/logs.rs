@@ -38,7 +38,11 @@ async fn secrets_stay_out_of_the_logs() {
     .await
     .unwrap();
     let project = store.create_project("logs").await.unwrap();
-    let key = store.create_api_key(&project.id).await.unwrap().key;
+    let key = store
+        .create_api_key(&project.id, store::KeyScope::Admin)
+        .await
+        .unwrap()
+        .key;
     let site = preflight::web::SiteConfig {
         site_root: "target/site".into(),
         addr: "127.0.0.1:0".parse().unwrap(),

@@ -44,7 +44,11 @@ impl Harness {
         .await
         .unwrap();
         let project = s.create_project("drift").await.unwrap();
-        let key = s.create_api_key(&project.id).await.unwrap().key;
+        let key = s
+            .create_api_key(&project.id, store::KeyScope::Admin)
+            .await
+            .unwrap()
+            .key;
         s.create_user(
             "ana@example.com",
             &password::hash("password-1234").unwrap(),
@@ -265,7 +269,10 @@ async fn both_transports_give_the_same_answers() {
         .await;
     assert_eq!(dash, 409, "{text}");
     assert!(
-        text.contains("not saved: version 1 by api was saved after the version 0 you edited"),
+        text.contains(&format!(
+            "not saved: version 1 by key:{} was saved after the version 0 you edited",
+            &h.key[..10]
+        )),
         "{text}"
     );
     let (dash, text) = h

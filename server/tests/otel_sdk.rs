@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::{create_project, scratch, sqlite_url, Api, Server};
+use support::{create_key, create_project, scratch, sqlite_url, Api, Server};
 
 fn python() -> PathBuf {
     if let Ok(path) = std::env::var("PREFLIGHT_TEST_PYTHON") {
@@ -47,7 +47,9 @@ fn opentelemetry_sdk_spans_become_a_governed_trace() {
 
     let dir = scratch("otel-sdk");
     let db = sqlite_url(&dir);
+    // The SDK holds the agent key `project create` prints: all it needs to send.
     let key = create_project(&db, "agents");
+    let admin_key = create_key(&db, "agents", "admin");
     let server = Server::start(&db);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/otel/send_genai_spans.py");
     let mut command = Command::new(&python);
@@ -82,7 +84,7 @@ fn opentelemetry_sdk_spans_become_a_governed_trace() {
     assert!(sent["exports"].as_u64().unwrap() >= 1);
 
     // The trace reads back, each span mapped by the GenAI conventions.
-    let api = Api::new(&server.url, &key);
+    let api = Api::new(&server.url, &admin_key);
     let (status, trace) = api.get(&format!("/v1/traces/{trace_id}"));
     assert_eq!(status, 200, "{trace}\n{}", server.log());
     let events = trace["events"].as_array().unwrap();

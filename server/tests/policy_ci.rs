@@ -8,7 +8,9 @@ mod support;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::{create_project, preflight, scratch, sqlite_url, stderr, stdout, Api, Server};
+use support::{
+    create_key, create_project, preflight, scratch, sqlite_url, stderr, stdout, Api, Server,
+};
 
 fn span(trace: &str, span: &str, kind: &str, name: &str, second: u32, extra: Value) -> Value {
     let mut event = json!({
@@ -88,7 +90,8 @@ fn export_import_and_simulate_agree_everywhere() {
     let dir = scratch("policy-ci");
     let db_a = sqlite_url(&dir.join("a"));
     std::fs::create_dir_all(dir.join("a")).unwrap();
-    let key_a = create_project(&db_a, "support");
+    create_project(&db_a, "support");
+    let key_a = create_key(&db_a, "support", "admin");
     let server_a = Server::start(&db_a);
     let api = Api::new(&server_a.url, &key_a);
     let (status, body) = api.post("/v1/events/ingest", &recorded_events());
@@ -135,7 +138,8 @@ fn export_import_and_simulate_agree_everywhere() {
     // Import into another database's project.
     let db_b = sqlite_url(&dir.join("b"));
     std::fs::create_dir_all(dir.join("b")).unwrap();
-    let key_b = create_project(&db_b, "ci");
+    create_project(&db_b, "ci");
+    let key_b = create_key(&db_b, "ci", "read");
     let out = preflight(&db_b, &["dataset", "import", &fixtures_path]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::names::{optional, required, MAX_REASON_CHARS};
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// Longest action text an approval request may carry, in characters.
 pub const MAX_ACTION_CHARS: usize = 1024;
@@ -75,21 +75,31 @@ pub async fn request(
     action: &str,
     context: Option<Value>,
 ) -> ServiceResult<store::Approval> {
+    caller.require(Permission::RequestApproval)?;
     let action = required("action", action, MAX_ACTION_CHARS)?;
     let context = context.unwrap_or(Value::Null);
     Ok(store
-        .create_approval(caller.project_id(), &action, context)
+        .create_approval(caller.project_id(), &action, context, &caller.author())
         .await?)
 }
 
-/// One approval (an SDK polling its request).
+/// One approval: any of the project's for a caller that may read it, else (an agent
+/// key polling) only one it requested; others look like ids that do not exist.
 pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::Approval> {
-    store
+    let reads_all = caller.may(Permission::Read);
+    if !reads_all {
+        caller.require(Permission::RequestApproval)?;
+    }
+    let missing = || format!("no approval request {id:?} in this project");
+    let approval = store
         .approval(caller.project_id(), id)
         .await
-        .map_err(ServiceError::not_found(format!(
-            "no approval request {id:?} in this project"
-        )))
+        .map_err(ServiceError::not_found(missing()))?;
+    if reads_all || approval.requested_by.as_deref() == Some(caller.author().as_str()) {
+        Ok(approval)
+    } else {
+        Err(ServiceError::NotFound(missing()))
+    }
 }
 
 /// Approvals, optionally of one status, oldest first.
@@ -98,6 +108,7 @@ pub async fn list(
     caller: &Caller,
     status: Option<Status>,
 ) -> ServiceResult<Vec<store::Approval>> {
+    caller.require(Permission::Read)?;
     Ok(store
         .list_approvals(caller.project_id(), status.map(Status::as_str))
         .await?)
@@ -130,7 +141,7 @@ pub async fn decide(
     decision: Decision,
     reason: Option<String>,
 ) -> ServiceResult<store::Approval> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     let reason = optional("reason", reason, MAX_REASON_CHARS)?;
     let outcome = store
         .decide_approval(

@@ -5,7 +5,7 @@
 use policy::{AuditView, EventKind, Verdict};
 use serde_json::Value;
 
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// The store filter for one of the audit page's chips.
 pub fn filter_for(view: AuditView, cursor: Option<String>, limit: u32) -> store::AuditFilter {
@@ -23,6 +23,7 @@ pub async fn page(
     caller: &Caller,
     filter: &store::AuditFilter,
 ) -> ServiceResult<store::AuditPage> {
+    caller.require(Permission::Read)?;
     Ok(store.audit(caller.project_id(), filter).await?)
 }
 
@@ -65,6 +66,7 @@ pub async fn log(
     cursor: Option<String>,
     limit: u32,
 ) -> ServiceResult<AuditLog> {
+    caller.require(Permission::Read)?;
     let (view, mut filter_error) = match AuditView::parse(filter) {
         Ok(v) => (v, None),
         Err(e) => (AuditView::All, Some(e)),
@@ -119,6 +121,7 @@ pub async fn recent_errors(
     caller: &Caller,
     limit: u32,
 ) -> ServiceResult<Vec<store::StoredEvent>> {
+    caller.require(Permission::Read)?;
     let filter = filter_for(AuditView::Verdict(Verdict::Errored), None, limit);
     Ok(page(store, caller, &filter).await?.events)
 }

@@ -1,6 +1,6 @@
 //! Datasets: named sets of pinned traces that drafts are replayed against.
 use crate::names::{optional, required, MAX_DATASET_NAME_CHARS};
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// Most traces pinned by one request.
 pub const MAX_ITEMS_PER_REQUEST: usize = 10_000;
@@ -21,11 +21,13 @@ fn name_taken(name: &str) -> impl FnOnce(store::StoreError) -> ServiceError + '_
 }
 
 pub async fn list(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::Dataset>> {
+    caller.require(Permission::Read)?;
     Ok(store.list_datasets(caller.project_id()).await?)
 }
 
 /// A dataset with its pinned traces.
 pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::DatasetDetail> {
+    caller.require(Permission::Read)?;
     store
         .dataset(caller.project_id(), id)
         .await
@@ -35,6 +37,7 @@ pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<stor
 /// Whether the dataset exists, without reading its items (their summaries cost more
 /// than a simulation over them).
 pub async fn exists(store: &Store, caller: &Caller, id: &str) -> ServiceResult<bool> {
+    caller.require(Permission::Read)?;
     Ok(store
         .list_datasets(caller.project_id())
         .await?
@@ -48,7 +51,7 @@ pub async fn create(
     name: &str,
     description: Option<String>,
 ) -> ServiceResult<store::Dataset> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
     let description = optional("description", description, MAX_DESCRIPTION_CHARS)?;
     store
@@ -63,7 +66,7 @@ pub async fn rename(
     id: &str,
     name: &str,
 ) -> ServiceResult<store::Dataset> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
     match store.rename_dataset(caller.project_id(), id, &name).await {
         Err(store::StoreError::NotFound) => Err(missing(id)(store::StoreError::NotFound)),
@@ -73,7 +76,7 @@ pub async fn rename(
 
 /// Deletes a dataset (never its traces).
 pub async fn delete(store: &Store, caller: &Caller, id: &str) -> ServiceResult<()> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     store
         .delete_dataset(caller.project_id(), id)
         .await
@@ -103,7 +106,7 @@ pub async fn pin(
     target: PinTarget,
     trace_ids: &[String],
 ) -> ServiceResult<Pinned> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     if trace_ids.is_empty() {
         return Err(ServiceError::invalid("trace_ids", "must not be empty"));
     }
@@ -130,7 +133,7 @@ pub async fn pin(
 
 /// Unpins a trace; `NotFound` when it was not pinned.
 pub async fn unpin(store: &Store, caller: &Caller, id: &str, trace_id: &str) -> ServiceResult<()> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     if store
         .remove_dataset_item(caller.project_id(), id, trace_id)
         .await

@@ -23,9 +23,28 @@ pub enum ServiceError {
     /// Known but not allowed (403).
     #[error("{0}")]
     Forbidden(String),
+    /// An API key asked for more than its scope grants (403), naming the scopes that
+    /// would do.
+    #[error(
+        "{what} needs a key with scope {}; this key's scope is `{scope}`",
+        scope_list(needs)
+    )]
+    OutOfScope {
+        scope: store::KeyScope,
+        needs: Vec<store::KeyScope>,
+        what: &'static str,
+    },
     /// A fault of ours or the database's (500); the text is logged, never shown.
     #[error("{0}")]
     Internal(String),
+}
+
+fn scope_list(scopes: &[store::KeyScope]) -> String {
+    scopes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn with_field(field: Option<&str>, message: &str) -> String {

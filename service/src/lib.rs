@@ -35,7 +35,7 @@ pub mod projects;
 pub mod simulation;
 pub mod traces;
 
-pub use caller::{Actor, Caller};
+pub use caller::{Actor, Caller, Permission};
 pub use error::{ServiceError, ServiceResult};
 
 /// The store every operation works on.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::names::{optional, MAX_MESSAGE_CHARS};
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// Longest tool or agent name `evaluate` takes: what ingest accepts as a span name.
 pub const MAX_SUBJECT_CHARS: usize = 1024;
@@ -52,11 +52,13 @@ pub fn stored_rule_set(version: &store::PolicyVersion) -> Result<RuleSet, Vec<Fi
 /// The active version as stored, whether or not its rules still read back (the
 /// editor shows unreadable rules rather than failing).
 pub async fn active_version(store: &Store, caller: &Caller) -> ServiceResult<store::PolicyVersion> {
+    caller.require(Permission::ReadRules)?;
     Ok(store.active_policy(caller.project_id()).await?)
 }
 
 /// The active version (version 0, empty, before any was saved).
 pub async fn active(store: &Store, caller: &Caller) -> ServiceResult<ActivePolicy> {
+    caller.require(Permission::ReadRules)?;
     let version = store.active_policy(caller.project_id()).await?;
     let set = stored_rule_set(&version).map_err(|e| unreadable(&version, &e))?;
     Ok(ActivePolicy { version, set })
@@ -113,7 +115,7 @@ pub async fn save(
     set: &RuleSet,
     message: Option<&str>,
 ) -> ServiceResult<store::PolicyVersion> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     set.compile()?;
     let rules = serde_json::to_value(&set.rules)
         .map_err(|e| ServiceError::Internal(format!("cannot encode the rules: {e}")))?;
@@ -157,7 +159,7 @@ pub async fn edit(
     message: Option<&str>,
     change: impl Fn(&mut Vec<Rule>) -> ServiceResult<()>,
 ) -> ServiceResult<(store::PolicyVersion, RuleSet)> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     for _ in 0..EDIT_ATTEMPTS {
         let ActivePolicy { version, mut set } = active(store, caller).await?;
         change(&mut set.rules)?;
@@ -205,6 +207,7 @@ pub fn reorder(rules: &mut Vec<Rule>, order: &[usize]) -> ServiceResult<()> {
 
 /// Every version, newest first.
 pub async fn versions(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::PolicyVersion>> {
+    caller.require(Permission::Read)?;
     Ok(store.policy_versions(caller.project_id()).await?)
 }
 
@@ -214,6 +217,7 @@ pub async fn version(
     caller: &Caller,
     number: i64,
 ) -> ServiceResult<store::PolicyVersion> {
+    caller.require(Permission::Read)?;
     store
         .policy_version(caller.project_id(), number)
         .await?
@@ -272,7 +276,7 @@ pub async fn restore(
     base: Option<i64>,
     number: i64,
 ) -> ServiceResult<(store::PolicyVersion, RuleSet)> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     let old = version(store, caller, number).await?;
     let set = stored_rule_set(&old).map_err(|e| {
         ServiceError::invalid(
@@ -308,6 +312,7 @@ pub async fn evaluate(
     agent: Option<&str>,
     cost_usd: Option<f64>,
 ) -> ServiceResult<Evaluation> {
+    caller.require(Permission::ReadRules)?;
     for (field, name) in [("tool", Some(tool)), ("agent", agent)] {
         if name.is_some_and(|n| n.chars().count() > MAX_SUBJECT_CHARS) {
             return Err(ServiceError::invalid(

@@ -2,7 +2,7 @@
 //! the pages, the server functions and the audit export), creating and renaming
 //! them, their API keys and retention.
 use crate::names::{required, MAX_PROJECT_NAME_CHARS};
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// Cookie remembering the last project chosen with `?project=`.
 pub const PROJECT_COOKIE: &str = "preflight_project";
@@ -107,7 +107,7 @@ pub async fn create(
 
 /// Renames a project the caller may change.
 pub async fn rename(store: &Store, caller: &Caller, name: &str) -> ServiceResult<store::Project> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_PROJECT_NAME_CHARS)?;
     store
         .rename_project(caller.project_id(), &name)
@@ -125,19 +125,35 @@ fn require_admin(user: &store::User) -> ServiceResult<()> {
     }
 }
 
+/// A key scope as typed (`agent`, `read`, `admin`).
+pub fn parse_scope(text: &str) -> ServiceResult<store::KeyScope> {
+    store::KeyScope::parse(text.trim()).ok_or_else(|| {
+        ServiceError::invalid(
+            "scope",
+            format!("unknown key scope {text:?}; expected agent, read or admin"),
+        )
+    })
+}
+
 pub async fn list_keys(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::ApiKeyInfo>> {
+    caller.require(Permission::Read)?;
     Ok(store.list_api_keys(caller.project_id()).await?)
 }
 
-/// A new key for the caller's project; the key itself is in the answer only.
-pub async fn create_key(store: &Store, caller: &Caller) -> ServiceResult<store::NewApiKey> {
-    caller.require_write()?;
-    Ok(store.create_api_key(caller.project_id()).await?)
+/// A new key for the caller's project with `scope`; the key itself is in the answer
+/// only.
+pub async fn create_key(
+    store: &Store,
+    caller: &Caller,
+    scope: store::KeyScope,
+) -> ServiceResult<store::NewApiKey> {
+    caller.require(Permission::Govern)?;
+    Ok(store.create_api_key(caller.project_id(), scope).await?)
 }
 
 /// Revokes a key of the caller's project: it gets 401 from then on.
 pub async fn revoke_key(store: &Store, caller: &Caller, key_id: &str) -> ServiceResult<()> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     if store.revoke_api_key(caller.project_id(), key_id).await? {
         Ok(())
     } else {
@@ -175,7 +191,7 @@ pub async fn set_retention(
     caller: &Caller,
     days: Option<i64>,
 ) -> ServiceResult<store::Project> {
-    caller.require_write()?;
+    caller.require(Permission::Govern)?;
     Ok(store.set_retention(caller.project_id(), days).await?)
 }
 

@@ -9,7 +9,7 @@ use policy::{Baseline, Draft, SimulationSummary, Simulator, Subject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{datasets, policies, Caller, ServiceError, ServiceResult, Store};
+use crate::{datasets, policies, Caller, Permission, ServiceError, ServiceResult, Store};
 
 /// Most trace ids one run may list.
 pub const MAX_TRACE_IDS: usize = 10_000;
@@ -154,6 +154,7 @@ pub async fn run(
     baseline: Baseline,
     scope: Scope,
 ) -> ServiceResult<SavedSimulation> {
+    caller.require(Permission::Read)?;
     let active = match baseline {
         Baseline::Recorded => None,
         Baseline::ActivePolicy => Some(policies::active_compiled(store, caller).await?),
@@ -217,6 +218,7 @@ pub async fn stored_raw(
     caller: &Caller,
     id: &str,
 ) -> ServiceResult<store::Simulation> {
+    caller.require(Permission::Read)?;
     store
         .simulation(caller.project_id(), id)
         .await
@@ -227,6 +229,7 @@ pub async fn stored_raw(
 
 /// A kept run, read back.
 pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<StoredRun> {
+    caller.require(Permission::Read)?;
     let sim = stored_raw(store, caller, id).await?;
     let summary: SimulationSummary = serde_json::from_value(sim.summary)
         .map_err(|e| ServiceError::Internal(format!("stored run {id} is unreadable: {e}")))?;
@@ -271,6 +274,7 @@ pub async fn preview_events(
     caller: &Caller,
     scope: Scope,
 ) -> ServiceResult<PreviewEvents> {
+    caller.require(Permission::Read)?;
     preview_events_within(store, caller, scope, PREVIEW_EVENT_LIMIT).await
 }
 
@@ -281,6 +285,7 @@ pub async fn preview_events_within(
     scope: Scope,
     limit: usize,
 ) -> ServiceResult<PreviewEvents> {
+    caller.require(Permission::Read)?;
     let scan = scope.checked(store, caller).await?;
     let mut stream = store.scan_events(caller.project_id(), scan);
     let mut events = std::collections::VecDeque::new();

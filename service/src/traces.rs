@@ -1,13 +1,14 @@
 //! Reading what agents sent: traces, one trace's events, a span, threads (sessions).
 use futures::StreamExt;
 
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 pub async fn list(
     store: &Store,
     caller: &Caller,
     filter: &store::TraceFilter,
 ) -> ServiceResult<store::TracePage> {
+    caller.require(Permission::Read)?;
     Ok(store.list_traces(caller.project_id(), filter).await?)
 }
 
@@ -27,6 +28,7 @@ pub async fn get(
     trace_id: &str,
     limit: Option<usize>,
 ) -> ServiceResult<Trace> {
+    caller.require(Permission::Read)?;
     let project = caller.project_id();
     let events = match limit {
         Some(n) => store.first_trace_events(project, trace_id, n).await?,
@@ -51,6 +53,7 @@ pub async fn events(
     caller: &Caller,
     trace_id: &str,
 ) -> ServiceResult<Vec<store::StoredEvent>> {
+    caller.require(Permission::Read)?;
     let events = store.trace_events(caller.project_id(), trace_id).await?;
     if events.is_empty() {
         return Err(ServiceError::NotFound(format!(
@@ -67,6 +70,7 @@ pub async fn span(
     trace_id: &str,
     span_id: &str,
 ) -> ServiceResult<Option<store::StoredEvent>> {
+    caller.require(Permission::Read)?;
     Ok(store
         .span_event(caller.project_id(), trace_id, span_id)
         .await?)
@@ -77,6 +81,7 @@ pub async fn threads(
     caller: &Caller,
     filter: &store::ThreadFilter,
 ) -> ServiceResult<store::ThreadPage> {
+    caller.require(Permission::Read)?;
     Ok(store.list_threads(caller.project_id(), filter).await?)
 }
 
@@ -86,6 +91,7 @@ pub async fn thread(
     caller: &Caller,
     session_id: &str,
 ) -> ServiceResult<(store::ThreadSummary, Vec<store::TraceSummary>)> {
+    caller.require(Permission::Read)?;
     store
         .thread(caller.project_id(), session_id)
         .await?
@@ -102,6 +108,7 @@ pub async fn visit_calls(
     limit: usize,
     mut visit: impl FnMut(policy::Event),
 ) -> ServiceResult<bool> {
+    caller.require(Permission::Read)?;
     let scan = store::EventScan::Window {
         since_micros,
         until_micros: None,

@@ -9,14 +9,17 @@ use policy::{Baseline, Draft, Verdict};
 use serde_json::{json, Value};
 use service::simulation::{self, Scope};
 use service::{approvals, audit, datasets, ingest, policies, Caller, ServiceError};
-use store::{Store, StoreOptions};
+use store::{KeyScope, Store, StoreOptions};
 
 struct Env {
     url: String,
     store: Arc<dyn Store>,
     admin: Caller,
     viewer: Caller,
+    /// API keys of each scope, all on the project.
     key: Caller,
+    agent: Caller,
+    reader: Caller,
 }
 
 fn user(email: &str, role: store::Role) -> store::User {
@@ -46,7 +49,9 @@ async fn env(postgres: bool) -> Env {
             user("vic@example.com", store::Role::Viewer),
             project.clone(),
         ),
-        key: Caller::key("jj_abcdefg", project),
+        key: Caller::key("jj_abcdefg", KeyScope::Admin, project.clone()),
+        agent: Caller::key("jj_agent01", KeyScope::Agent, project.clone()),
+        reader: Caller::key("jj_reader1", KeyScope::Read, project),
         store,
         url,
     }
@@ -73,12 +78,12 @@ async fn ingest(env: &Env, events: Vec<Value>) -> ingest::IngestOutcome {
     let decoded = ingest::decode_batch(
         &body,
         ingest::ContentEncoding::Identity,
-        &env.key,
+        &env.agent,
         limits,
         &mut reservation,
     )
     .unwrap();
-    ingest::store_batch(env.store.as_ref(), &env.key, decoded)
+    ingest::store_batch(env.store.as_ref(), &env.agent, decoded)
         .await
         .unwrap()
 }
@@ -276,14 +281,14 @@ async fn policy_saves_are_compare_and_set_and_name_their_author() {
         let v2 = policies::save(env.store.as_ref(), &env.key, None, &set, Some("from CI"))
             .await
             .unwrap();
-        assert_eq!((v2.version, v2.author.as_str()), (2, "api"));
+        assert_eq!((v2.version, v2.author.as_str()), (2, "key:jj_abcdefg"));
         let stale = policies::save(env.store.as_ref(), &env.admin, Some(1), &set, None)
             .await
             .unwrap_err();
         match stale {
             ServiceError::Conflict(m) => assert!(
                 m.starts_with(
-                    "not saved: version 2 by api was saved after the version 1 you edited"
+                    "not saved: version 2 by key:jj_abcdefg was saved after the version 1 you edited"
                 ),
                 "{m}"
             ),
@@ -351,6 +356,100 @@ async fn names_and_decisions_are_checked_once() {
         .await
         .unwrap_err();
         assert!(matches!(again, ServiceError::Conflict(m) if m.contains("already approved by ana@example.com")));
+    })
+    .await;
+}
+
+/// Every operation checks its caller's scope first: an agent key sends events, reads
+/// its rules, asks for approvals and polls its own, and nothing else; a read key reads
+/// and simulates but neither sends events nor changes anything.
+#[tokio::test]
+async fn an_agent_key_cannot_govern_itself() {
+    each_backend(|env| async move {
+        let s = env.store.as_ref();
+        let out_of_scope = |r: Result<(), ServiceError>, needs: &[KeyScope]| match r {
+            Err(ServiceError::OutOfScope { needs: n, .. }) => assert_eq!(n, needs),
+            other => panic!("expected OutOfScope {needs:?}, got {other:?}"),
+        };
+        let read = [KeyScope::Read, KeyScope::Admin];
+        let admin = [KeyScope::Admin];
+        ingest(
+            &env,
+            vec![span("t1", "s1", "tool_call", "refund", 1, json!({}))],
+        )
+        .await;
+
+        // What the SDK does.
+        policies::evaluate(s, &env.agent, "refund", None, None)
+            .await
+            .unwrap();
+        let own = approvals::request(s, &env.agent, "refund", None)
+            .await
+            .unwrap();
+        assert_eq!(own.requested_by.as_deref(), Some("key:jj_agent01"));
+        assert_eq!(approvals::get(s, &env.agent, &own.id).await.unwrap(), own);
+        // Someone else's approval looks like one that does not exist.
+        let other = approvals::request(s, &env.key, "refund", None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            approvals::get(s, &env.agent, &other.id).await,
+            Err(ServiceError::NotFound(_))
+        ));
+
+        // What it must not.
+        let decision = approvals::Decision::Approved;
+        out_of_scope(
+            approvals::decide(s, &env.agent, &own.id, decision, None)
+                .await
+                .map(drop),
+            &admin,
+        );
+        out_of_scope(approvals::list(s, &env.agent, None).await.map(drop), &read);
+        let set = policies::parse_rule_set(None, &json!([])).unwrap();
+        out_of_scope(
+            policies::save(s, &env.agent, None, &set, None)
+                .await
+                .map(drop),
+            &admin,
+        );
+        out_of_scope(policies::versions(s, &env.agent).await.map(drop), &read);
+        out_of_scope(
+            datasets::create(s, &env.agent, "mine", None)
+                .await
+                .map(drop),
+            &admin,
+        );
+        out_of_scope(datasets::list(s, &env.agent).await.map(drop), &read);
+        let filter = store::TraceFilter::default();
+        out_of_scope(
+            service::traces::list(s, &env.agent, &filter)
+                .await
+                .map(drop),
+            &read,
+        );
+
+        // A read key reads, polls anyone's approval, but neither decides nor sends.
+        service::traces::list(s, &env.reader, &filter)
+            .await
+            .unwrap();
+        assert_eq!(approvals::get(s, &env.reader, &own.id).await.unwrap(), own);
+        out_of_scope(
+            approvals::decide(s, &env.reader, &own.id, decision, None)
+                .await
+                .map(drop),
+            &admin,
+        );
+        out_of_scope(
+            approvals::request(s, &env.reader, "refund", None)
+                .await
+                .map(drop),
+            &[KeyScope::Agent, KeyScope::Admin],
+        );
+        let decided = approvals::decide(s, &env.key, &own.id, decision, None)
+            .await
+            .unwrap();
+        assert_eq!(decided.decided_by.as_deref(), Some("key:jj_abcdefg"));
     })
     .await;
 }

@@ -87,8 +87,8 @@ pub use error::StoreError;
 pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
     AccountChange, AccountChangeKind, AddItemsOutcome, ApiKeyInfo, Approval, Dataset,
-    DatasetDetail, DatasetItem, DecideOutcome, NewApiKey, PasswordChange, PolicyVersion, PoolStats,
-    Project, Role, Simulation, StoredEvent, User,
+    DatasetDetail, DatasetItem, DecideOutcome, KeyGrant, KeyScope, NewApiKey, PasswordChange,
+    PolicyVersion, PoolStats, Project, Role, Simulation, StoredEvent, User,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,

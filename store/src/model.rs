@@ -23,8 +23,54 @@ pub struct ApiKeyInfo {
     pub project_id: String,
     /// First 10 characters of the key, e.g. `jj_ab12cd3`.
     pub prefix: String,
+    pub scope: KeyScope,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// What an API key may call. Each scope includes nothing it does not name: a `read`
+/// key cannot send events, an `agent` key cannot read traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyScope {
+    /// What the JamJet SDKs need: send events (JamJet wire and OTLP), read the
+    /// project's policy rules, ask for approvals and poll its own.
+    Agent,
+    /// What an operator's script reads: traces, threads, audit, datasets, replay
+    /// bundles, policy versions, approvals, simulations (running one included).
+    Read,
+    /// All of the project's `/v1`: also changing policies and datasets and deciding
+    /// approvals.
+    Admin,
+}
+
+impl KeyScope {
+    pub const ALL: [KeyScope; 3] = [KeyScope::Agent, KeyScope::Read, KeyScope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyScope::Agent => "agent",
+            KeyScope::Read => "read",
+            KeyScope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyScope> {
+        KeyScope::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for KeyScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A key that authenticated: its project and what it may do there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyGrant {
+    pub project: Project,
+    pub scope: KeyScope,
 }
 
 /// A freshly created key. `key` is returned once and never stored.
@@ -151,6 +197,9 @@ pub struct Approval {
     /// `pending`, `approved` or `rejected`.
     pub status: String,
     pub reason: Option<String>,
+    /// Who asked (`key:<prefix>` or an account's email); `None` for approvals made
+    /// before this was recorded.
+    pub requested_by: Option<String>,
     pub decided_by: Option<String>,
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,

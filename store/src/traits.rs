@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use crate::{
     AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
-    DatasetDetail, DecideOutcome, EventScan, NewApiKey, PasswordChange, PolicyVersion, PoolStats,
-    Project, Role, Simulation, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary,
-    TraceFilter, TracePage, TraceSummary, User, VerdictCounts,
+    DatasetDetail, DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, PasswordChange,
+    PolicyVersion, PoolStats, Project, Role, Simulation, StoreError, StoredEvent, ThreadFilter,
+    ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -30,13 +30,17 @@ pub trait Store: Send + Sync {
 
     // ---- API keys ----
 
-    async fn create_api_key(&self, project_id: &str) -> Result<NewApiKey, StoreError>;
+    async fn create_api_key(
+        &self,
+        project_id: &str,
+        scope: KeyScope,
+    ) -> Result<NewApiKey, StoreError>;
     /// Oldest first, revoked ones included.
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError>;
     /// True if the key exists in this project (it is revoked now, or already was).
     async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<bool, StoreError>;
-    /// The key's project, or `None` for an unknown, malformed or revoked key.
-    async fn authenticate(&self, key: &str) -> Result<Option<Project>, StoreError>;
+    /// The key's project and scope, or `None` for an unknown, malformed or revoked key.
+    async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, StoreError>;
 
     // ---- events and the read side ----
 
@@ -202,6 +206,7 @@ pub trait Store: Send + Sync {
         project_id: &str,
         action: &str,
         context: Value,
+        requested_by: &str,
     ) -> Result<Approval, StoreError>;
     /// `NotFound` if absent.
     async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError>;

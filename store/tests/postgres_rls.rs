@@ -45,8 +45,13 @@ async fn rls_hides_other_projects_from_unfiltered_queries() {
     .await
     .unwrap();
     s.create_dataset(&b.id, "b-set", None).await.unwrap();
-    let a_key = s.create_api_key(&a.id).await.unwrap();
-    s.create_api_key(&b.id).await.unwrap();
+    let a_key = s
+        .create_api_key(&a.id, store::KeyScope::Agent)
+        .await
+        .unwrap();
+    s.create_api_key(&b.id, store::KeyScope::Agent)
+        .await
+        .unwrap();
 
     // The same unprivileged role the store uses, with queries that "forget" the
     // project filter.

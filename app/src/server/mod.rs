@@ -55,7 +55,7 @@ pub fn service_error(err: service::ServiceError) -> ServerFnError {
         E::Invalid { .. } | E::Draft(_) => StatusCode::UNPROCESSABLE_ENTITY,
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::Conflict(_) => StatusCode::CONFLICT,
-        E::Forbidden(_) => StatusCode::FORBIDDEN,
+        E::Forbidden(_) | E::OutOfScope { .. } => StatusCode::FORBIDDEN,
         E::Internal(_) => return ServerFnError::new(err.to_string()),
     };
     user_error(status, err.to_string())

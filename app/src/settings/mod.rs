@@ -24,6 +24,8 @@ pub struct ProjectItem {
 pub struct KeyItem {
     pub id: String,
     pub prefix: String,
+    /// `agent`, `read` or `admin`.
+    pub scope: String,
     pub created_micros: i64,
     pub revoked_micros: Option<i64>,
 }
@@ -41,6 +43,7 @@ pub struct SettingsData {
 pub struct NewKey {
     pub key: String,
     pub prefix: String,
+    pub scope: String,
     pub project: String,
 }
 
@@ -76,6 +79,7 @@ pub async fn get_settings(
                 .map(|k| KeyItem {
                     id: k.id,
                     prefix: k.prefix,
+                    scope: k.scope.to_string(),
                     created_micros: k.created_at.micros(),
                     revoked_micros: k.revoked_at.map(|t| t.micros()),
                 })
@@ -122,15 +126,22 @@ pub async fn rename_project_to(id: String, name: String) -> Result<ProjectRef, S
     Ok(ProjectRef::from(&renamed))
 }
 
+/// A key with `scope` (`agent`, `read` or `admin`, as the form's select sends it).
 #[server]
-pub async fn create_project_key(project: Option<String>) -> Result<NewKey, ServerFnError> {
+pub async fn create_project_key(
+    project: Option<String>,
+    scope: String,
+) -> Result<NewKey, ServerFnError> {
+    use crate::server::service_error;
     let ctx = support::require(project).await?;
-    let created = service::projects::create_key(ctx.store(), &ctx.caller)
+    let scope = service::projects::parse_scope(&scope).map_err(service_error)?;
+    let created = service::projects::create_key(ctx.store(), &ctx.caller, scope)
         .await
-        .map_err(crate::server::service_error)?;
+        .map_err(service_error)?;
     Ok(NewKey {
         key: created.key,
         prefix: created.info.prefix,
+        scope: created.info.scope.to_string(),
         project: ctx.project().name.clone(),
     })
 }

@@ -75,6 +75,7 @@ pub fn SettingsPage() -> impl IntoView {
                             view! {
                                 <tr data-key=k.id.clone() data-prefix=k.prefix.clone() class:revoked=revoked.is_some()>
                                     <td class="mono strong">{format!("{}…", k.prefix)}</td>
+                                    <td class="key-scope"><span class=format!("chip scope scope-{}", k.scope) title=scope_help(&k.scope)>{k.scope.clone()}</span></td>
                                     <td class="time" title=short_datetime(k.created_micros)>{short_datetime(k.created_micros)}<span class="sub">{ago(now, k.created_micros)}</span></td>
                                     <td class="key-status">{match revoked {
                                         Some(t) => view! { <span class="chip status s-rejected" title=short_datetime(t)>{format!("revoked {}", ago(now, t))}</span> }.into_any(),
@@ -101,17 +102,27 @@ pub fn SettingsPage() -> impl IntoView {
                             <section class="card settings-keys" id="keys">
                                 <h2><Icon name="key"/>{format!(" API keys of “{}” · {active} active", project.name)}</h2>
                                 <p class="muted">"Agents send a key as " <code>"Authorization: Bearer jj_…"</code>
-                                    ". Only its prefix is kept: a key is shown once, when it is created."</p>
+                                    ". Only its prefix is kept: a key is shown once, when it is created. "
+                                    "Give agents an " <strong>"agent"</strong> " key: it sends events, reads the rules and asks for approvals, "
+                                    "but cannot read other traces, change the rules or decide its own approvals."</p>
                                 <ActionForm action=create_key>
                                     <input type="hidden" name="project" value=pid_key/>
-                                    <button type="submit" class="button primary" id="create-key"><Icon name="plus"/>"Create key"</button>
+                                    <div class="form-row key-create">
+                                        <label for="key-scope">"Scope"</label>
+                                        <select name="scope" id="key-scope" aria-label="Key scope">
+                                            <option value="agent" selected>"agent: send events, read rules, request approvals"</option>
+                                            <option value="read">"read: traces, datasets, audit, simulations"</option>
+                                            <option value="admin">"admin: everything, incl. changing policies"</option>
+                                        </select>
+                                        <button type="submit" class="button primary" id="create-key"><Icon name="plus"/>"Create key"</button>
+                                    </div>
                                 </ActionForm>
                                 {move || action_error(create_key.value().get())}
                                 {move || create_key.value().get().and_then(|r| r.ok()).map(|k| {
                                     let key = k.key.clone();
                                     view! {
                                         <div class="new-key" role="status">
-                                            <p><strong>{format!("New key for “{}”.", k.project)}</strong>" Copy it now: it will not be shown again."</p>
+                                            <p><strong>{format!("New {} key for “{}”.", k.scope, k.project)}</strong>" Copy it now: it will not be shown again."</p>
                                             <div class="form-row">
                                                 <input id="new-key-text" class="mono grow" readonly value=k.key.clone() aria-label="New API key"/>
                                                 <button type="button" class="button" id="copy-key" on:click=move |_| copied.set(Some(copy_to_clipboard(&key, "new-key-text")))>
@@ -130,7 +141,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 } else {
                                     view! {
                                         <div class="table-wrap"><table class="data keys-table">
-                                            <thead><tr><th>"Prefix"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
+                                            <thead><tr><th>"Prefix"</th><th>"Scope"</th><th>"Created"</th><th>"Status"</th><th></th></tr></thead>
                                             <tbody>{keys}</tbody>
                                         </table></div>
                                     }.into_any()
@@ -180,4 +191,14 @@ pub fn SettingsPage() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// What a scope's chip says on hover.
+fn scope_help(scope: &str) -> &'static str {
+    match scope {
+        "agent" => "Sends events, reads the policy rules, requests approvals and polls its own",
+        "read" => "Reads traces, threads, audit, datasets, policy versions and approvals; runs simulations",
+        "admin" => "Everything in this project's /v1, including changing policies and deciding approvals",
+        _ => "",
+    }
 }

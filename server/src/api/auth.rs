@@ -5,7 +5,8 @@ use axum::http::request::Parts;
 use super::{AppError, AppState};
 
 /// The authenticated caller of a `/v1` endpoint, as the service layer takes it: the
-/// key (by its prefix) acting on its project. Every handler that takes one is scoped
+/// key (by its prefix and scope) acting on its project; each operation checks the
+/// scope. Every handler that takes one is scoped
 /// to that project, and never sees another project's rows.
 pub struct Caller(pub service::Caller);
 
@@ -41,9 +42,10 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         match state.store.authenticate(key).await? {
-            Some(project) => Ok(Caller(service::Caller::key(
+            Some(grant) => Ok(Caller(service::Caller::key(
                 store::api_key_prefix(key),
-                project,
+                grant.scope,
+                grant.project,
             ))),
             None => Err(AppError::Unauthorized(
                 "unknown or revoked API key".to_string(),

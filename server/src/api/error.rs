@@ -14,6 +14,11 @@ pub enum AppError {
     Unauthorized(String),
     /// 403: authenticated, but not allowed here (e.g. another project's name).
     Forbidden(String),
+    /// 403: the API key's scope does not grant this; `needs` are the scopes that would.
+    OutOfScope {
+        message: String,
+        needs: Vec<store::KeyScope>,
+    },
     /// 404: no such thing in this project (also what another project's ids look like).
     NotFound(String),
     /// 405: the path exists, the method does not.
@@ -65,6 +70,7 @@ impl AppError {
             | AppError::BadRequest(message)
             | AppError::Unauthorized(message)
             | AppError::Forbidden(message)
+            | AppError::OutOfScope { message, .. }
             | AppError::NotFound(message)
             | AppError::MethodNotAllowed(message)
             | AppError::Conflict(message)
@@ -79,6 +85,7 @@ impl AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::OutOfScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -109,6 +116,15 @@ impl From<service::ServiceError> for AppError {
             E::NotFound(m) => AppError::NotFound(m),
             E::Conflict(m) => AppError::Conflict(m),
             E::Forbidden(m) => AppError::Forbidden(m),
+            E::OutOfScope { scope, needs, what } => AppError::OutOfScope {
+                message: E::OutOfScope {
+                    scope,
+                    needs: needs.clone(),
+                    what,
+                }
+                .to_string(),
+                needs,
+            },
             E::Internal(m) => AppError::Internal(m),
         }
     }
@@ -139,6 +155,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
         let retry = matches!(self, AppError::Unavailable(_));
+        let needs = match &self {
+            AppError::OutOfScope { needs, .. } => Some(needs.clone()),
+            _ => None,
+        };
         let (message, field) = match self {
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
@@ -148,6 +168,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(m)
             | AppError::Unauthorized(m)
             | AppError::Forbidden(m)
+            | AppError::OutOfScope { message: m, .. }
             | AppError::NotFound(m)
             | AppError::MethodNotAllowed(m)
             | AppError::Conflict(m)
@@ -158,6 +179,9 @@ impl IntoResponse for AppError {
         let mut error = json!({ "code": code, "message": message });
         if let Some(field) = field {
             error["field"] = json!(field);
+        }
+        if let Some(needs) = needs {
+            error["required_scopes"] = json!(needs);
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
         if retry {
@@ -187,4 +211,6 @@ pub struct ErrorDetail {
     message: String,
     /// The offending field's path, e.g. `rules[2].action`.
     field: Option<String>,
+    /// With `insufficient_scope`: the key scopes that would be allowed, narrowest first.
+    required_scopes: Option<Vec<String>>,
 }

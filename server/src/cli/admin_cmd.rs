@@ -29,11 +29,11 @@ pub async fn project(cmd: ProjectCommand) -> Result<(), String> {
                 other => other.to_string(),
             })?;
             let key = store
-                .create_api_key(&project.id)
+                .create_api_key(&project.id, store::KeyScope::Agent)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("Created project {:?} ({}).", project.name, project.id);
-            println!("API key (shown once; only its hash is stored):");
+            println!("Agent API key (shown once; only its hash is stored):");
             println!("{}", key.key);
             Ok(())
         }
@@ -49,15 +49,16 @@ pub async fn project(cmd: ProjectCommand) -> Result<(), String> {
 
 pub async fn key(cmd: KeyCommand) -> Result<(), String> {
     match cmd {
-        KeyCommand::Create { project, db } => {
+        KeyCommand::Create { project, scope, db } => {
             let store = db.open().await?;
             let project = find_project(store.as_ref(), &project).await?;
+            let scope = store::KeyScope::from(scope);
             let key = store
-                .create_api_key(&project.id)
+                .create_api_key(&project.id, scope)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "API key for {:?} (shown once; only its hash is stored):",
+                "{scope} API key for {:?} (shown once; only its hash is stored):",
                 project.name
             );
             println!("{}", key.key);
@@ -66,7 +67,7 @@ pub async fn key(cmd: KeyCommand) -> Result<(), String> {
         KeyCommand::List { project, db } => {
             let store = db.open().await?;
             let project = find_project(store.as_ref(), &project).await?;
-            println!("ID\tPREFIX\tCREATED\tREVOKED");
+            println!("ID\tPREFIX\tSCOPE\tCREATED\tREVOKED");
             for k in store
                 .list_api_keys(&project.id)
                 .await
@@ -76,7 +77,10 @@ pub async fn key(cmd: KeyCommand) -> Result<(), String> {
                     .revoked_at
                     .map(|r| r.to_string())
                     .unwrap_or_else(|| "-".to_string());
-                println!("{}\t{}…\t{}\t{}", k.id, k.prefix, k.created_at, revoked);
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}",
+                    k.id, k.prefix, k.scope, k.created_at, revoked
+                );
             }
             Ok(())
         }

@@ -780,14 +780,16 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
         .create_project(DEMO_PROJECT)
         .await
         .map_err(|e| format!("cannot create the demo project: {e}"))?;
+    // The key the demo's agents "used": an agent key, like every SDK's.
     let key = store
-        .create_api_key(&project.id)
+        .create_api_key(&project.id, store::KeyScope::Agent)
         .await
         .map_err(|e| format!("cannot create the demo API key: {e}"))?;
+    let requested_by = format!("key:{}", key.info.prefix);
     let mut data = generate(now_micros);
     for held in &data.held {
         let approval = store
-            .create_approval(&project.id, &held.tool, held.context.clone())
+            .create_approval(&project.id, &held.tool, held.context.clone(), &requested_by)
             .await
             .map_err(|e| format!("cannot file a demo approval: {e}"))?;
         if let Some(event) = data.events.get_mut(held.event_index) {
@@ -876,7 +878,10 @@ pub fn announce(summary: &DemoSummary, dashboard: Option<&str>) {
             .collect::<Vec<_>>()
             .join(" and ")
     );
-    println!("Demo API key (shown once): {}", summary.api_key);
+    println!(
+        "Demo agent API key (shown once; `preflight key create --scope read|admin` for more): {}",
+        summary.api_key
+    );
     if let Some(url) = dashboard {
         println!("Dashboard: {url}/dashboard?project={}", summary.project.id);
     }

@@ -165,7 +165,7 @@ pub enum PolicyCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ProjectCommand {
-    /// Create a project and print its first API key (shown once).
+    /// Create a project and print its first API key (an `agent` key, shown once).
     Create {
         name: String,
         #[command(flatten)]
@@ -178,12 +178,39 @@ pub enum ProjectCommand {
     },
 }
 
+/// `--scope`: a key scope as the command line spells it.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// For an agent's SDK: send events, read the policy rules, request approvals and
+    /// poll its own.
+    Agent,
+    /// For an operator's script: read traces, threads, audit, datasets, replay
+    /// bundles, policy versions and approvals; run simulations.
+    Read,
+    /// All of the project's /v1, including changing policies and datasets and
+    /// deciding approvals.
+    Admin,
+}
+
+impl From<ScopeArg> for store::KeyScope {
+    fn from(arg: ScopeArg) -> Self {
+        match arg {
+            ScopeArg::Agent => store::KeyScope::Agent,
+            ScopeArg::Read => store::KeyScope::Read,
+            ScopeArg::Admin => store::KeyScope::Admin,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum KeyCommand {
     /// Create another API key for a project (shown once).
     Create {
         #[arg(long)]
         project: String,
+        /// What the key may call (README, "Security": the table of scopes).
+        #[arg(long, value_enum, default_value_t = ScopeArg::Agent)]
+        scope: ScopeArg,
         #[command(flatten)]
         db: DbArgs,
     },

@@ -47,9 +47,20 @@ pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("preflight.db").display())
 }
 
-/// `preflight project create NAME`: the printed key.
+/// `preflight project create NAME`: the printed key (an `agent` key).
 pub fn create_project(database_url: &str, name: &str) -> String {
-    let out = preflight(database_url, &["project", "create", name]);
+    printed_key(preflight(database_url, &["project", "create", name]))
+}
+
+/// `preflight key create --project NAME --scope SCOPE`: the printed key.
+pub fn create_key(database_url: &str, project: &str, scope: &str) -> String {
+    printed_key(preflight(
+        database_url,
+        &["key", "create", "--project", project, "--scope", scope],
+    ))
+}
+
+fn printed_key(out: std::process::Output) -> String {
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out)
         .lines()

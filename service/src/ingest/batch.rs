@@ -575,6 +575,7 @@ mod tests {
     fn caller() -> Caller {
         Caller::key(
             "jj_test",
+            store::KeyScope::Agent,
             store::Project {
                 id: "prj_1".to_string(),
                 name: "shop".to_string(),

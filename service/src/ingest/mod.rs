@@ -6,7 +6,7 @@
 //! by all of them.
 use serde::Serialize;
 
-use crate::{Caller, ServiceError, ServiceResult, Store};
+use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
 mod batch;
 mod body;
@@ -83,6 +83,7 @@ pub async fn store_batch(
     caller: &Caller,
     decoded: DecodedEvents,
 ) -> ServiceResult<IngestOutcome> {
+    caller.require(Permission::Ingest)?;
     let total = decoded.len();
     let mut good = Vec::with_capacity(total);
     let mut rejected = Vec::new();

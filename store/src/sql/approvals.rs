@@ -14,6 +14,7 @@ pub(super) async fn create<B: Backend>(
     project_id: &str,
     action: &str,
     context: Value,
+    requested_by: &str,
 ) -> Result<Approval, StoreError> {
     if action.trim().is_empty() {
         return Err(StoreError::Invalid("action must not be empty".to_string()));
@@ -25,19 +26,21 @@ pub(super) async fn create<B: Backend>(
         context,
         status: "pending".to_string(),
         reason: None,
+        requested_by: Some(requested_by.to_string()),
         decided_by: None,
         created_at: Timestamp(now_micros()),
         decided_at: None,
     };
     let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
     tx.execute(
-        "INSERT INTO approvals (id, project_id, action, context, status, created_at) \
-         VALUES ($1, $2, $3, $4, 'pending', $5)",
+        "INSERT INTO approvals (id, project_id, action, context, status, requested_by, created_at) \
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6)",
         &[
             Text(&approval.id),
             Text(project_id),
             Text(&approval.action),
             Json(&approval.context),
+            Text(requested_by),
             Int(approval.created_at.0),
         ],
     )

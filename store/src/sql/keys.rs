@@ -6,14 +6,19 @@ use super::{Access, Backend, RowGet, Scope, Tx};
 use crate::ids::{self, KEY};
 use crate::keys;
 use crate::time::now_micros;
-use crate::{ApiKeyInfo, NewApiKey, Project, StoreError, Timestamp};
+use crate::{ApiKeyInfo, KeyGrant, KeyScope, NewApiKey, StoreError, Timestamp};
 
-pub(super) async fn create<B: Backend>(b: &B, project_id: &str) -> Result<NewApiKey, StoreError> {
+pub(super) async fn create<B: Backend>(
+    b: &B,
+    project_id: &str,
+    scope: KeyScope,
+) -> Result<NewApiKey, StoreError> {
     let key = keys::generate();
     let info = ApiKeyInfo {
         id: ids::new_id(KEY),
         project_id: project_id.to_string(),
         prefix: keys::shown_prefix(&key),
+        scope,
         created_at: Timestamp(now_micros()),
         revoked_at: None,
     };
@@ -21,8 +26,16 @@ pub(super) async fn create<B: Backend>(b: &B, project_id: &str) -> Result<NewApi
     let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
     // A missing project fails the foreign key: NotFound.
     tx.execute(
-        "INSERT INTO api_keys (id, project_id, key_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)",
-        &[Text(&info.id), Text(project_id), Text(&hash), Text(&info.prefix), Int(info.created_at.0)],
+        "INSERT INTO api_keys (id, project_id, key_hash, prefix, scope, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            Text(&info.id),
+            Text(project_id),
+            Text(&hash),
+            Text(&info.prefix),
+            Text(scope.as_str()),
+            Int(info.created_at.0),
+        ],
     )
     .await?;
     tx.commit().await?;
@@ -63,7 +76,7 @@ pub(super) async fn revoke<B: Backend>(
 pub(super) async fn authenticate<B: Backend>(
     b: &B,
     key: &str,
-) -> Result<Option<Project>, StoreError> {
+) -> Result<Option<KeyGrant>, StoreError> {
     if !keys::well_formed(key) {
         return Ok(None);
     }
@@ -73,7 +86,7 @@ pub(super) async fn authenticate<B: Backend>(
     let mut tx = b.begin(Scope::KeyLookup(&hash), Access::Read).await?;
     let row = tx
         .fetch_optional(
-            "SELECT k.key_hash, k.revoked_at, p.id, p.name, p.created_at, p.retention_days \
+            "SELECT k.key_hash, k.revoked_at, k.scope, p.id, p.name, p.created_at, p.retention_days \
              FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1",
             &[Text(&hash)],
         )
@@ -84,5 +97,8 @@ pub(super) async fn authenticate<B: Backend>(
     if !keys::hashes_match(&row.text("key_hash")?, &hash) || row.opt_int("revoked_at")?.is_some() {
         return Ok(None);
     }
-    rows::project(&row).map(Some)
+    Ok(Some(KeyGrant {
+        project: rows::project(&row)?,
+        scope: rows::key_scope(&row.text("scope")?)?,
+    }))
 }

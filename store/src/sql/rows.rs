@@ -6,8 +6,8 @@ use policy::Verdict;
 
 use super::RowGet;
 use crate::{
-    ApiKeyInfo, Approval, Dataset, PolicyVersion, Project, Simulation, StoreError, StoredEvent,
-    Timestamp, TraceSummary, VerdictCounts,
+    ApiKeyInfo, Approval, Dataset, KeyScope, PolicyVersion, Project, Simulation, StoreError,
+    StoredEvent, Timestamp, TraceSummary, VerdictCounts,
 };
 
 pub(crate) fn verdict(text: &str) -> Result<Verdict, StoreError> {
@@ -26,13 +26,20 @@ pub(crate) fn project(r: &impl RowGet) -> Result<Project, StoreError> {
     })
 }
 
-pub(crate) const KEY_COLS: &str = "id, project_id, prefix, created_at, revoked_at";
+pub(crate) const KEY_COLS: &str = "id, project_id, prefix, scope, created_at, revoked_at";
+
+/// The column's CHECK allows only the three words; anything else is a corrupt row.
+pub(crate) fn key_scope(text: &str) -> Result<KeyScope, StoreError> {
+    KeyScope::parse(text)
+        .ok_or_else(|| StoreError::Database(format!("unknown key scope {text:?} stored")))
+}
 
 pub(crate) fn key_info(r: &impl RowGet) -> Result<ApiKeyInfo, StoreError> {
     Ok(ApiKeyInfo {
         id: r.text("id")?,
         project_id: r.text("project_id")?,
         prefix: r.text("prefix")?,
+        scope: key_scope(&r.text("scope")?)?,
         created_at: Timestamp(r.int("created_at")?),
         revoked_at: r.opt_int("revoked_at")?.map(Timestamp),
     })
@@ -152,7 +159,7 @@ pub(crate) fn simulation(r: &impl RowGet) -> Result<Simulation, StoreError> {
 }
 
 pub(crate) const APPROVAL_COLS: &str =
-    "id, project_id, action, context, status, reason, decided_by, created_at, decided_at";
+    "id, project_id, action, context, status, reason, requested_by, decided_by, created_at, decided_at";
 
 pub(crate) fn approval(r: &impl RowGet) -> Result<Approval, StoreError> {
     Ok(Approval {
@@ -162,6 +169,7 @@ pub(crate) fn approval(r: &impl RowGet) -> Result<Approval, StoreError> {
         context: r.json("context")?,
         status: r.text("status")?,
         reason: r.opt_text("reason")?,
+        requested_by: r.opt_text("requested_by")?,
         decided_by: r.opt_text("decided_by")?,
         created_at: Timestamp(r.int("created_at")?),
         decided_at: r.opt_int("decided_at")?.map(Timestamp),

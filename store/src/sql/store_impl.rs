@@ -9,8 +9,9 @@ use super::{
 };
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, NewApiKey, PolicyVersion, Project, Simulation, Store, StoreError,
-    StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary,
+    DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, PolicyVersion, Project, Simulation,
+    Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
+    TracePage, TraceSummary,
 };
 
 #[async_trait::async_trait]
@@ -34,8 +35,12 @@ impl<B: Backend> Store for SqlStore<B> {
         projects::set_retention(&self.backend, id, days).await
     }
 
-    async fn create_api_key(&self, project_id: &str) -> Result<NewApiKey, StoreError> {
-        keys::create(&self.backend, project_id).await
+    async fn create_api_key(
+        &self,
+        project_id: &str,
+        scope: KeyScope,
+    ) -> Result<NewApiKey, StoreError> {
+        keys::create(&self.backend, project_id, scope).await
     }
     async fn list_api_keys(&self, project_id: &str) -> Result<Vec<ApiKeyInfo>, StoreError> {
         keys::list(&self.backend, project_id).await
@@ -43,7 +48,7 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn revoke_api_key(&self, project_id: &str, key_id: &str) -> Result<bool, StoreError> {
         keys::revoke(&self.backend, project_id, key_id).await
     }
-    async fn authenticate(&self, key: &str) -> Result<Option<Project>, StoreError> {
+    async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, StoreError> {
         keys::authenticate(&self.backend, key).await
     }
 
@@ -243,8 +248,9 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         action: &str,
         context: Value,
+        requested_by: &str,
     ) -> Result<Approval, StoreError> {
-        approvals::create(&self.backend, project_id, action, context).await
+        approvals::create(&self.backend, project_id, action, context, requested_by).await
     }
     async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError> {
         approvals::get(&self.backend, project_id, id).await

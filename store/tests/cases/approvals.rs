@@ -4,19 +4,26 @@ use store::{DecideOutcome, Store, StoreError};
 pub async fn approval_flow(s: &dyn Store) {
     let p = s.create_project("p").await.unwrap();
     let a = s
-        .create_approval(&p.id, "payments.refund", json!({"amount": 120}))
+        .create_approval(
+            &p.id,
+            "payments.refund",
+            json!({"amount": 120}),
+            "key:jj_agent01",
+        )
         .await
         .unwrap();
     assert!(a.id.starts_with("apr_"));
     assert_eq!(a.status, "pending");
     assert_eq!(a.decided_at, None);
+    assert_eq!(a.requested_by.as_deref(), Some("key:jj_agent01"));
     assert_eq!(s.approval(&p.id, &a.id).await.unwrap(), a);
     let b = s
-        .create_approval(&p.id, "mail.send", json!(null))
+        .create_approval(&p.id, "mail.send", json!(null), "ana@example.com")
         .await
         .unwrap();
     assert!(matches!(
-        s.create_approval(&p.id, " ", json!({})).await,
+        s.create_approval(&p.id, " ", json!({}), "ana@example.com")
+            .await,
         Err(StoreError::Invalid(_))
     ));
 
@@ -92,7 +99,12 @@ pub async fn racing_deciders(s: &dyn Store) {
     let p = s.create_project("p").await.unwrap();
     for round in 0..5 {
         let a = s
-            .create_approval(&p.id, &format!("action-{round}"), json!({}))
+            .create_approval(
+                &p.id,
+                &format!("action-{round}"),
+                json!({}),
+                "key:jj_agent01",
+            )
             .await
             .unwrap();
         let (x, y) = tokio::join!(

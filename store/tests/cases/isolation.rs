@@ -23,7 +23,10 @@ pub async fn cross_project_isolation(s: &dyn Store) {
     };
     s.upsert_events(&a.id, &batch("bot-a")).await.unwrap();
     s.upsert_events(&b.id, &batch("bot-b")).await.unwrap();
-    let b_key = s.create_api_key(&b.id).await.unwrap();
+    let b_key = s
+        .create_api_key(&b.id, store::KeyScope::Agent)
+        .await
+        .unwrap();
     let b_ds = s.create_dataset(&b.id, "b-set", None).await.unwrap();
     s.add_dataset_items(&b.id, &b_ds.id, &ids(&["shared", "only-bot-b"]))
         .await
@@ -33,7 +36,7 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         .await
         .unwrap();
     let b_apr = s
-        .create_approval(&b.id, "b.action", json!({}))
+        .create_approval(&b.id, "b.action", json!({}), "key:jj_b")
         .await
         .unwrap();
     s.save_policy(
@@ -50,7 +53,10 @@ pub async fn cross_project_isolation(s: &dyn Store) {
     assert!(s.list_api_keys(&a.id).await.unwrap().is_empty());
     assert!(!s.revoke_api_key(&a.id, &b_key.info.id).await.unwrap());
     assert_eq!(
-        s.authenticate(&b_key.key).await.unwrap().map(|p| p.id),
+        s.authenticate(&b_key.key)
+            .await
+            .unwrap()
+            .map(|g| g.project.id),
         Some(b.id.clone())
     );
 

@@ -1,8 +1,8 @@
-use store::{Store, StoreError};
+use store::{KeyGrant, KeyScope, Store, StoreError};
 
 pub async fn api_key_lifecycle(s: &dyn Store) {
     let p = s.create_project("p").await.unwrap();
-    let new = s.create_api_key(&p.id).await.unwrap();
+    let new = s.create_api_key(&p.id, KeyScope::Agent).await.unwrap();
     assert!(new.key.starts_with("jj_"));
     assert_eq!(new.key.len(), 43);
     assert!(new.key[3..]
@@ -12,19 +12,41 @@ pub async fn api_key_lifecycle(s: &dyn Store) {
     assert!(new.info.id.starts_with("key_"));
     assert_eq!(new.info.project_id, p.id);
     assert_eq!(new.info.revoked_at, None);
+    assert_eq!(new.info.scope, KeyScope::Agent);
 
-    assert_eq!(s.authenticate(&new.key).await.unwrap(), Some(p.clone()));
-    let second = s.create_api_key(&p.id).await.unwrap();
+    let grant = |scope| {
+        Some(KeyGrant {
+            project: p.clone(),
+            scope,
+        })
+    };
+    assert_eq!(
+        s.authenticate(&new.key).await.unwrap(),
+        grant(KeyScope::Agent)
+    );
+    let second = s.create_api_key(&p.id, KeyScope::Admin).await.unwrap();
     assert_ne!(second.key, new.key);
+    assert_eq!(second.info.scope, KeyScope::Admin);
+    let reader = s.create_api_key(&p.id, KeyScope::Read).await.unwrap();
+    assert_eq!(
+        s.authenticate(&reader.key).await.unwrap(),
+        grant(KeyScope::Read)
+    );
+    assert!(s.revoke_api_key(&p.id, &reader.info.id).await.unwrap());
 
     let listed = s.list_api_keys(&p.id).await.unwrap();
-    assert_eq!(listed, vec![new.info.clone(), second.info.clone()]);
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[..2], [new.info.clone(), second.info.clone()]);
+    assert_eq!(listed[2].scope, KeyScope::Read);
     // Listing never exposes more than the prefix.
     assert!(!format!("{listed:?}").contains(&new.key));
 
     assert!(s.revoke_api_key(&p.id, &new.info.id).await.unwrap());
     assert_eq!(s.authenticate(&new.key).await.unwrap(), None);
-    assert_eq!(s.authenticate(&second.key).await.unwrap(), Some(p.clone()));
+    assert_eq!(
+        s.authenticate(&second.key).await.unwrap(),
+        grant(KeyScope::Admin)
+    );
     let revoked = s.list_api_keys(&p.id).await.unwrap();
     let first_revoked_at = revoked[0].revoked_at.expect("revoked_at set");
     // Revoking again still finds the key and keeps the first revocation time.
@@ -50,7 +72,7 @@ pub async fn api_key_lifecycle(s: &dyn Store) {
     );
 
     assert!(matches!(
-        s.create_api_key("proj_nope").await,
+        s.create_api_key("proj_nope", KeyScope::Agent).await,
         Err(StoreError::NotFound)
     ));
 }

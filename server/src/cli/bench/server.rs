@@ -107,17 +107,31 @@ impl Server {
                 String::from_utf8_lossy(&created.stderr)
             ));
         }
+        let project_id = text
+            .lines()
+            .find_map(|l| l.rsplit_once('(').map(|(_, r)| r.trim_end_matches(").")))
+            .unwrap_or_default()
+            .to_string();
+        // `project create` prints an agent key; the bench also pins and simulates.
+        let created = Command::new(exe()?)
+            .args(["key", "create", "--project", "bench", "--scope", "admin"])
+            .env("DATABASE_URL", &database_url)
+            .env("PREFLIGHT_ALLOW_RLS_BYPASS", "true")
+            .output()
+            .map_err(|e| format!("cannot run key create: {e}"))?;
+        let text = String::from_utf8_lossy(&created.stdout).to_string();
+        if !created.status.success() {
+            return Err(format!(
+                "key create failed: {}{text}",
+                String::from_utf8_lossy(&created.stderr)
+            ));
+        }
         let key = text
             .lines()
             .last()
             .map(str::trim)
             .filter(|k| k.starts_with("jj_"))
-            .ok_or_else(|| format!("project create printed no key: {text}"))?
-            .to_string();
-        let project_id = text
-            .lines()
-            .find_map(|l| l.rsplit_once('(').map(|(_, r)| r.trim_end_matches(").")))
-            .unwrap_or_default()
+            .ok_or_else(|| format!("key create printed no key: {text}"))?
             .to_string();
         let port = free_port()?;
         let log = match &temp_dir {
