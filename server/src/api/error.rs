@@ -62,6 +62,14 @@ impl AppError {
         self.parts().1
     }
 
+    /// With `insufficient_scope`: the key scopes that would be allowed.
+    pub fn required_scopes(&self) -> Option<&[store::KeyScope]> {
+        match self {
+            AppError::OutOfScope { needs, .. } => Some(needs),
+            _ => None,
+        }
+    }
+
     /// What the client is told; a 500's details are not (they go to the log).
     pub fn client_message(&self) -> String {
         match self {
@@ -155,10 +163,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
         let retry = matches!(self, AppError::Unavailable(_));
-        let needs = match &self {
-            AppError::OutOfScope { needs, .. } => Some(needs.clone()),
-            _ => None,
-        };
+        let needs = self.required_scopes().map(<[store::KeyScope]>::to_vec);
         let (message, field) = match self {
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

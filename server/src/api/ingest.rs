@@ -109,6 +109,8 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<IngestOutcome>> {
+    // Before the body is read: a key that may not send events costs no memory.
+    caller.require(service::Permission::Ingest)?;
     let encoding = content_encoding(&headers)?;
     let mut reservation = state.ingest_budget.reservation();
     let raw = read_body(

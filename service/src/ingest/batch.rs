@@ -42,6 +42,9 @@ pub fn decode_batch(
     limits: BatchLimits,
     reservation: &mut Reservation,
 ) -> Result<DecodedEvents, BatchError> {
+    caller
+        .require(crate::Permission::Ingest)
+        .map_err(BatchError::Service)?;
     let ctx = Ctx {
         project: &caller.project,
         max_events: limits.max_events,

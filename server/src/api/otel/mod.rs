@@ -112,6 +112,10 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
         other => (other.status(), other.code(), other.client_message()),
     };
     let grpc = grpc_code(status);
+    let mut error = json!({"code": code, "message": message});
+    if let Some(needs) = err.required_scopes() {
+        error["required_scopes"] = json!(needs);
+    }
     let mut response = match encoding {
         Encoding::Protobuf => (
             status,
@@ -128,7 +132,7 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
             axum::Json(json!({
                 "code": grpc,
                 "message": message,
-                "error": {"code": code, "message": message},
+                "error": error,
             })),
         )
             .into_response(),
@@ -202,6 +206,8 @@ async fn export(
     encoding: Encoding,
 ) -> Result<ExportTraceServiceResponse, AppError> {
     let caller = caller?;
+    // Before the body is read: a key that may not send events costs no memory.
+    caller.require(service::Permission::Ingest)?;
     let content_encoding = content_encoding(headers)?;
     let mut reservation = state.ingest_budget.reservation();
     let body = read_body(body, headers, state.limits.max_body_bytes, &mut reservation).await?;
