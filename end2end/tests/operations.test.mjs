@@ -60,13 +60,15 @@ test("an approval requested through the API appears by itself, is approved with 
   assert.ok(before >= 1, "the demo has pending approvals");
 
   // Requested after the page opened: the Pending tab picks it up without a reload.
-  const created = await api(server, "POST", "/v1/approvals", {
+  // Requested with the agent key, as an SDK does.
+  const { body: created } = await call("POST", "/v1/approvals", server.apiKey, {
     action: "payments.refund",
     context: { agent: "billing-agent", amount_usd: 1250, customer: "cus_e2e" },
   });
   assert.equal(created.status, "pending");
   const card = page.locator(`.approval[data-approval="${created.id}"]`);
   await card.waitFor({ timeout: 15_000 });
+  assert.match(await card.locator("header").innerText(), new RegExp(`by key:${server.apiKey.slice(0, 10)}`));
   assert.match(await card.locator(".context-fields").innerText(), /amount_usd\s+1250/);
   assert.match(await card.locator(".context-fields").innerText(), /customer\s+cus_e2e/);
   await page.screenshot({ path: `${artifacts}/approvals-pending-live-light.png` });
@@ -80,8 +82,8 @@ test("an approval requested through the API appears by itself, is approved with 
   );
   await page.waitForSelector(`.approval[data-approval="${created.id}"]`, { state: "detached" });
 
-  // What an SDK polling GET /v1/approvals/{id} sees.
-  const polled = await api(server, "GET", `/v1/approvals/${created.id}`);
+  // What the SDK polling GET /v1/approvals/{id} with its agent key sees.
+  const { body: polled } = await call("GET", `/v1/approvals/${created.id}`, server.apiKey);
   assert.equal(polled.status, "approved");
   assert.equal(polled.reason, "customer verified by phone");
   assert.equal(polled.decided_by, server.admin.email, "the signed-in account decided");
@@ -355,4 +357,23 @@ test("the operations pages render without JavaScript in both themes (screenshots
     await page.close();
   }
   await phone.close();
+});
+
+test("the audit page's Changes view names who changed what: an account or a key's prefix", async () => {
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(server, context, "/dashboard/audit");
+  await page.click(".changes-chip");
+  await page.waitForURL(/view=changes/);
+  await page.waitForSelector(".changes-table");
+  // The approval the agent key asked for, and the decision the signed-in admin made.
+  const requested = await page.locator('.changes-table tr[data-kind="approval_requested"] .actor').allInnerTexts();
+  assert.ok(requested.includes(`key:${server.apiKey.slice(0, 10)}`), requested.join(", "));
+  const decided = await page.locator('.changes-table tr[data-kind="approval_decided"] .actor').allInnerTexts();
+  assert.ok(decided.includes(server.admin.email), decided.join(", "));
+  // The key created in Settings, by the admin.
+  const created = await page.locator('.changes-table tr[data-kind="key_created"]').allInnerTexts();
+  assert.ok(created.some((row) => row.includes(server.admin.email) && row.includes("read key")), created.join("\n"));
+  await page.screenshot({ path: `${artifacts}/audit-changes-light.png` });
+  assert.deepEqual(page.errors, []);
+  await context.close();
 });

@@ -641,6 +641,7 @@ async fn openapi_document_lists_every_endpoint() {
         ("/v1/threads", &["get"]),
         ("/v1/threads/{session_id}", &["get"]),
         ("/v1/audit", &["get"]),
+        ("/v1/audit/changes", &["get"]),
         ("/v1/datasets", &["get", "post"]),
         ("/v1/datasets/{id}", &["get", "patch", "delete"]),
         ("/v1/datasets/{id}/items", &["post"]),
@@ -676,7 +677,7 @@ async fn openapi_document_lists_every_endpoint() {
     }
     assert_eq!(
         paths.len(),
-        27,
+        28,
         "undocumented or unexpected paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

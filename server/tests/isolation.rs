@@ -133,6 +133,7 @@ fn probes(a: &OfA) -> Vec<Probe> {
         probe("GET", "/v1/threads", "/v1/threads", None, Ok(vec![("/threads", json!([]))])),
         probe("GET", "/v1/threads/{session_id}", format!("/v1/threads/{SESSION}"), None, Status(404)),
         probe("GET", "/v1/audit", "/v1/audit?verdict=blocked", None, Ok(vec![("/events", json!([]))])),
+        probe("GET", "/v1/audit/changes", "/v1/audit/changes", None, Ok(vec![("/changes", json!([]))])),
         probe("GET", "/v1/datasets", "/v1/datasets", None, Ok(vec![("/datasets", json!([]))])),
         probe("GET", "/v1/datasets/{id}", format!("/v1/datasets/{ds}"), None, Status(404)),
         probe("PATCH", "/v1/datasets/{id}", format!("/v1/datasets/{ds}"), Some(json!({"name": "taken over"})), Status(404)),

@@ -62,6 +62,7 @@ fn expected() -> Vec<(
         ("get", "/v1/threads", READ, None),
         ("get", "/v1/threads/{session_id}", READ, None),
         ("get", "/v1/audit", READ, None),
+        ("get", "/v1/audit/changes", READ, None),
         ("get", "/v1/datasets", READ, None),
         ("get", "/v1/datasets/{id}", READ, None),
         ("get", "/v1/policies/versions", READ, None),
@@ -164,6 +165,18 @@ fn every_documented_route_has_a_row_and_every_row_a_route() {
         "rows for routes that no longer exist: {stale:?}"
     );
     assert!(documented.len() >= 30, "{documented:?}");
+    // Each documents the refusal.
+    let (_, doc) = preflight::api::routes();
+    let doc = serde_json::to_value(doc).unwrap();
+    for (method, path) in &documented {
+        let refusal = &doc["paths"][path][method]["responses"]["403"];
+        assert!(
+            refusal["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("insufficient_scope")),
+            "{method} {path}: {refusal}"
+        );
+    }
 }
 
 async fn call(

@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use crate::names::{optional, required, MAX_REASON_CHARS};
-use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
+use crate::{changes, Caller, Permission, ServiceError, ServiceResult, Store};
+use store::ProjectChangeKind;
 
 /// Longest action text an approval request may carry, in characters.
 pub const MAX_ACTION_CHARS: usize = 1024;
@@ -78,9 +79,12 @@ pub async fn request(
     caller.require(Permission::RequestApproval)?;
     let action = required("action", action, MAX_ACTION_CHARS)?;
     let context = context.unwrap_or(Value::Null);
-    Ok(store
+    let approval = store
         .create_approval(caller.project_id(), &action, context, &caller.author())
-        .await?)
+        .await?;
+    let kind = ProjectChangeKind::ApprovalRequested;
+    changes::record(store, caller, kind, &approval.id, Some(action)).await?;
+    Ok(approval)
 }
 
 /// One approval: any of the project's for a caller that may read it, else (an agent
@@ -156,7 +160,15 @@ pub async fn decide(
             "that approval request no longer exists",
         ))?;
     match outcome {
-        store::DecideOutcome::Decided(a) => Ok(a),
+        store::DecideOutcome::Decided(a) => {
+            let detail = match &a.reason {
+                Some(reason) => format!("{}: {reason}", a.status),
+                None => a.status.clone(),
+            };
+            let kind = ProjectChangeKind::ApprovalDecided;
+            changes::record(store, caller, kind, &a.id, Some(detail)).await?;
+            Ok(a)
+        }
         store::DecideOutcome::AlreadyDecided(a) => Err(ServiceError::Conflict(format!(
             "approval {id} was already {} by {}",
             a.status,

@@ -1,6 +1,7 @@
 //! Datasets: named sets of pinned traces that drafts are replayed against.
 use crate::names::{optional, required, MAX_DATASET_NAME_CHARS};
-use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
+use crate::{changes, Caller, Permission, ServiceError, ServiceResult, Store};
+use store::ProjectChangeKind as Kind;
 
 /// Most traces pinned by one request.
 pub const MAX_ITEMS_PER_REQUEST: usize = 10_000;
@@ -54,10 +55,12 @@ pub async fn create(
     caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
     let description = optional("description", description, MAX_DESCRIPTION_CHARS)?;
-    store
+    let dataset = store
         .create_dataset(caller.project_id(), &name, description.as_deref())
         .await
-        .map_err(name_taken(&name))
+        .map_err(name_taken(&name))?;
+    changes::record(store, caller, Kind::DatasetCreated, &dataset.id, Some(name)).await?;
+    Ok(dataset)
 }
 
 pub async fn rename(
@@ -68,10 +71,13 @@ pub async fn rename(
 ) -> ServiceResult<store::Dataset> {
     caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
-    match store.rename_dataset(caller.project_id(), id, &name).await {
+    let renamed = match store.rename_dataset(caller.project_id(), id, &name).await {
         Err(store::StoreError::NotFound) => Err(missing(id)(store::StoreError::NotFound)),
         other => other.map_err(name_taken(&name)),
-    }
+    }?;
+    let detail = format!("renamed to {name}");
+    changes::record(store, caller, Kind::DatasetRenamed, id, Some(detail)).await?;
+    Ok(renamed)
 }
 
 /// Deletes a dataset (never its traces).
@@ -80,7 +86,8 @@ pub async fn delete(store: &Store, caller: &Caller, id: &str) -> ServiceResult<(
     store
         .delete_dataset(caller.project_id(), id)
         .await
-        .map_err(missing(id))
+        .map_err(missing(id))?;
+    changes::record(store, caller, Kind::DatasetDeleted, id, None).await
 }
 
 /// Where pinned traces go: an existing dataset, or a new one by name.
@@ -124,6 +131,10 @@ pub async fn pin(
         .add_dataset_items(caller.project_id(), &dataset.id, trace_ids)
         .await
         .map_err(missing(&dataset.id))?;
+    if !outcome.added.is_empty() {
+        let detail = format!("{} trace(s) pinned", outcome.added.len());
+        changes::record(store, caller, Kind::TracesPinned, &dataset.id, Some(detail)).await?;
+    }
     Ok(Pinned {
         dataset,
         created,
@@ -139,7 +150,8 @@ pub async fn unpin(store: &Store, caller: &Caller, id: &str, trace_id: &str) -> 
         .await
         .map_err(missing(id))?
     {
-        Ok(())
+        let detail = Some(format!("trace {trace_id} unpinned"));
+        changes::record(store, caller, Kind::TraceUnpinned, id, detail).await
     } else {
         Err(ServiceError::NotFound(format!(
             "trace {trace_id:?} is not pinned in this dataset"

@@ -17,6 +17,7 @@
 //! | [`policies`] | the active rule set, saving with compare-and-set, edits, versions, evaluation |
 //! | [`simulation`] | scopes, baselines, runs, stored runs, preview events |
 //! | [`audit`] | the audit log's pages, counts and export rows |
+//! | [`changes`] | who changed what in a project: recorded by every write, read by page |
 //! | [`approvals`] | request, poll, list, decide once |
 //! | [`ingest`] | decode → validate → store |
 //! | [`traces`] | traces, spans and threads |
@@ -25,6 +26,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod audit;
 mod caller;
+pub mod changes;
 pub mod datasets;
 mod error;
 pub mod ingest;

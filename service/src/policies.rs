@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::names::{optional, MAX_MESSAGE_CHARS};
-use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
+use crate::{changes, Caller, Permission, ServiceError, ServiceResult, Store};
+use store::ProjectChangeKind;
 
 /// Longest tool or agent name `evaluate` takes: what ingest accepts as a span name.
 pub const MAX_SUBJECT_CHARS: usize = 1024;
@@ -145,7 +146,20 @@ pub async fn save(
                 "not saved: {newest} was saved after the version {base} you edited. Reload it, then redo your change."
             )))
         }
-        (saved, _) => Ok(saved?),
+        (saved, _) => {
+            let saved = saved?;
+            let subject = format!("version {}", saved.version);
+            let detail = saved.message.clone();
+            changes::record(
+                store,
+                caller,
+                ProjectChangeKind::PolicySaved,
+                &subject,
+                detail,
+            )
+            .await?;
+            Ok(saved)
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! the pages, the server functions and the audit export), creating and renaming
 //! them, their API keys and retention.
 use crate::names::{required, MAX_PROJECT_NAME_CHARS};
-use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
+use crate::{changes, Caller, Permission, ServiceError, ServiceResult, Store};
+use store::ProjectChangeKind as Kind;
 
 /// Cookie remembering the last project chosen with `?project=`.
 pub const PROJECT_COOKIE: &str = "preflight_project";
@@ -109,10 +110,13 @@ pub async fn create(
 pub async fn rename(store: &Store, caller: &Caller, name: &str) -> ServiceResult<store::Project> {
     caller.require(Permission::Govern)?;
     let name = required("name", name, MAX_PROJECT_NAME_CHARS)?;
-    store
+    let renamed = store
         .rename_project(caller.project_id(), &name)
         .await
-        .map_err(name_taken(&name))
+        .map_err(name_taken(&name))?;
+    let detail = Some(format!("renamed to {name}"));
+    changes::record(store, caller, Kind::ProjectRenamed, &renamed.id, detail).await?;
+    Ok(renamed)
 }
 
 fn require_admin(user: &store::User) -> ServiceResult<()> {
@@ -148,14 +152,30 @@ pub async fn create_key(
     scope: store::KeyScope,
 ) -> ServiceResult<store::NewApiKey> {
     caller.require(Permission::Govern)?;
-    Ok(store.create_api_key(caller.project_id(), scope).await?)
+    let created = store.create_api_key(caller.project_id(), scope).await?;
+    let detail = Some(format!("{scope} key"));
+    changes::record(
+        store,
+        caller,
+        Kind::KeyCreated,
+        &created.info.prefix,
+        detail,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Revokes a key of the caller's project: it gets 401 from then on.
 pub async fn revoke_key(store: &Store, caller: &Caller, key_id: &str) -> ServiceResult<()> {
     caller.require(Permission::Govern)?;
     if store.revoke_api_key(caller.project_id(), key_id).await? {
-        Ok(())
+        // Named by its prefix, as Settings and `key list` show it.
+        let keys = store.list_api_keys(caller.project_id()).await?;
+        let subject = keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .map_or(key_id, |k| k.prefix.as_str());
+        changes::record(store, caller, Kind::KeyRevoked, subject, None).await
     } else {
         Err(ServiceError::NotFound(
             "no such key in this project".to_string(),
@@ -192,7 +212,13 @@ pub async fn set_retention(
     days: Option<i64>,
 ) -> ServiceResult<store::Project> {
     caller.require(Permission::Govern)?;
-    Ok(store.set_retention(caller.project_id(), days).await?)
+    let project = store.set_retention(caller.project_id(), days).await?;
+    let detail = Some(match days {
+        Some(d) => format!("events kept {d} days"),
+        None => "events kept until the server-wide default".to_string(),
+    });
+    changes::record(store, caller, Kind::RetentionSet, &project.id, detail).await?;
+    Ok(project)
 }
 
 #[cfg(test)]

@@ -453,3 +453,121 @@ async fn an_agent_key_cannot_govern_itself() {
     })
     .await;
 }
+
+/// Every write is in the change log with its actor: the account's email or the key's
+/// prefix; the log pages newest first and is read like the rest of the project.
+#[tokio::test]
+async fn every_write_records_its_actor() {
+    each_backend(|env| async move {
+        let s = env.store.as_ref();
+        let ds = datasets::create(s, &env.admin, "fixtures", None)
+            .await
+            .unwrap();
+        datasets::rename(s, &env.key, &ds.id, "regressions")
+            .await
+            .unwrap();
+        let set =
+            policies::parse_rule_set(None, &json!([{"pattern": "a*", "action": "block"}])).unwrap();
+        policies::save(s, &env.key, None, &set, Some("tighten"))
+            .await
+            .unwrap();
+        let asked = approvals::request(s, &env.agent, "refund", None)
+            .await
+            .unwrap();
+        approvals::decide(
+            s,
+            &env.admin,
+            &asked.id,
+            approvals::Decision::Rejected,
+            Some("no".into()),
+        )
+        .await
+        .unwrap();
+        let key = service::projects::create_key(s, &env.admin, KeyScope::Read)
+            .await
+            .unwrap();
+        service::projects::revoke_key(s, &env.key, &key.info.id)
+            .await
+            .unwrap();
+        datasets::delete(s, &env.admin, &ds.id).await.unwrap();
+        // Refused writes leave no trace.
+        assert!(datasets::create(s, &env.viewer, "nope", None)
+            .await
+            .is_err());
+
+        let page = service::changes::page(s, &env.reader, None, 50)
+            .await
+            .unwrap();
+        let seen: Vec<(String, &str, String, Option<String>)> = page
+            .changes
+            .iter()
+            .rev()
+            .map(|c| {
+                (
+                    c.actor.clone(),
+                    c.kind.as_str(),
+                    c.subject.clone(),
+                    c.detail.clone(),
+                )
+            })
+            .collect();
+        let by_key = "key:jj_abcdefg".to_string();
+        let ana = "ana@example.com".to_string();
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    ana.clone(),
+                    "dataset_created",
+                    ds.id.clone(),
+                    Some("fixtures".into())
+                ),
+                (
+                    by_key.clone(),
+                    "dataset_renamed",
+                    ds.id.clone(),
+                    Some("renamed to regressions".into())
+                ),
+                (
+                    by_key.clone(),
+                    "policy_saved",
+                    "version 1".into(),
+                    Some("tighten".into())
+                ),
+                (
+                    "key:jj_agent01".into(),
+                    "approval_requested",
+                    asked.id.clone(),
+                    Some("refund".into())
+                ),
+                (
+                    ana.clone(),
+                    "approval_decided",
+                    asked.id.clone(),
+                    Some("rejected: no".into())
+                ),
+                (
+                    ana.clone(),
+                    "key_created",
+                    key.info.prefix.clone(),
+                    Some("read key".into())
+                ),
+                (by_key.clone(), "key_revoked", key.info.prefix.clone(), None),
+                (ana.clone(), "dataset_deleted", ds.id.clone(), None),
+            ]
+        );
+        assert_eq!(page.next_before, None);
+        let first = service::changes::page(s, &env.reader, None, 3)
+            .await
+            .unwrap();
+        let rest = service::changes::page(s, &env.reader, first.next_before, 50)
+            .await
+            .unwrap();
+        assert_eq!([first.changes, rest.changes].concat(), page.changes);
+        assert!(matches!(
+            service::changes::page(s, &env.agent, None, 10).await,
+            Err(ServiceError::OutOfScope { .. })
+        ));
+    })
+    .await;
+}

@@ -88,7 +88,8 @@ pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
     AccountChange, AccountChangeKind, AddItemsOutcome, ApiKeyInfo, Approval, Dataset,
     DatasetDetail, DatasetItem, DecideOutcome, KeyGrant, KeyScope, NewApiKey, PasswordChange,
-    PolicyVersion, PoolStats, Project, Role, Simulation, StoredEvent, User,
+    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
+    StoredEvent, User,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,

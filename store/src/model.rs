@@ -336,3 +336,74 @@ pub struct AccountChange {
     pub changed_by: String,
     pub changed_at: Timestamp,
 }
+
+/// What a recorded project change was (`project_changes.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectChangeKind {
+    DatasetCreated,
+    DatasetRenamed,
+    DatasetDeleted,
+    TracesPinned,
+    TraceUnpinned,
+    PolicySaved,
+    ApprovalRequested,
+    ApprovalDecided,
+    KeyCreated,
+    KeyRevoked,
+    ProjectRenamed,
+    RetentionSet,
+}
+
+impl ProjectChangeKind {
+    pub const ALL: [ProjectChangeKind; 12] = [
+        ProjectChangeKind::DatasetCreated,
+        ProjectChangeKind::DatasetRenamed,
+        ProjectChangeKind::DatasetDeleted,
+        ProjectChangeKind::TracesPinned,
+        ProjectChangeKind::TraceUnpinned,
+        ProjectChangeKind::PolicySaved,
+        ProjectChangeKind::ApprovalRequested,
+        ProjectChangeKind::ApprovalDecided,
+        ProjectChangeKind::KeyCreated,
+        ProjectChangeKind::KeyRevoked,
+        ProjectChangeKind::ProjectRenamed,
+        ProjectChangeKind::RetentionSet,
+    ];
+
+    /// As stored (and as the migration's CHECK lists them).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectChangeKind::DatasetCreated => "dataset_created",
+            ProjectChangeKind::DatasetRenamed => "dataset_renamed",
+            ProjectChangeKind::DatasetDeleted => "dataset_deleted",
+            ProjectChangeKind::TracesPinned => "traces_pinned",
+            ProjectChangeKind::TraceUnpinned => "trace_unpinned",
+            ProjectChangeKind::PolicySaved => "policy_saved",
+            ProjectChangeKind::ApprovalRequested => "approval_requested",
+            ProjectChangeKind::ApprovalDecided => "approval_decided",
+            ProjectChangeKind::KeyCreated => "key_created",
+            ProjectChangeKind::KeyRevoked => "key_revoked",
+            ProjectChangeKind::ProjectRenamed => "project_renamed",
+            ProjectChangeKind::RetentionSet => "retention_set",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProjectChangeKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// One change to a project, with who made it (newest first in `Store::project_changes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectChange {
+    /// Increasing in the order changes were recorded: the cursor of older pages.
+    pub id: i64,
+    /// `key:<prefix>` or an account's email.
+    pub actor: String,
+    pub kind: ProjectChangeKind,
+    /// What was changed: a dataset, version, approval, key prefix or project.
+    pub subject: String,
+    pub detail: Option<String>,
+    pub changed_at: Timestamp,
+}

@@ -6,8 +6,9 @@ use serde_json::Value;
 use crate::{
     AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
     DatasetDetail, DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, PasswordChange,
-    PolicyVersion, PoolStats, Project, Role, Simulation, StoreError, StoredEvent, ThreadFilter,
-    ThreadPage, ThreadSummary, TraceFilter, TracePage, TraceSummary, User, VerdictCounts,
+    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
+    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
+    TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -226,6 +227,25 @@ pub trait Store: Send + Sync {
         reason: Option<&str>,
         decided_by: &str,
     ) -> Result<DecideOutcome, StoreError>;
+
+    // ---- the change log ----
+
+    /// Records who changed what in a project.
+    async fn record_change(
+        &self,
+        project_id: &str,
+        actor: &str,
+        kind: ProjectChangeKind,
+        subject: &str,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Newest first, older than the change `before` (an id) when given; at most `limit`.
+    async fn project_changes(
+        &self,
+        project_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<ProjectChange>, StoreError>;
 
     // ---- retention ----
 

@@ -50,6 +50,7 @@ contract!(
     threads::thread_aggregation,
     threads::thread_pagination,
     audit::audit_log,
+    changes::change_log,
     scan::scan_and_count,
     datasets::datasets_crud,
     datasets::dataset_items,

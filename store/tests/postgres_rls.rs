@@ -184,7 +184,7 @@ async fn tables_force_row_level_security() {
         }
         tables.push(name);
     }
-    assert_eq!(tables.len(), 13, "{tables:?}");
+    assert_eq!(tables.len(), 14, "{tables:?}");
     pool.close().await;
     env.finish().await;
 }

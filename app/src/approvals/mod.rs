@@ -20,6 +20,8 @@ pub struct ApprovalItem {
     pub fields: Vec<(String, String)>,
     pub context: String,
     pub reason: Option<String>,
+    /// `key:<prefix>` or an account's email; `None` for requests older than scopes.
+    pub requested_by: Option<String>,
     pub decided_by: Option<String>,
     pub created_micros: i64,
     pub decided_micros: Option<i64>,
@@ -58,6 +60,7 @@ pub fn approval_item(a: store::Approval) -> ApprovalItem {
         action: a.action,
         status: a.status,
         reason: a.reason,
+        requested_by: a.requested_by,
         decided_by: a.decided_by,
         created_micros: a.created_at.micros(),
         decided_micros: a.decided_at.map(|t| t.micros()),

@@ -86,7 +86,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                     <td class="decided-by">{a.decided_by.clone().unwrap_or_default()}</td>
                                     <td class="time" title=a.decided_micros.map(short_datetime).unwrap_or_default()>{a.decided_micros.map(|t| ago(now, t)).unwrap_or_default()}</td>
                                     <td class="reason">{a.reason.clone().unwrap_or_else(|| "—".to_string())}</td>
-                                    <td class="time" title=short_datetime(a.created_micros)>{ago(now, a.created_micros)}</td>
+                                    <td class="time" title=short_datetime(a.created_micros)>{ago(now, a.created_micros)}<span class="sub requested-by">{a.requested_by.clone().unwrap_or_default()}</span></td>
                                     <td class="mono context" title=a.context.clone()>{context_line(a)}</td>
                                 </tr>
                             }).collect_view();
@@ -156,7 +156,10 @@ fn pending_card(
             <header>
                 <Icon name="hourglass"/>
                 <span class="mono strong action">{a.action.clone()}</span>
-                <span class="muted" title=short_datetime(a.created_micros)>{format!("requested {}", ago(now, a.created_micros))}</span>
+                <span class="muted" title=short_datetime(a.created_micros)>{match &a.requested_by {
+                    Some(by) => format!("requested {} by {by}", ago(now, a.created_micros)),
+                    None => format!("requested {}", ago(now, a.created_micros)),
+                }}</span>
                 <span class="muted mono id">{shown_id}</span>
             </header>
             {(!a.fields.is_empty()).then(|| view! { <dl class="context-fields">{fields}</dl> })}

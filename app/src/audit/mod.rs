@@ -9,6 +9,7 @@ use crate::model::{Counts, Scoped};
 #[cfg(feature = "ssr")]
 use crate::support;
 
+pub mod changes;
 pub mod page;
 
 pub use policy::AuditView;

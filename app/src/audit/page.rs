@@ -1,6 +1,7 @@
 //! `/dashboard/audit`: every policy-relevant event (time, agent, tool, verdict, the
 //! rule that decided, trace), counts per verdict, filter chips as links
-//! (`?filter=blocked`), pages (`?cursor=`) and the filtered rows as CSV or JSONL.
+//! (`?filter=blocked`), pages (`?cursor=`) and the filtered rows as CSV or JSONL; with
+//! `?view=changes`, who changed what ([`super::changes`]).
 use leptos::prelude::*;
 
 use crate::components::{
@@ -9,10 +10,24 @@ use crate::components::{
 use crate::format::{ago, href, short_datetime, short_id};
 use crate::icons::{kind_icon, Icon};
 
+use super::changes::ChangeLogView;
 use super::{get_audit_log, AuditView};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    let view_q = use_query_param("view");
+    view! {
+        <div class="page audit-page">
+            <Show when=move || view_q.get().as_deref() == Some("changes") fallback=AuditEvents>
+                <ChangeLogView/>
+            </Show>
+        </div>
+    }
+}
+
+/// The events view: chips, rows, pages, export.
+#[component]
+fn AuditEvents() -> impl IntoView {
     let project_q = use_project_query();
     let filter = use_query_param("filter");
     let cursor = use_query_param("cursor");
@@ -21,7 +36,6 @@ pub fn AuditPage() -> impl IntoView {
         |(p, f, c)| get_audit_log(p, f, c),
     );
     view! {
-        <div class="page audit-page">
             <Transition fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     loaded(data.await, "the audit log", move |project, now, a| {
@@ -78,7 +92,11 @@ pub fn AuditPage() -> impl IntoView {
                                 <a class="button" id="export-jsonl" href=jsonl download=""><Icon name="download"/>"JSONL"</a>
                             </PageHeader>
                             {a.filter_error.clone().map(|e| view! { <p class="error form-error" role="alert">{e}</p> })}
-                            <nav class="filter-chips" aria-label="Filter">{chips}</nav>
+                            <nav class="filter-chips" aria-label="Filter">{chips}
+                                <a class="chip filter-chip changes-chip" data-filter="changes" href=href("/dashboard/audit", &pid, &[("view", "changes")])>
+                                    <Icon name="pencil"/>"Changes"
+                                </a>
+                            </nav>
                             {if a.rows.is_empty() {
                                 view! { <div class="state empty"><h2>"Nothing to audit"</h2><p>{empty_hint}</p></div> }.into_any()
                             } else {
@@ -94,7 +112,6 @@ pub fn AuditPage() -> impl IntoView {
                     })
                 })}
             </Transition>
-        </div>
     }
     .into_any()
 }

@@ -107,7 +107,7 @@ impl utoipa::Modify for BearerAuth {
 /// The `/v1` routes and their OpenAPI document, both generated from the handlers'
 /// `#[utoipa::path]` annotations, so the document cannot drift from the routes.
 pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ingest::ingest))
         .routes(routes!(otel::traces))
         .routes(routes!(read::list_traces))
@@ -116,6 +116,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(read::list_threads))
         .routes(routes!(read::get_thread))
         .routes(routes!(read::audit))
+        .routes(routes!(read::changes))
         .routes(routes!(datasets::create, datasets::list))
         .routes(routes!(datasets::get, datasets::rename, datasets::remove))
         .routes(routes!(datasets::add_items))
@@ -135,7 +136,45 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(approvals::create, approvals::list))
         .routes(routes!(approvals::get))
         .routes(routes!(approvals::decide))
-        .split_for_parts()
+        .split_for_parts();
+    (router, with_scope_refusals(doc))
+}
+
+/// Every operation that takes a key can answer 403 `insufficient_scope`; documented
+/// once here rather than in each handler's attribute, so none is missed.
+fn with_scope_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let refusal = ResponseBuilder::new()
+        .description(
+            "The key's scope does not allow this (`insufficient_scope`, with \
+             `required_scopes`); see the table of scopes in the README",
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("403".to_string())
+                .or_insert_with(|| refusal.clone().into());
+        }
+    }
+    doc
 }
 
 /// `/v1/*`, plus `/v1/openapi.json` and a JSON 404 for unknown `/v1` paths.

@@ -148,3 +148,29 @@ pub async fn audit(
         service::audit::page(state.store.as_ref(), &caller, &filter).await?,
     ))
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesQuery {
+    /// The `next_before` of the previous page: changes older than it.
+    pub before: Option<i64>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/audit/changes", tag = "traces", summary = "Who changed what in the project, newest first", params(ChangesQuery), responses((status = 200, description = "`{changes: [{id, actor, kind, subject, detail, changed_at}], next_before}`; `actor` is an account's email or `key:<prefix>`"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ChangesQuery>,
+) -> ApiResult<Json<service::changes::ChangePage>> {
+    let limit = match q.limit {
+        None => 50,
+        Some(0) => return Err(AppError::invalid("limit", "must be at least 1")),
+        Some(n) => n.min(service::changes::MAX_PAGE),
+    };
+    Ok(Json(
+        service::changes::page(state.store.as_ref(), &caller, q.before, limit).await?,
+    ))
+}

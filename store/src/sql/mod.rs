@@ -12,6 +12,7 @@ use crate::{EventScan, StoreError};
 mod accounts;
 mod approvals;
 mod audit;
+mod changes;
 mod datasets;
 mod events;
 mod keys;

@@ -4,7 +4,7 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 
 use super::{
-    accounts, approvals, audit, datasets, events, keys, policies, projects, prune, scan,
+    accounts, approvals, audit, changes, datasets, events, keys, policies, projects, prune, scan,
     simulations, threads, traces, Backend, SqlStore,
 };
 use crate::{
@@ -251,6 +251,24 @@ impl<B: Backend> Store for SqlStore<B> {
         requested_by: &str,
     ) -> Result<Approval, StoreError> {
         approvals::create(&self.backend, project_id, action, context, requested_by).await
+    }
+    async fn record_change(
+        &self,
+        project_id: &str,
+        actor: &str,
+        kind: crate::ProjectChangeKind,
+        subject: &str,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        changes::record(&self.backend, project_id, actor, kind, subject, detail).await
+    }
+    async fn project_changes(
+        &self,
+        project_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::ProjectChange>, StoreError> {
+        changes::list(&self.backend, project_id, before, limit).await
     }
     async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError> {
         approvals::get(&self.backend, project_id, id).await

@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub mod changes;
 pub mod datasets;
 pub mod ingest;
 pub mod isolation;
