@@ -363,6 +363,15 @@ impl SlowRequest {
         answered
     }
 
+    /// Waits (at most `patience`) for the server's answer without sending more of the
+    /// body; its status.
+    fn answer_unfinished(mut self, patience: Duration) -> u16 {
+        self.0.set_read_timeout(Some(patience)).unwrap();
+        let mut head = [0u8; 12];
+        self.0.read_exact(&mut head).unwrap();
+        String::from_utf8_lossy(&head[9..12]).parse().unwrap()
+    }
+
     /// Sends the rest of the body; the answer's status.
     fn finish(mut self) -> u16 {
         let mut rest = b"]}".to_vec();
@@ -634,4 +643,77 @@ async fn the_memory_budget_is_shared_postgres() {
     let url = store::testing::fresh_postgres_url().await;
     the_memory_budget_is_shared(&url).await;
     store::testing::drop_postgres_database(&url).await;
+}
+
+/// A body sent too slowly loses its place: at the deadline it is answered 408 and the
+/// API serves others again, without the slow clients ever finishing.
+#[test]
+fn slow_bodies_are_answered_408_at_the_deadline_and_free_their_places() {
+    let dir = scratch("ingest-slow-bodies");
+    let db = sqlite_url(&dir);
+    let key = create_project(&db, "slow");
+    let server = Server::start_with_env(
+        &db,
+        &[
+            ("PREFLIGHT_MAX_CONCURRENT_REQUESTS", "2"),
+            ("PREFLIGHT_BODY_TIMEOUT_SECS", "2"),
+        ],
+    );
+    let ingest = format!("{}/v1/events/ingest", server.url);
+    let empty = br#"{"events": []}"#;
+    let json_type = [("content-type", "application/json")];
+    let slow = [
+        SlowRequest::start(&server.url, &key),
+        SlowRequest::start(&server.url, &key),
+    ];
+    // Both hold the two places: others are shed meanwhile.
+    let shed_while_held = (0..40).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        post(&ingest, &key, empty, &json_type).status == 503
+    });
+    assert!(shed_while_held, "two slow bodies should hold both places");
+    for request in slow {
+        assert_eq!(request.answer_unfinished(Duration::from_secs(20)), 408);
+    }
+    let answer = post(&ingest, &key, empty, &json_type);
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    // The deadline counts the whole body, not the pause between its bytes: a body
+    // trickled faster than any idle timeout would still be cut.
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /v1/datasets HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"
+    )
+    .unwrap();
+    let started = Instant::now();
+    let mut answered = false;
+    while started.elapsed() < Duration::from_secs(20) {
+        if stream.write_all(b" ").is_err() {
+            answered = true;
+            break;
+        }
+        let mut byte = [0u8; 1];
+        stream.set_nonblocking(true).unwrap();
+        let peeked = stream.peek(&mut byte);
+        stream.set_nonblocking(false).unwrap();
+        if !matches!(peeked, Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock) {
+            answered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(answered, "a trickled body was never cut off");
+    let mut head = [0u8; 12];
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head[9..12], b"408");
 }

@@ -23,6 +23,8 @@ pub enum AppError {
     NotFound(String),
     /// 405: the path exists, the method does not.
     MethodNotAllowed(String),
+    /// 408: the body did not arrive within the deadline.
+    RequestTimeout(String),
     /// 409: the thing exists or was already decided.
     Conflict(String),
     /// 413: the body is over the limit, before or after decompression.
@@ -81,6 +83,7 @@ impl AppError {
             | AppError::OutOfScope { message, .. }
             | AppError::NotFound(message)
             | AppError::MethodNotAllowed(message)
+            | AppError::RequestTimeout(message)
             | AppError::Conflict(message)
             | AppError::PayloadTooLarge(message)
             | AppError::UnsupportedMediaType(message)
@@ -96,6 +99,7 @@ impl AppError {
             AppError::OutOfScope { .. } => (StatusCode::FORBIDDEN, "insufficient_scope"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             AppError::UnsupportedMediaType(_) => {
@@ -176,6 +180,7 @@ impl IntoResponse for AppError {
             | AppError::OutOfScope { message: m, .. }
             | AppError::NotFound(m)
             | AppError::MethodNotAllowed(m)
+            | AppError::RequestTimeout(m)
             | AppError::Conflict(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)

@@ -22,6 +22,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
+    if let Some(passed) = super::deadline::passed(&rejection) {
+        return AppError::RequestTimeout(passed.to_string());
+    }
     let message = rejection.body_text();
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(message),

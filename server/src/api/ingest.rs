@@ -76,7 +76,10 @@ pub async fn read_body(
     let mut charged = 0;
     let mut chunks = body.into_data_stream();
     while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|err| AppError::BadRequest(format!("body: {err}")))?;
+        let chunk = chunk.map_err(|err| match super::deadline::passed(&err) {
+            Some(passed) => AppError::RequestTimeout(passed.to_string()),
+            None => AppError::BadRequest(format!("body: {err}")),
+        })?;
         let needed = bytes.len() + chunk.len();
         if needed > max {
             return Err(too_large());

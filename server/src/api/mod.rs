@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 mod approvals;
 mod auth;
 mod datasets;
+pub mod deadline;
 mod error;
 mod extract;
 pub(crate) mod ingest;
@@ -40,6 +41,9 @@ pub struct Limits {
     pub ingest_memory_bytes: usize,
     /// `/v1` and OTLP requests served at once; more are answered 503 at once.
     pub max_concurrent_requests: usize,
+    /// A request's whole body must arrive within this, or it is answered 408 and its
+    /// place among the concurrent requests is free again.
+    pub body_deadline: std::time::Duration,
 }
 
 /// `--ingest-memory-mib`'s default.
@@ -47,6 +51,9 @@ pub const DEFAULT_INGEST_MEMORY_MIB: usize = 256;
 /// `--max-concurrent-requests`' default: far above what two cores serve at once
 /// (requests mostly wait on the database), far below what would exhaust memory.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
+/// `--body-timeout-secs`' default: 8 MiB at about 300 KB/s, far more than an SDK's
+/// batch needs.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -56,6 +63,7 @@ impl Default for Limits {
             max_batch_events: 5_000,
             ingest_memory_bytes: DEFAULT_INGEST_MEMORY_MIB * 1024 * 1024,
             max_concurrent_requests: DEFAULT_MAX_CONCURRENT_REQUESTS,
+            body_deadline: std::time::Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
         }
     }
 }
@@ -180,7 +188,10 @@ fn with_scope_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
 /// `/v1/*`, plus `/v1/openapi.json` and a JSON 404 for unknown `/v1` paths.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.limits.max_body_bytes;
-    let in_flight = Arc::new(Semaphore::new(state.limits.max_concurrent_requests));
+    let admission = Admission {
+        in_flight: Arc::new(Semaphore::new(state.limits.max_concurrent_requests)),
+        body_deadline: state.limits.body_deadline,
+    };
     let (api, doc) = routes();
     let doc = Arc::new(doc);
     api.route(
@@ -199,20 +210,25 @@ pub fn router(state: AppState) -> Router {
     })
     .layer(axum::middleware::map_response(json_errors))
     .layer(DefaultBodyLimit::max(body_limit))
-    .layer(axum::middleware::from_fn_with_state(in_flight, shed_load))
+    .layer(axum::middleware::from_fn_with_state(admission, shed_load))
     .with_state(state)
+}
+
+/// What admits an API request: a place among the concurrent ones, and the deadline
+/// its body must arrive by.
+#[derive(Clone)]
+struct Admission {
+    in_flight: Arc<Semaphore>,
+    body_deadline: std::time::Duration,
 }
 
 /// Load shedding: at most `max_concurrent_requests` API requests are served at once;
 /// one more is answered 503 with `Retry-After` at once (in OTLP's encoding on the
 /// OTLP route), so a flood costs a short answer each instead of a queue without end.
-async fn shed_load(
-    State(in_flight): State<Arc<Semaphore>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// An admitted request's body gets a deadline, so a slow sender cannot keep its place.
+async fn shed_load(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     // Held until the handler has answered.
-    let Ok(_permit) = in_flight.try_acquire() else {
+    let Ok(_permit) = admission.in_flight.try_acquire() else {
         let refused = AppError::Unavailable(
             "the server is at its limit of concurrent API requests; retry shortly".to_string(),
         );
@@ -222,7 +238,9 @@ async fn shed_load(
             refused.into_response()
         };
     };
-    next.run(request).await
+    let (parts, body) = request.into_parts();
+    let body = deadline::with_deadline(body, admission.body_deadline);
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// axum's own extractor rejections (a `Path` segment that is not a number or not

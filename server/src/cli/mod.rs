@@ -47,6 +47,10 @@ pub struct LimitArgs {
     /// `/v1` and OTLP requests served at once; more are answered 503 with Retry-After.
     #[arg(long, env = "PREFLIGHT_MAX_CONCURRENT_REQUESTS", default_value_t = crate::api::DEFAULT_MAX_CONCURRENT_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub max_concurrent_requests: usize,
+    /// Seconds a request's whole body may take to arrive (`/v1` and OTLP); a slower
+    /// one is answered 408 and frees its place among the concurrent requests.
+    #[arg(long, env = "PREFLIGHT_BODY_TIMEOUT_SECS", default_value_t = crate::api::DEFAULT_BODY_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
 }
 
 impl LimitArgs {
@@ -54,6 +58,7 @@ impl LimitArgs {
         crate::api::Limits {
             ingest_memory_bytes: self.ingest_memory_mib * 1024 * 1024,
             max_concurrent_requests: self.max_concurrent_requests,
+            body_deadline: std::time::Duration::from_secs(self.body_timeout_secs),
             ..Default::default()
         }
     }
