@@ -20,6 +20,7 @@
 //! | [`approvals`] | request, poll, list, decide once |
 //! | [`ingest`] | decode → validate → store |
 //! | [`traces`] | traces, spans and threads |
+//! | [`paging`] | the default and largest page of each read that can be large |
 
 pub mod accounts;
 pub mod approvals;
@@ -29,6 +30,7 @@ pub mod datasets;
 mod error;
 pub mod ingest;
 pub mod names;
+pub mod paging;
 pub mod password;
 pub mod policies;
 pub mod projects;

@@ -203,9 +203,54 @@ pub fn reorder(rules: &mut Vec<Rule>, order: &[usize]) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Every version, newest first.
-pub async fn versions(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::PolicyVersion>> {
-    Ok(store.policy_versions(caller.project_id()).await?)
+/// A page of versions, newest first.
+pub async fn versions(
+    store: &Store,
+    caller: &Caller,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<store::PolicyVersion>> {
+    Ok(store.policy_versions(caller.project_id(), page).await?)
+}
+
+/// A version with what changed since the one before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub version: store::PolicyVersion,
+    pub diff: VersionDiff,
+}
+
+/// A page of versions, newest first, each with its [`diff`] against the version
+/// before it (for the page's oldest, read from the next page).
+pub async fn history(
+    store: &Store,
+    caller: &Caller,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<HistoryEntry>> {
+    let store::Page { items, next_cursor } = versions(store, caller, page).await?;
+    // Numbers run 1, 2, 3, ... per project: the one before the oldest here is its
+    // number minus one (none before version 1).
+    let before_oldest = match items.last() {
+        Some(oldest) if oldest.version > 1 => {
+            store
+                .policy_version(caller.project_id(), oldest.version - 1)
+                .await?
+        }
+        _ => None,
+    };
+    let diffs: Vec<VersionDiff> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| diff(items.get(i + 1).or(before_oldest.as_ref()), v))
+        .collect();
+    let entries = items
+        .into_iter()
+        .zip(diffs)
+        .map(|(version, diff)| HistoryEntry { version, diff })
+        .collect();
+    Ok(store::Page {
+        items: entries,
+        next_cursor,
+    })
 }
 
 /// One version.

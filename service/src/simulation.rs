@@ -233,7 +233,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
     let request: SimulationRequest = serde_json::from_value(sim.request)
         .map_err(|e| ServiceError::Internal(format!("stored run {id} is unreadable: {e}")))?;
     let dataset = match &request.dataset_id {
-        Some(did) => match datasets::get(store, caller, did).await {
+        Some(did) => match datasets::find(store, caller, did).await {
             Ok(d) => Some(d),
             Err(ServiceError::NotFound(_)) => None,
             Err(e) => return Err(e),
@@ -241,7 +241,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
         None => None,
     };
     let trace_count = match (&dataset, &request.trace_ids) {
-        (Some(d), _) => d.items.len(),
+        (Some(d), _) => usize::try_from(d.item_count).unwrap_or(0),
         (None, Some(ids)) => ids.len(),
         _ => 0,
     };
@@ -250,7 +250,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
         created_at: sim.created_at,
         request,
         summary,
-        dataset: dataset.map(|d| d.dataset),
+        dataset,
         trace_count,
     })
 }

@@ -114,9 +114,15 @@ async fn a_bad_event_is_rejected_alone_and_a_resent_span_keeps_its_last_copy() {
         assert_eq!(outcome.rejected.len(), 1);
         assert_eq!(outcome.rejected[0].index, 1);
         assert!(outcome.rejected[0].error.starts_with("kind: unknown kind"));
-        let events = service::traces::events(env.store.as_ref(), &env.admin, "t1")
-            .await
-            .unwrap();
+        let events = service::traces::get(
+            env.store.as_ref(),
+            &env.admin,
+            "t1",
+            &store::PageRequest::first(100),
+        )
+        .await
+        .unwrap()
+        .events;
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].name, "second.copy");
     })
@@ -160,9 +166,15 @@ async fn the_audit_log_and_the_replay_bundle_use_one_rule() {
         .unwrap();
         let mut in_log: Vec<String> = page.events.iter().map(|e| e.span_id.clone()).collect();
         in_log.sort();
-        let events = service::traces::events(env.store.as_ref(), &env.admin, "t1")
-            .await
-            .unwrap();
+        let events = service::traces::get(
+            env.store.as_ref(),
+            &env.admin,
+            "t1",
+            &store::PageRequest::first(100),
+        )
+        .await
+        .unwrap()
+        .events;
         let mut relevant: Vec<String> = events
             .iter()
             .filter(|e| e.policy_relevant())

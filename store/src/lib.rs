@@ -91,8 +91,8 @@ pub use model::{
     Project, Role, Simulation, StoredEvent, User,
 };
 pub use query::{
-    AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
-    TracePage, TraceSummary, VerdictCounts,
+    AuditFilter, AuditPage, EventScan, Page, PageRequest, ThreadFilter, ThreadPage, ThreadSummary,
+    TraceFilter, TracePage, TraceSummary, VerdictCounts,
 };
 pub use time::{now_micros, Timestamp};
 pub use traits::Store;

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use service::policies::{self, ActivePolicy};
 
-use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
+use super::read::PageQuery;
+use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 
 fn view(version: &store::PolicyVersion, set: &RuleSet) -> Value {
     json!({
@@ -149,14 +150,23 @@ pub async fn reorder(
     .await
 }
 
-#[utoipa::path(get, path = "/v1/policies/versions", tag = "policies", summary = "Every version, newest first, each with its diff", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
-pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let versions = policies::versions(state.store.as_ref(), &caller).await?;
-    // Newest first; each diffed against the one before it.
-    let listed: Vec<Value> = versions
+#[utoipa::path(get, path = "/v1/policies/versions", tag = "policies", summary = "Versions, newest first, each with its diff against the one before",
+    description = "`{versions, next_cursor}`: at most `limit` versions (default 20, at most 100), each with \
+                   its rules and `diff` (rules added and removed, reordered, precedence changed). \
+                   `next_cursor` is null on the last page; otherwise pass it as `cursor` for older versions.",
+    params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = service::paging::POLICY_VERSIONS.page(q.cursor, q.limit)?;
+    let history = policies::history(state.store.as_ref(), &caller, &page).await?;
+    let listed: Vec<Value> = history
+        .items
         .iter()
-        .enumerate()
-        .map(|(i, v)| {
+        .map(|entry| {
+            let v = &entry.version;
             json!({
                 "version": v.version,
                 "precedence": v.precedence,
@@ -164,11 +174,13 @@ pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResul
                 "author": v.author,
                 "created_at": v.created_at,
                 "message": v.message,
-                "diff": policies::diff(versions.get(i + 1), v),
+                "diff": entry.diff,
             })
         })
         .collect();
-    Ok(Json(json!({ "versions": listed })))
+    Ok(Json(
+        json!({ "versions": listed, "next_cursor": history.next_cursor }),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/policies/versions/{version}", tag = "policies", summary = "One version", params(("version" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]

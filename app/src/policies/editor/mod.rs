@@ -37,7 +37,7 @@ use rule_list::RuleList;
 use save_bar::SaveBar;
 
 /// Most versions the history lists (newest first).
-pub const VERSION_LIST_LIMIT: usize = 100;
+pub const VERSION_LIST_LIMIT: u32 = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyEditorData {
@@ -62,15 +62,13 @@ pub async fn get_policy_editor(
     let active = service::policies::active_version(ctx.store(), &ctx.caller)
         .await
         .map_err(service_error)?;
-    let all = service::policies::versions(ctx.store(), &ctx.caller)
+    let newest = store::PageRequest::first(VERSION_LIST_LIMIT);
+    let listed = service::policies::versions(ctx.store(), &ctx.caller, &newest)
         .await
         .map_err(service_error)?;
-    let version_count = all.len();
-    let versions: Vec<VersionRow> = all
-        .iter()
-        .take(VERSION_LIST_LIMIT)
-        .map(support::version_row)
-        .collect();
+    // Versions are numbered 1, 2, 3, ...: the active (newest) one's number counts them.
+    let version_count = usize::try_from(active.version).unwrap_or(0);
+    let versions: Vec<VersionRow> = listed.items.iter().map(support::version_row).collect();
     let active = support::version_row(&active);
     let history: Vec<Vec<Rule>> = versions
         .iter()
