@@ -237,16 +237,20 @@ pub async fn history(
         }
         _ => None,
     };
-    let diffs: Vec<VersionDiff> = items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| diff(items.get(i + 1).or(before_oldest.as_ref()), v))
-        .collect();
-    let entries = items
-        .into_iter()
-        .zip(diffs)
-        .map(|(version, diff)| HistoryEntry { version, diff })
-        .collect();
+    // Thousands of rules per version: off the async workers.
+    let entries = crate::blocking::run(move || {
+        let diffs: Vec<VersionDiff> = items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| diff(items.get(i + 1).or(before_oldest.as_ref()), v))
+            .collect();
+        items
+            .into_iter()
+            .zip(diffs)
+            .map(|(version, diff)| HistoryEntry { version, diff })
+            .collect()
+    })
+    .await?;
     Ok(store::Page {
         items: entries,
         next_cursor,
@@ -331,6 +335,13 @@ pub async fn restore(
     let message = format!("restore version {number}");
     let saved = save(store, caller, base, &set, Some(&message)).await?;
     Ok((saved, set))
+}
+
+/// The lint warnings of `set`, computed off the async workers (a set may hold
+/// thousands of rules).
+pub async fn lint(set: &RuleSet) -> ServiceResult<Vec<policy::Warning>> {
+    let set = set.clone();
+    crate::blocking::run(move || set.lint()).await
 }
 
 /// What the active set decides for one subject.

@@ -10,16 +10,18 @@ use service::policies::{self, ActivePolicy};
 use super::read::PageQuery;
 use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 
-fn view(version: &store::PolicyVersion, set: &RuleSet) -> Value {
-    json!({
+/// A version as answered, with its lint warnings (computed off the async workers).
+async fn view(version: &store::PolicyVersion, set: &RuleSet) -> ApiResult<Value> {
+    let warnings = policies::lint(set).await?;
+    Ok(json!({
         "version": version.version,
         "precedence": set.precedence,
         "rules": set.rules,
-        "warnings": set.lint(),
+        "warnings": warnings,
         "author": version.author,
         "created_at": version.created_at,
         "message": version.message,
-    })
+    }))
 }
 
 /// An edit of the active rules through the service's compare-and-set loop.
@@ -32,13 +34,13 @@ async fn edit(
     let message = policies::message(message)?;
     let (version, set) =
         policies::edit(state.store.as_ref(), caller, message.as_deref(), change).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[utoipa::path(get, path = "/v1/policies", tag = "policies", summary = "The active rule set with version, precedence and lint warnings", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn active(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let ActivePolicy { version, set } = policies::active(state.store.as_ref(), &caller).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -66,7 +68,7 @@ pub async fn replace(
         message.as_deref(),
     )
     .await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -201,7 +203,7 @@ pub async fn restore(
     Path(number): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let (version, set) = policies::restore(state.store.as_ref(), &caller, None, number).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 /// `GET /v1/projects/{project}/policies`: what the Python SDK loads at `configure()`.

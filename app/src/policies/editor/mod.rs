@@ -19,8 +19,6 @@ use crate::model::{ProjectRef, Scoped};
 use crate::simulations::PreviewEvents;
 
 use super::replay::PREVIEW_WINDOW;
-#[cfg(feature = "ssr")]
-use super::rules::lint_rows;
 use super::rules::{compile_rows, rule_from_form, WorkRule};
 #[cfg(feature = "ssr")]
 use super::support;
@@ -76,7 +74,11 @@ pub async fn get_policy_editor(
         .map(|v| v.rules.clone())
         .collect();
     let original_actions = super::rules::original_actions(&active.rules, &history);
-    let warnings = lint_rows(active.precedence, &active.rules);
+    // Off the async workers: the active set may hold thousands of rules.
+    let warnings = match super::rules::rule_set(active.precedence, &active.rules) {
+        Ok(set) => service::policies::lint(&set).await.map_err(service_error)?,
+        Err(_) => Vec::new(),
+    };
     Ok(Some(crate::support::scoped_some(
         &ctx,
         PolicyEditorData {
