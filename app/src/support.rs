@@ -61,9 +61,11 @@ pub fn scoped_some<T>(ctx: &Ctx, data: T) -> Scoped<T> {
 
 /// The project's datasets, for the "Add to dataset" menus.
 pub async fn dataset_refs(ctx: &Ctx) -> Result<Vec<DatasetRef>, ServerFnError> {
-    Ok(service::datasets::list(ctx.store(), &ctx.caller)
+    let first = store::PageRequest::first(service::paging::LISTS.max);
+    Ok(service::datasets::list(ctx.store(), &ctx.caller, &first)
         .await
         .map_err(service_error)?
+        .items
         .iter()
         .map(DatasetRef::from)
         .collect())

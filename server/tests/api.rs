@@ -605,6 +605,205 @@ async fn projects_are_isolated(h: Harness) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// A listing's page sizes as README.md (Security) documents them: (default, max).
+type Sizes = (usize, usize);
+const LISTS: Sizes = (50, 500);
+
+/// Reads every row of the listing `field` at `path`: checks the default page, that a
+/// `limit` past the largest is lowered to it, that `limit=0` and a forged cursor are
+/// refused, and that following `next_cursor` from a full page reads the rest, each
+/// page at most the largest. The rows, in the order read.
+async fn read_pages(
+    h: &Harness,
+    key: &str,
+    path: &str,
+    field: &str,
+    (default, max): Sizes,
+) -> Vec<Value> {
+    let with = |query: &str| {
+        let join = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{join}{query}")
+    };
+    let (status, first) = h.call("GET", path, Some(key), None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        first[field].as_array().unwrap().len(),
+        default,
+        "default page of {path}"
+    );
+    assert!(first["next_cursor"].is_string(), "{path} says more follow");
+    for bad in ["limit=0", "cursor=zz"] {
+        let (status, body) = h.call("GET", &with(bad), Some(key), None).await;
+        assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let asked = max * 10;
+    let mut url = with(&format!("limit={asked}"));
+    let mut rows: Vec<Value> = Vec::new();
+    loop {
+        let (status, page) = h.call("GET", &url, Some(key), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page[field].as_array().unwrap();
+        if rows.is_empty() {
+            assert_eq!(
+                items.len(),
+                max,
+                "{path}: a limit of {asked} is capped at {max}"
+            );
+        }
+        assert!(items.len() <= max);
+        rows.extend(items.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => url = with(&format!("limit={asked}&cursor={cursor}")),
+            None => return rows,
+        }
+    }
+}
+
+/// The values of `field` in `rows`, checked to be all different.
+fn distinct(rows: &[Value], field: &str) -> Vec<String> {
+    let values: Vec<String> = rows.iter().map(|r| r[field].to_string()).collect();
+    let unique: std::collections::HashSet<&String> = values.iter().collect();
+    assert_eq!(unique.len(), values.len(), "a row read twice");
+    values
+}
+
+async fn a_trace_is_read_in_pages(h: Harness) {
+    let (_, key) = h.project("p").await;
+    let total = 5_003;
+    let spans: Vec<Value> = (0..total)
+        .map(|i| {
+            span(
+                "big",
+                &format!("s{i:05}"),
+                "tool_call",
+                "t",
+                "ok",
+                json!({}),
+            )
+        })
+        .collect();
+    for batch in spans.chunks(5_000) {
+        let (status, body) = h
+            .call(
+                "POST",
+                "/v1/events/ingest",
+                Some(&key),
+                Some(json!({"events": batch})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let events = read_pages(&h, &key, "/v1/traces/big", "events", (1_000, 5_000)).await;
+    assert_eq!(events.len(), total);
+    // Same timestamp and sequence throughout: stored order, which is the batch's.
+    let ids: Vec<String> = (0..total).map(|i| format!("\"s{i:05}\"")).collect();
+    assert_eq!(distinct(&events, "span_id"), ids);
+}
+
+async fn approvals_are_read_in_pages(h: Harness) {
+    let (project, key) = h.project("p").await;
+    let total = 503;
+    for i in 0..total {
+        let a = h
+            .store
+            .create_approval(&project.id, &format!("act{i}"), json!({}), "key:jj_agent01")
+            .await
+            .unwrap();
+        if i < 501 {
+            h.store
+                .decide_approval(&project.id, &a.id, "approved", None, "ana")
+                .await
+                .unwrap();
+        }
+    }
+    let all = read_pages(&h, &key, "/v1/approvals", "approvals", LISTS).await;
+    assert_eq!(distinct(&all, "id").len(), total);
+    let created: Vec<&str> = all
+        .iter()
+        .map(|a| a["created_at"].as_str().unwrap())
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let approved = read_pages(
+        &h,
+        &key,
+        "/v1/approvals?status=approved",
+        "approvals",
+        LISTS,
+    )
+    .await;
+    assert_eq!(distinct(&approved, "id").len(), 501);
+    assert!(approved.iter().all(|a| a["status"] == "approved"));
+}
+
+async fn datasets_and_their_items_are_read_in_pages(h: Harness) {
+    let (project, key) = h.project("p").await;
+    let total = 503;
+    for i in 0..total {
+        h.store
+            .create_dataset(&project.id, &format!("set{i:03}"), None)
+            .await
+            .unwrap();
+    }
+    let sets = read_pages(&h, &key, "/v1/datasets", "datasets", LISTS).await;
+    let by_name: Vec<String> = (0..total).map(|i| format!("\"set{i:03}\"")).collect();
+    assert_eq!(distinct(&sets, "name"), by_name);
+
+    let spans: Vec<Value> = (0..total)
+        .map(|i| span(&format!("tr{i:03}"), "s", "tool_call", "t", "ok", json!({})))
+        .collect();
+    let (status, body) = h
+        .call(
+            "POST",
+            "/v1/events/ingest",
+            Some(&key),
+            Some(json!({"events": spans})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let traces: Vec<String> = (0..total).map(|i| format!("tr{i:03}")).collect();
+    let id = sets[0]["id"].as_str().unwrap();
+    h.store
+        .add_dataset_items(&project.id, id, &traces)
+        .await
+        .unwrap();
+    let path = format!("/v1/datasets/{id}");
+    let items = read_pages(&h, &key, &path, "items", LISTS).await;
+    let pinned: Vec<String> = traces.iter().map(|t| format!("\"{t}\"")).collect();
+    assert_eq!(distinct(&items, "trace_id"), pinned);
+    assert!(items.iter().all(|i| i["trace"]["event_count"] == 1));
+    let (_, first) = h.call("GET", &path, Some(&key), None).await;
+    assert_eq!(
+        first["dataset"]["item_count"], total,
+        "the count covers every page"
+    );
+}
+
+async fn policy_versions_are_read_in_pages_with_their_diffs(h: Harness) {
+    let (project, key) = h.project("p").await;
+    let total = 103;
+    let rule = |n: usize| json!({"pattern": format!("tool{n}.*"), "action": "block"});
+    for n in 1..=total {
+        h.store
+            .save_policy(&project.id, "last_match", json!([rule(n)]), "ana", None)
+            .await
+            .unwrap();
+    }
+    let versions = read_pages(&h, &key, "/v1/policies/versions", "versions", (20, 100)).await;
+    let numbers: Vec<String> = (1..=total).rev().map(|n| n.to_string()).collect();
+    assert_eq!(distinct(&versions, "version"), numbers);
+    // Each diffed against the one before it, across page ends too (100 | 3).
+    for v in &versions {
+        let n = v["version"].as_u64().unwrap() as usize;
+        let removed = if n == 1 {
+            json!([])
+        } else {
+            json!([rule(n - 1)])
+        };
+        assert_eq!(v["diff"]["added"], json!([rule(n)]), "version {n}");
+        assert_eq!(v["diff"]["removed"], removed, "version {n}");
+    }
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -624,6 +823,10 @@ on_both_backends!(
     policies_version_and_sync,
     approvals_flow,
     projects_are_isolated,
+    a_trace_is_read_in_pages,
+    approvals_are_read_in_pages,
+    datasets_and_their_items_are_read_in_pages,
+    policy_versions_are_read_in_pages_with_their_diffs,
 );
 
 /// The OpenAPI document is generated from the handlers: every route is in it.
@@ -674,6 +877,28 @@ async fn openapi_document_lists_every_endpoint() {
                 "{method} {path} documents no 401"
             );
         }
+    }
+    // Every read that a project's data can make large documents how to page it.
+    for path in [
+        "/v1/traces/{trace_id}",
+        "/v1/traces/{trace_id}/replay",
+        "/v1/approvals",
+        "/v1/datasets",
+        "/v1/datasets/{id}",
+        "/v1/policies/versions",
+    ] {
+        let names: Vec<&str> = paths[path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} has no parameters"))
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"limit") && names.contains(&"cursor"),
+            "{path} documents no paging: {names:?}"
+        );
+        let description = paths[path]["get"]["description"].as_str().unwrap_or("");
+        assert!(description.contains("next_cursor"), "{path}: {description}");
     }
     assert_eq!(
         paths.len(),

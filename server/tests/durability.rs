@@ -438,7 +438,8 @@ fn sigterm_drains(db: String) {
     );
 
     let server = Server::start(&db);
-    let (status, trace) = Client::new(&server, &key).call("GET", "/v1/traces/slow-trace", None);
+    let (status, trace) =
+        Client::new(&server, &key).call("GET", "/v1/traces/slow-trace?limit=5000", None);
     assert_eq!(status, 200);
     assert_eq!(trace["events"].as_array().unwrap().len(), 2_000);
 }

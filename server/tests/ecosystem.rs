@@ -622,6 +622,65 @@ async fn health_and_metrics(h: Harness) {
     }
 }
 
+/// A bundle holds at most 5,000 events: a longer trace comes in parts, each manifest
+/// saying whether it is truncated and where the next part starts.
+async fn replay_bundles_of_long_traces_come_in_parts(h: Harness) {
+    let key = h.key("long").await;
+    let total = 5_003;
+    let spans: Vec<Value> = (0..total)
+        .map(|i| jamjet_span("long", &format!("s{i:05}"), "tool_call", "t", json!({})))
+        .collect();
+    for batch in spans.chunks(5_000) {
+        let answer = h
+            .post_json("/v1/events/ingest", &key, json!({"events": batch}))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    }
+    let part = |answer: &Answer| {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let files = untar(&answer.body);
+        let text = |name: &str| {
+            let path = format!("replay-long/{name}");
+            let (_, bytes) = files.iter().find(|(p, _)| *p == path).unwrap();
+            String::from_utf8(bytes.clone()).unwrap()
+        };
+        let manifest: Value = serde_json::from_str(&text("manifest.json")).unwrap();
+        let spans: Vec<String> = text("events.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["span_id"].to_string())
+            .collect();
+        (manifest, spans)
+    };
+    // Asking for more than 5,000 gets 5,000.
+    let first = h
+        .get("/v1/traces/long/replay?limit=100000", Some(&key))
+        .await;
+    let (manifest, mut spans) = part(&first);
+    assert_eq!(spans.len(), 5_000);
+    assert_eq!(manifest["event_count"], 5_000);
+    assert_eq!(manifest["truncated"], true);
+    let cursor = manifest["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(first.headers["x-jj-replay-next-cursor"], cursor.as_str());
+    let rest = h
+        .get(
+            &format!("/v1/traces/long/replay?cursor={cursor}"),
+            Some(&key),
+        )
+        .await;
+    let (manifest, more) = part(&rest);
+    assert_eq!(manifest["truncated"], false);
+    assert_eq!(manifest["next_cursor"], Value::Null);
+    assert!(rest.headers.get("x-jj-replay-next-cursor").is_none());
+    spans.extend(more);
+    let all: Vec<String> = (0..total).map(|i| format!("\"s{i:05}\"")).collect();
+    assert_eq!(
+        spans, all,
+        "the parts hold every event once, in trace order"
+    );
+    let answer = h.get("/v1/traces/long/replay?limit=0", Some(&key)).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -633,7 +692,12 @@ macro_rules! on_both_backends {
     };
 }
 
-on_both_backends!(otlp_protobuf_and_json, replay_bundles, health_and_metrics);
+on_both_backends!(
+    otlp_protobuf_and_json,
+    replay_bundles,
+    replay_bundles_of_long_traces_come_in_parts,
+    health_and_metrics
+);
 
 /// With its database gone, the server is alive but not ready.
 #[tokio::test]

@@ -152,7 +152,7 @@ fn server_fn_paths() -> Vec<String> {
 /// from `app` must be listed (or unlisted) here, so the set the router serves, and
 /// which the guard and the viewer rules below are checked against, is never a
 /// surprise.
-const SERVER_FNS: [&str; 39] = [
+const SERVER_FNS: [&str; 40] = [
     "add_to_dataset",
     "change_own_password",
     "create_dataset",
@@ -164,6 +164,7 @@ const SERVER_FNS: [&str; 39] = [
     "get_accounts",
     "get_approval_queue",
     "get_audit_log",
+    "get_change_log",
     "get_dataset",
     "get_overview",
     "get_policy_editor",

@@ -106,33 +106,70 @@ pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<stor
     }
 }
 
-/// Approvals, optionally of one status, oldest first.
+/// A page of approvals, optionally of one status, newest first.
 pub async fn list(
     store: &Store,
     caller: &Caller,
     status: Option<Status>,
-) -> ServiceResult<Vec<store::Approval>> {
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<store::Approval>> {
     caller.require(Permission::Read)?;
     Ok(store
-        .list_approvals(caller.project_id(), status.map(Status::as_str))
+        .list_approvals(caller.project_id(), status.map(Status::as_str), page)
         .await?)
 }
 
-/// The approvals page's two tabs: pending (oldest first) and decided (most recently
-/// decided first).
+/// How many approvals have `status` (all with `None`).
+pub async fn count(store: &Store, caller: &Caller, status: Option<Status>) -> ServiceResult<u64> {
+    caller.require(Permission::Read)?;
+    Ok(store
+        .count_approvals(caller.project_id(), status.map(Status::as_str))
+        .await?)
+}
+
+/// One tab of the approvals page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueTab {
+    /// At most the `limit` asked of [`queue`].
+    pub rows: Vec<store::Approval>,
+    /// All of them, shown or not.
+    pub count: u64,
+}
+
+/// The approvals page's two tabs, each at most `limit` rows: pending (newest first)
+/// and decided (most recently decided first, among the `limit` newest approved and
+/// the `limit` newest rejected).
 pub async fn queue(
     store: &Store,
     caller: &Caller,
-) -> ServiceResult<(Vec<store::Approval>, Vec<store::Approval>)> {
-    let all = list(store, caller, None).await?;
-    let (pending, mut decided): (Vec<_>, Vec<_>) = all
-        .into_iter()
-        .partition(|a| a.status == Status::Pending.as_str());
+    limit: u32,
+) -> ServiceResult<(QueueTab, QueueTab)> {
+    let first = store::PageRequest::first(limit);
+    let pending = QueueTab {
+        rows: list(store, caller, Some(Status::Pending), &first)
+            .await?
+            .items,
+        count: count(store, caller, Some(Status::Pending)).await?,
+    };
+    let mut decided = list(store, caller, Some(Status::Approved), &first)
+        .await?
+        .items;
+    decided.extend(
+        list(store, caller, Some(Status::Rejected), &first)
+            .await?
+            .items,
+    );
     decided.sort_by(|a, b| {
         b.decided_at
             .map(|t| t.micros())
             .cmp(&a.decided_at.map(|t| t.micros()))
     });
+    decided.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let all = count(store, caller, None).await?;
+    let decided = QueueTab {
+        rows: decided,
+        count: all.saturating_sub(pending.count),
+    };
     Ok((pending, decided))
 }
 

@@ -21,29 +21,47 @@ fn name_taken(name: &str) -> impl FnOnce(store::StoreError) -> ServiceError + '_
     }
 }
 
-pub async fn list(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::Dataset>> {
+/// A page of the project's datasets, by name.
+pub async fn list(
+    store: &Store,
+    caller: &Caller,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<store::Dataset>> {
     caller.require(Permission::Read)?;
-    Ok(store.list_datasets(caller.project_id()).await?)
+    Ok(store.list_datasets(caller.project_id(), page).await?)
 }
 
-/// A dataset with its pinned traces.
-pub async fn get(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::DatasetDetail> {
+/// A dataset with a page of its pinned traces (oldest pin first).
+pub async fn get(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    items: &store::PageRequest,
+) -> ServiceResult<store::DatasetDetail> {
     caller.require(Permission::Read)?;
     store
-        .dataset(caller.project_id(), id)
+        .dataset(caller.project_id(), id, items)
         .await
         .map_err(missing(id))
 }
 
-/// Whether the dataset exists, without reading its items (their summaries cost more
-/// than a simulation over them).
+/// The dataset without its items (their summaries cost more than a simulation over
+/// them); `NotFound` when the project has no such dataset.
+pub async fn find(store: &Store, caller: &Caller, id: &str) -> ServiceResult<store::Dataset> {
+    caller.require(Permission::Read)?;
+    Ok(get(store, caller, id, &store::PageRequest::first(1))
+        .await?
+        .dataset)
+}
+
+/// Whether the dataset exists.
 pub async fn exists(store: &Store, caller: &Caller, id: &str) -> ServiceResult<bool> {
     caller.require(Permission::Read)?;
-    Ok(store
-        .list_datasets(caller.project_id())
-        .await?
-        .iter()
-        .any(|d| d.id == id))
+    match find(store, caller, id).await {
+        Ok(_) => Ok(true),
+        Err(ServiceError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn create(
@@ -124,7 +142,7 @@ pub async fn pin(
         ));
     }
     let (dataset, created) = match target {
-        PinTarget::Existing(id) => (get(store, caller, &id).await?.dataset, false),
+        PinTarget::Existing(id) => (find(store, caller, &id).await?, false),
         PinTarget::New(name) => (create(store, caller, &name, None).await?, true),
     };
     let outcome = store

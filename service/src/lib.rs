@@ -21,16 +21,20 @@
 //! | [`approvals`] | request, poll, list, decide once |
 //! | [`ingest`] | decode → validate → store |
 //! | [`traces`] | traces, spans and threads |
+//! | [`blocking`] | CPU-heavy work (diffs, simulations, lint) on the blocking pool, one per core |
+//! | [`paging`] | the default and largest page of each read that can be large |
 
 pub mod accounts;
 pub mod approvals;
 pub mod audit;
+pub mod blocking;
 mod caller;
 pub mod changes;
 pub mod datasets;
 mod error;
 pub mod ingest;
 pub mod names;
+pub mod paging;
 pub mod password;
 pub mod policies;
 pub mod projects;

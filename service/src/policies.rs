@@ -219,10 +219,60 @@ pub fn reorder(rules: &mut Vec<Rule>, order: &[usize]) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Every version, newest first.
-pub async fn versions(store: &Store, caller: &Caller) -> ServiceResult<Vec<store::PolicyVersion>> {
+/// A page of versions, newest first.
+pub async fn versions(
+    store: &Store,
+    caller: &Caller,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<store::PolicyVersion>> {
     caller.require(Permission::Read)?;
-    Ok(store.policy_versions(caller.project_id()).await?)
+    Ok(store.policy_versions(caller.project_id(), page).await?)
+}
+
+/// A version with what changed since the one before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub version: store::PolicyVersion,
+    pub diff: VersionDiff,
+}
+
+/// A page of versions, newest first, each with its [`diff`] against the version
+/// before it (for the page's oldest, read from the next page).
+pub async fn history(
+    store: &Store,
+    caller: &Caller,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<HistoryEntry>> {
+    caller.require(Permission::Read)?;
+    let store::Page { items, next_cursor } = versions(store, caller, page).await?;
+    // Numbers run 1, 2, 3, ... per project: the one before the oldest here is its
+    // number minus one (none before version 1).
+    let before_oldest = match items.last() {
+        Some(oldest) if oldest.version > 1 => {
+            store
+                .policy_version(caller.project_id(), oldest.version - 1)
+                .await?
+        }
+        _ => None,
+    };
+    // Thousands of rules per version: off the async workers.
+    let entries = crate::blocking::run(move || {
+        let diffs: Vec<VersionDiff> = items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| diff(items.get(i + 1).or(before_oldest.as_ref()), v))
+            .collect();
+        items
+            .into_iter()
+            .zip(diffs)
+            .map(|(version, diff)| HistoryEntry { version, diff })
+            .collect()
+    })
+    .await?;
+    Ok(store::Page {
+        items: entries,
+        next_cursor,
+    })
 }
 
 /// One version.
@@ -304,6 +354,13 @@ pub async fn restore(
     let message = format!("restore version {number}");
     let saved = save(store, caller, base, &set, Some(&message)).await?;
     Ok((saved, set))
+}
+
+/// The lint warnings of `set`, computed off the async workers (a set may hold
+/// thousands of rules).
+pub async fn lint(set: &RuleSet) -> ServiceResult<Vec<policy::Warning>> {
+    let set = set.clone();
+    crate::blocking::run(move || set.lint()).await
 }
 
 /// What the active set decides for one subject.

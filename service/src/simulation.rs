@@ -13,6 +13,10 @@ use crate::{datasets, policies, Caller, Permission, ServiceError, ServiceResult,
 
 /// Most trace ids one run may list.
 pub const MAX_TRACE_IDS: usize = 10_000;
+/// Events handed to the simulator at a time, and how many such chunks may wait.
+const CHUNK: usize = 1_024;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
 /// Most events the browser preview loads; beyond this only the server's run counts
 /// them all.
 pub const PREVIEW_EVENT_LIMIT: usize = 50_000;
@@ -163,23 +167,50 @@ pub async fn run(
     let scan = scope.checked(store, caller).await?;
     let project = caller.project_id();
     let started = std::time::Instant::now();
-    let mut simulator = Simulator::new(&draft.compiled, draft.unmatched);
-    let mut events = store.scan_events(project, scan);
-    while let Some(event) = events.next().await {
-        let mut event = event?;
-        if let Some(active) = &active {
-            event.recorded = active
-                .evaluate(&Subject {
-                    tool: &event.tool,
-                    agent: event.agent.as_deref(),
-                    cost_usd: event.cost_usd,
-                })
-                .verdict;
+    // Evaluating every event is the CPU work: it runs on the blocking pool
+    // (`blocking::run`), fed chunks of events read here, so this task only waits on
+    // the store and the channel.
+    let (chunks, mut inbox) = tokio::sync::mpsc::channel::<Vec<policy::Event>>(CHUNKS_IN_FLIGHT);
+    let (compiled, unmatched) = (draft.compiled.clone(), draft.unmatched);
+    let simulate = crate::blocking::run(move || {
+        let mut simulator = Simulator::new(&compiled, unmatched);
+        while let Some(chunk) = inbox.blocking_recv() {
+            for mut event in chunk {
+                if let Some(active) = &active {
+                    event.recorded = active
+                        .evaluate(&Subject {
+                            tool: &event.tool,
+                            agent: event.agent.as_deref(),
+                            cost_usd: event.cost_usd,
+                        })
+                        .verdict;
+                }
+                simulator.push(&event);
+            }
         }
-        simulator.push(&event);
-    }
-    drop(events);
-    let summary = simulator.finish();
+        simulator.finish()
+    });
+    let feed = async move {
+        let mut events = store.scan_events(project, scan);
+        let mut chunk = Vec::with_capacity(CHUNK);
+        while let Some(event) = events.next().await {
+            chunk.push(event?);
+            if chunk.len() == CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                if chunks.send(full).await.is_err() {
+                    return Ok(()); // the simulator stopped: its error says why
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = chunks.send(chunk).await;
+        }
+        // Dropping `chunks` here ends the simulator's loop.
+        Ok::<(), ServiceError>(())
+    };
+    let (summary, fed) = futures::future::join(simulate, feed).await;
+    fed?;
+    let summary = summary?;
     let elapsed = started.elapsed();
     let encode = |v: Result<Value, serde_json::Error>| {
         v.map_err(|e| ServiceError::Internal(format!("cannot encode the run: {e}")))
@@ -236,7 +267,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
     let request: SimulationRequest = serde_json::from_value(sim.request)
         .map_err(|e| ServiceError::Internal(format!("stored run {id} is unreadable: {e}")))?;
     let dataset = match &request.dataset_id {
-        Some(did) => match datasets::get(store, caller, did).await {
+        Some(did) => match datasets::find(store, caller, did).await {
             Ok(d) => Some(d),
             Err(ServiceError::NotFound(_)) => None,
             Err(e) => return Err(e),
@@ -244,7 +275,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
         None => None,
     };
     let trace_count = match (&dataset, &request.trace_ids) {
-        (Some(d), _) => d.items.len(),
+        (Some(d), _) => usize::try_from(d.item_count).unwrap_or(0),
         (None, Some(ids)) => ids.len(),
         _ => 0,
     };
@@ -253,7 +284,7 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
         created_at: sim.created_at,
         request,
         summary,
-        dataset: dataset.map(|d| d.dataset),
+        dataset,
         trace_count,
     })
 }

@@ -12,55 +12,43 @@ pub async fn list(
     Ok(store.list_traces(caller.project_id(), filter).await?)
 }
 
-/// A trace: its summary and events (the first `limit` in time order, or all).
+/// A trace: its summary and one page of its events, in time order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trace {
     /// `None` when the trace has no summary row (ids the store cannot key, such as
     /// one holding NUL).
     pub summary: Option<store::TraceSummary>,
     pub events: Vec<store::StoredEvent>,
+    /// `Some` when more events follow this page: pass it back to read them.
+    pub next_cursor: Option<String>,
 }
 
-/// One trace, `NotFound` when the project has no event of it.
+/// One trace with the page `page` of its events; `NotFound` when the project has no
+/// event of it.
 pub async fn get(
     store: &Store,
     caller: &Caller,
     trace_id: &str,
-    limit: Option<usize>,
+    page: &store::PageRequest,
 ) -> ServiceResult<Trace> {
     caller.require(Permission::Read)?;
     let project = caller.project_id();
-    let events = match limit {
-        Some(n) => store.first_trace_events(project, trace_id, n).await?,
-        None => store.trace_events(project, trace_id).await?,
-    };
+    let events = store.trace_events_page(project, trace_id, page).await?;
+    if events.items.is_empty() && page.cursor.is_none() {
+        return Err(ServiceError::NotFound(format!(
+            "no trace {trace_id:?} in this project"
+        )));
+    }
     let summary = store
         .trace_summaries(project, &[trace_id.to_string()])
         .await?
         .into_iter()
         .next();
-    if events.is_empty() {
-        return Err(ServiceError::NotFound(format!(
-            "no trace {trace_id:?} in this project"
-        )));
-    }
-    Ok(Trace { summary, events })
-}
-
-/// Every event of a trace, in trace order (`NotFound` when there is none).
-pub async fn events(
-    store: &Store,
-    caller: &Caller,
-    trace_id: &str,
-) -> ServiceResult<Vec<store::StoredEvent>> {
-    caller.require(Permission::Read)?;
-    let events = store.trace_events(caller.project_id(), trace_id).await?;
-    if events.is_empty() {
-        return Err(ServiceError::NotFound(format!(
-            "no trace {trace_id:?} in this project"
-        )));
-    }
-    Ok(events)
+    Ok(Trace {
+        summary,
+        events: events.items,
+        next_cursor: events.next_cursor,
+    })
 }
 
 /// One span, read by id.

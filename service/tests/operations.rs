@@ -119,9 +119,15 @@ async fn a_bad_event_is_rejected_alone_and_a_resent_span_keeps_its_last_copy() {
         assert_eq!(outcome.rejected.len(), 1);
         assert_eq!(outcome.rejected[0].index, 1);
         assert!(outcome.rejected[0].error.starts_with("kind: unknown kind"));
-        let events = service::traces::events(env.store.as_ref(), &env.admin, "t1")
-            .await
-            .unwrap();
+        let events = service::traces::get(
+            env.store.as_ref(),
+            &env.admin,
+            "t1",
+            &store::PageRequest::first(100),
+        )
+        .await
+        .unwrap()
+        .events;
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].name, "second.copy");
     })
@@ -165,9 +171,15 @@ async fn the_audit_log_and_the_replay_bundle_use_one_rule() {
         .unwrap();
         let mut in_log: Vec<String> = page.events.iter().map(|e| e.span_id.clone()).collect();
         in_log.sort();
-        let events = service::traces::events(env.store.as_ref(), &env.admin, "t1")
-            .await
-            .unwrap();
+        let events = service::traces::get(
+            env.store.as_ref(),
+            &env.admin,
+            "t1",
+            &store::PageRequest::first(100),
+        )
+        .await
+        .unwrap()
+        .events;
         let mut relevant: Vec<String> = events
             .iter()
             .filter(|e| e.policy_relevant())
@@ -405,7 +417,11 @@ async fn an_agent_key_cannot_govern_itself() {
                 .map(drop),
             &admin,
         );
-        out_of_scope(approvals::list(s, &env.agent, None).await.map(drop), &read);
+        let page = store::PageRequest::first(10);
+        out_of_scope(
+            approvals::list(s, &env.agent, None, &page).await.map(drop),
+            &read,
+        );
         let set = policies::parse_rule_set(None, &json!([])).unwrap();
         out_of_scope(
             policies::save(s, &env.agent, None, &set, None)
@@ -413,14 +429,17 @@ async fn an_agent_key_cannot_govern_itself() {
                 .map(drop),
             &admin,
         );
-        out_of_scope(policies::versions(s, &env.agent).await.map(drop), &read);
+        out_of_scope(
+            policies::versions(s, &env.agent, &page).await.map(drop),
+            &read,
+        );
         out_of_scope(
             datasets::create(s, &env.agent, "mine", None)
                 .await
                 .map(drop),
             &admin,
         );
-        out_of_scope(datasets::list(s, &env.agent).await.map(drop), &read);
+        out_of_scope(datasets::list(s, &env.agent, &page).await.map(drop), &read);
         let filter = store::TraceFilter::default();
         out_of_scope(
             service::traces::list(s, &env.agent, &filter)

@@ -92,8 +92,8 @@ pub use model::{
     StoredEvent, User,
 };
 pub use query::{
-    AuditFilter, AuditPage, EventScan, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
-    TracePage, TraceSummary, VerdictCounts,
+    AuditFilter, AuditPage, EventScan, Page, PageRequest, ThreadFilter, ThreadPage, ThreadSummary,
+    TraceFilter, TracePage, TraceSummary, VerdictCounts,
 };
 pub use time::{now_micros, Timestamp};
 pub use traits::Store;

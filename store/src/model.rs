@@ -152,8 +152,10 @@ pub struct DatasetItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetDetail {
     pub dataset: Dataset,
-    /// Oldest pin first.
+    /// Oldest pin first: the page asked for (`dataset.item_count` counts them all).
     pub items: Vec<DatasetItem>,
+    /// `Some` when more items follow this page: pass it back to read them.
+    pub next_cursor: Option<String>,
 }
 
 /// What `add_dataset_items` did with each requested trace id (deduplicated, in the

@@ -152,3 +152,38 @@ pub enum EventScan {
         until_micros: Option<i64>,
     },
 }
+
+/// Which page of a keyed listing to read: at most `limit` rows (clamped by each
+/// method to its own ceiling, at least 1), continuing after `cursor` (the previous
+/// page's [`Page::next_cursor`]; `None` for the first page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+impl PageRequest {
+    /// The first `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        PageRequest {
+            cursor: None,
+            limit,
+        }
+    }
+
+    /// The `limit` rows after the page that gave `cursor`.
+    pub fn after(cursor: impl Into<String>, limit: u32) -> Self {
+        PageRequest {
+            cursor: Some(cursor.into()),
+            limit,
+        }
+    }
+}
+
+/// One page of a listing, in the listing's order. `next_cursor` is `Some` exactly
+/// when rows follow this page: pass it back to read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

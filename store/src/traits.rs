@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use crate::{
     AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
-    DatasetDetail, DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, PasswordChange,
-    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
-    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
-    TraceSummary, User, VerdictCounts,
+    DatasetDetail, DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, Page, PageRequest,
+    PasswordChange, PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role,
+    Simulation, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
+    TracePage, TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -64,14 +64,15 @@ pub trait Store: Send + Sync {
         project_id: &str,
         trace_id: &str,
     ) -> Result<Vec<StoredEvent>, StoreError>;
-    /// The first `limit` of `trace_events`: a page can show the start of a huge trace
-    /// without reading all of it.
-    async fn first_trace_events(
+    /// One page of `trace_events`, in the same order: at most `page.limit` events
+    /// (1 to 10,000), after `page.cursor`. `Invalid` for a cursor this store did not
+    /// issue.
+    async fn trace_events_page(
         &self,
         project_id: &str,
         trace_id: &str,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StoreError>;
+        page: &PageRequest,
+    ) -> Result<Page<StoredEvent>, StoreError>;
     /// One span of a trace, if stored.
     async fn span_event(
         &self,
@@ -122,10 +123,20 @@ pub trait Store: Send + Sync {
         name: &str,
         description: Option<&str>,
     ) -> Result<Dataset, StoreError>;
-    /// By name.
-    async fn list_datasets(&self, project_id: &str) -> Result<Vec<Dataset>, StoreError>;
-    /// `NotFound` if there is no such dataset in the project.
-    async fn dataset(&self, project_id: &str, id: &str) -> Result<DatasetDetail, StoreError>;
+    /// By name (then id), a page of at most `page.limit` (1 to 1,000).
+    async fn list_datasets(
+        &self,
+        project_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Dataset>, StoreError>;
+    /// The dataset with one page of its items (oldest pin first, at most `items.limit`,
+    /// 1 to 1,000). `NotFound` if there is no such dataset in the project.
+    async fn dataset(
+        &self,
+        project_id: &str,
+        id: &str,
+        items: &PageRequest,
+    ) -> Result<DatasetDetail, StoreError>;
     async fn dataset_by_name(
         &self,
         project_id: &str,
@@ -180,8 +191,13 @@ pub trait Store: Send + Sync {
         author: &str,
         message: Option<&str>,
     ) -> Result<PolicyVersion, StoreError>;
-    /// Newest first; version 0 is not listed.
-    async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError>;
+    /// Newest first, a page of at most `page.limit` (1 to 1,000); version 0 is not
+    /// listed.
+    async fn policy_versions(
+        &self,
+        project_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PolicyVersion>, StoreError>;
     /// Version 0 is the implicit empty set.
     async fn policy_version(
         &self,
@@ -211,12 +227,20 @@ pub trait Store: Send + Sync {
     ) -> Result<Approval, StoreError>;
     /// `NotFound` if absent.
     async fn approval(&self, project_id: &str, id: &str) -> Result<Approval, StoreError>;
-    /// Newest first; `status` is `pending`, `approved` or `rejected` (else `Invalid`).
+    /// Newest first, a page of at most `page.limit` (1 to 1,000); `status` is
+    /// `pending`, `approved` or `rejected` (else `Invalid`).
     async fn list_approvals(
         &self,
         project_id: &str,
         status: Option<&str>,
-    ) -> Result<Vec<Approval>, StoreError>;
+        page: &PageRequest,
+    ) -> Result<Page<Approval>, StoreError>;
+    /// How many approvals have `status` (every one with `None`).
+    async fn count_approvals(
+        &self,
+        project_id: &str,
+        status: Option<&str>,
+    ) -> Result<u64, StoreError>;
     /// Atomic: of two racing deciders exactly one gets `Decided`. `decision` is
     /// `approved` or `rejected` (else `Invalid`).
     async fn decide_approval(

@@ -62,4 +62,5 @@ contract!(
     approvals::racing_deciders,
     prune::prune_exempts_pinned,
     isolation::cross_project_isolation,
+    paging::pages_continue_where_they_stopped,
 );

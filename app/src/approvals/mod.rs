@@ -84,11 +84,17 @@ pub async fn get_approval_queue(
             )))
         }
     };
-    let (pending, decided) = service::approvals::queue(ctx.store(), &ctx.caller)
-        .await
-        .map_err(crate::server::service_error)?;
-    let (pending_count, decided_count) = (pending.len(), decided.len());
-    let rows = if tab == "pending" { pending } else { decided };
+    let (pending, decided) =
+        service::approvals::queue(ctx.store(), &ctx.caller, service::paging::LISTS.max)
+            .await
+            .map_err(crate::server::service_error)?;
+    let count = |t: &service::approvals::QueueTab| usize::try_from(t.count).unwrap_or(usize::MAX);
+    let (pending_count, decided_count) = (count(&pending), count(&decided));
+    let rows = if tab == "pending" {
+        pending.rows
+    } else {
+        decided.rows
+    };
     Ok(Some(support::scoped_some(
         &ctx,
         ApprovalQueue {

@@ -97,7 +97,14 @@ pub fn ApprovalsPage() -> impl IntoView {
                                 </table></div>
                             }.into_any()
                         };
-                        view! { {tabs} {body} }.into_any()
+                        let total = if pending_tab { q.pending_count } else { q.decided_count };
+                        let more = (q.rows.len() < total).then(|| view! {
+                            <p class="muted" id="approvals-more">{format!(
+                                "Showing {} of {total} (GET /v1/approvals pages through all of them).",
+                                q.rows.len()
+                            )}</p>
+                        });
+                        view! { {tabs} {body} {more} }.into_any()
                     })
                 })}
             </Transition>

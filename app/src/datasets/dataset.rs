@@ -77,6 +77,13 @@ pub fn DatasetPage() -> impl IntoView {
                         } else {
                             view! { <TraceTable rows project=pid.clone() now action=remove_form/> }.into_any()
                         };
+                        let shown = detail.items.len();
+                        let more_note = (i64::try_from(shown).unwrap_or(i64::MAX) < d.item_count).then(|| view! {
+                            <p class="muted" id="dataset-more">{format!(
+                                "Showing the {shown} oldest of {} pinned traces (GET /v1/datasets/{{id}} pages through the rest).",
+                                d.item_count
+                            )}</p>
+                        });
                         let missing_note = (!missing.is_empty()).then(|| view! {
                             <p class="muted">{format!(
                                 "{} pinned {} no longer {} events (pruned): {}",
@@ -107,6 +114,7 @@ pub fn DatasetPage() -> impl IntoView {
                                 <a class="button primary" id="run-draft" href=run_link><Icon name="flask"/>"Run draft policy"</a>
                             </PageHeader>
                             {body}
+                            {more_note}
                             {missing_note}
                             {move || action_error(remove.value().get())}
                             {modal}

@@ -53,12 +53,14 @@ pub async fn list_datasets(
     let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let datasets = service::datasets::list(ctx.store(), &ctx.caller)
+    // The first page, as large as the API's: a project with more shows that many.
+    let first = store::PageRequest::first(service::paging::LISTS.max);
+    let datasets = service::datasets::list(ctx.store(), &ctx.caller, &first)
         .await
         .map_err(service_error)?;
     Ok(Some(support::scoped_some(
         &ctx,
-        datasets.into_iter().map(DatasetRow::from).collect(),
+        datasets.items.into_iter().map(DatasetRow::from).collect(),
     )))
 }
 
@@ -70,7 +72,10 @@ pub async fn get_dataset(
     let Some(ctx) = support::context(project).await? else {
         return Ok(None);
     };
-    let detail = support::found(service::datasets::get(ctx.store(), &ctx.caller, &id).await)?;
+    // The oldest pins, as many as the API's largest page; the page says when more exist.
+    let first = store::PageRequest::first(service::paging::LISTS.max);
+    let detail =
+        support::found(service::datasets::get(ctx.store(), &ctx.caller, &id, &first).await)?;
     Ok(Some(support::scoped(
         &ctx,
         detail.map(|d| DatasetDetail {

@@ -126,14 +126,16 @@ pub async fn get_overview(
         list.truncate(5);
         list
     };
-    let pending_all =
-        service::approvals::list(store, caller, Some(service::approvals::Status::Pending))
-            .await
-            .map_err(service_error)?;
-    let pending_count = pending_all.len();
-    let pending = pending_all
+    let waiting = Some(service::approvals::Status::Pending);
+    let pending_count = service::approvals::count(store, caller, waiting)
+        .await
+        .map_err(service_error)?;
+    let pending_count = usize::try_from(pending_count).unwrap_or(usize::MAX);
+    let pending = service::approvals::list(store, caller, waiting, &store::PageRequest::first(5))
+        .await
+        .map_err(service_error)?
+        .items
         .into_iter()
-        .take(5)
         .map(crate::approvals::approval_item)
         .collect();
     let errors = service::audit::recent_errors(store, caller, 5)

@@ -2,6 +2,8 @@
 //! the editor's rows ([`policy::Rule`]s) to rule sets and back (the stored JSON, the
 //! editor's form), moving rules, and toggling a rule between enforced and audit-only
 //! with the action it enforced before. Pure: no IO, no clock.
+use std::collections::{HashMap, HashSet};
+
 use policy::{Action, CompiledPolicy, FieldError, Precedence, Rule, RuleSet, Warning};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -184,21 +186,35 @@ pub(super) fn key(r: &Rule) -> RuleKey {
 
 /// For each audit-only rule of `current`, the action the same rule (same pattern,
 /// agent pattern and cost condition) last enforced in an earlier version; `history`
-/// is newest first. `None` for enforced rules and for rules never enforced.
+/// is newest first. `None` for enforced rules and for rules never enforced. When a
+/// version holds the same rule twice, enforced both times, its first one counts.
+///
+/// Linear in the rules of `current` and `history` together: one pass over the
+/// history keeps, per rule identity asked about, the first enforced action met.
 pub fn original_actions(current: &[Rule], history: &[Vec<Rule>]) -> Vec<Option<Action>> {
+    type Identity<'a> = (&'a str, Option<&'a str>, Option<u64>);
+    fn identity(r: &Rule) -> Identity<'_> {
+        (
+            r.pattern.as_str(),
+            r.agent_pattern.as_deref(),
+            r.cost_max_usd.map(f64::to_bits),
+        )
+    }
+    let audited = |r: &&Rule| r.action == Action::AuditOnly;
+    let wanted: HashSet<Identity<'_>> = current.iter().filter(audited).map(identity).collect();
+    let mut enforced: HashMap<Identity<'_>, Action> = HashMap::new();
+    for rule in history.iter().flatten().filter(|r| !audited(r)) {
+        let id = identity(rule);
+        if wanted.contains(&id) {
+            enforced.entry(id).or_insert(rule.action);
+        }
+    }
     current
         .iter()
         .map(|r| {
-            if r.action != Action::AuditOnly {
-                return None;
-            }
-            let k = key(r);
-            history.iter().find_map(|rules| {
-                rules
-                    .iter()
-                    .find(|o| key(o) == k && o.action != Action::AuditOnly)
-                    .map(|o| o.action)
-            })
+            audited(&r)
+                .then(|| enforced.get(&identity(r)).copied())
+                .flatten()
         })
         .collect()
 }
@@ -261,6 +277,89 @@ mod tests {
             original_actions(&current, &history),
             vec![Some(Action::RequireApproval), None, None]
         );
+    }
+
+    /// Duplicates on either side, identity beyond the pattern (agent pattern and cost
+    /// condition), the newest enforcing version winning, and within a version its
+    /// first copy.
+    #[test]
+    fn original_actions_with_duplicates_and_full_identity() {
+        let with = |pattern: &str, action: &str, agent: Option<&str>, cost: Option<f64>| Rule {
+            agent_pattern: agent.map(str::to_string),
+            cost_max_usd: cost,
+            ..row(pattern, action)
+        };
+        let current = [
+            row("a", "audit_only"),
+            row("a", "audit_only"),
+            with("a", "audit_only", Some("bot"), None),
+            with("a", "audit_only", None, Some(0.5)),
+            row("b", "audit_only"),
+            row("b", "allow"),
+            row("c", "audit_only"),
+        ];
+        let history = vec![
+            // Newest: `a` only audited; `b` twice, enforced differently.
+            vec![
+                row("a", "audit_only"),
+                row("b", "require_approval"),
+                row("b", "block"),
+            ],
+            vec![
+                row("a", "block"),
+                with("a", "allow", Some("bot"), None),
+                row("a", "allow"),
+            ],
+            vec![
+                with("a", "require_approval", None, Some(0.5)),
+                row("b", "allow"),
+            ],
+        ];
+        assert_eq!(
+            original_actions(&current, &history),
+            vec![
+                Some(Action::Block),
+                Some(Action::Block),
+                Some(Action::Allow),
+                Some(Action::RequireApproval),
+                Some(Action::RequireApproval),
+                None,
+                None,
+            ]
+        );
+        assert_eq!(original_actions(&current, &[]), vec![None; current.len()]);
+    }
+
+    /// 5,000 audit-only rules against 20 versions of 5,000 (all pairs would be half a
+    /// billion comparisons): each finds the version that enforced it. Checked, not timed.
+    #[test]
+    fn original_actions_of_large_histories() {
+        let n = 5_000;
+        let current: Vec<Rule> = (0..n)
+            .map(|i| row(&format!("t{i}"), "audit_only"))
+            .collect();
+        // Version k (newest first) enforces the rules i with i % 20 == k; the others
+        // are audit-only there too.
+        let history: Vec<Vec<Rule>> = (0..20)
+            .map(|k| {
+                (0..n)
+                    .map(|i| {
+                        row(
+                            &format!("t{i}"),
+                            if i % 20 == k {
+                                "require_approval"
+                            } else {
+                                "audit_only"
+                            },
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let found = original_actions(&current, &history);
+        assert_eq!(found, vec![Some(Action::RequireApproval); n]);
+        let none_enforced: Vec<Vec<Rule>> = vec![current.clone(); 20];
+        assert_eq!(original_actions(&current, &none_enforced), vec![None; n]);
     }
 
     #[test]

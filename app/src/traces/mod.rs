@@ -16,7 +16,7 @@ pub mod tree;
 
 /// Spans a trace page shows before it offers the rest (`?spans=all`): a RunTree of
 /// thousands of rows is megabytes of HTML that nobody reads at once.
-pub const RUNTREE_SPANS: usize = 1_000;
+pub const RUNTREE_SPANS: u32 = 1_000;
 
 /// Traces per page in the traces table.
 pub const TRACE_PAGE: u32 = 50;
@@ -164,9 +164,15 @@ pub async fn get_trace(
         return Ok(None);
     };
     let datasets = support::dataset_refs(&ctx).await?;
-    let limit = (!all_spans).then_some(RUNTREE_SPANS);
+    // "All" is still one page: at most the API's largest (a longer trace says so).
+    let limit = if all_spans {
+        service::paging::TRACE_EVENTS.max
+    } else {
+        RUNTREE_SPANS
+    };
+    let page = store::PageRequest::first(limit);
     let trace =
-        support::found(service::traces::get(ctx.store(), &ctx.caller, &trace_id, limit).await)?;
+        support::found(service::traces::get(ctx.store(), &ctx.caller, &trace_id, &page).await)?;
     let data = trace.and_then(|t| {
         Some(TraceDetail {
             summary: t.summary?.into(),

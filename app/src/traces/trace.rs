@@ -103,10 +103,24 @@ fn TraceView(
             &project,
             &[("spans", "all")],
         );
+        // Even "all" is one bounded page: past it the API pages through the rest.
+        let offer = (!all_spans)
+            .then(|| view! { <a href=link>{format!("Show all {}", s.event_count)}</a> });
+        let text = if all_spans {
+            format!(
+                "The first {shown} of {} spans, in time order: the most one page shows.",
+                s.event_count
+            )
+        } else {
+            format!(
+                "The first {shown} of {} spans, in time order. ",
+                s.event_count
+            )
+        };
         view! {
             <p class="runtree-more" id="runtree-more">
-                {format!("The first {shown} of {} spans, in time order. ", s.event_count)}
-                <a href=link>{format!("Show all {}", s.event_count)}</a>
+                {text}
+                {offer}
             </p>
         }
     });

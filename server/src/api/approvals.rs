@@ -62,10 +62,18 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `pending`, `approved` or `rejected`; all when absent.
     pub status: Option<String>,
+    /// The previous page's `next_cursor`; absent for the first page.
+    pub cursor: Option<String>,
+    /// Page size: 50 when absent, at least 1, at most 500 (a larger one is lowered).
+    pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/approvals", tag = "approvals", summary = "List approvals", params(ListQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/approvals", tag = "approvals", summary = "List approvals, newest first",
+    description = "`{approvals, next_cursor}`: at most `limit` approvals (default 50, at most 500). \
+                   `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next ones.",
+    params(ListQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -76,9 +84,12 @@ pub async fn list(
         .as_deref()
         .map(|s| Status::parse("status", s))
         .transpose()?;
-    let approvals = approvals::list(state.store.as_ref(), &caller, status).await?;
-    let listed: Vec<Value> = approvals.iter().map(view).collect();
-    Ok(Json(json!({ "approvals": listed })))
+    let page = service::paging::LISTS.page(q.cursor, q.limit)?;
+    let approvals = approvals::list(state.store.as_ref(), &caller, status, &page).await?;
+    let listed: Vec<Value> = approvals.items.iter().map(view).collect();
+    Ok(Json(
+        json!({ "approvals": listed, "next_cursor": approvals.next_cursor }),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

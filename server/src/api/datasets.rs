@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use service::datasets;
 
-use super::{ApiJson, ApiResult, AppState, Caller, ErrorBody};
+use super::read::PageQuery;
+use super::{ApiJson, ApiQuery, ApiResult, AppState, Caller, ErrorBody};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -39,20 +40,36 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(dataset)))
 }
 
-#[utoipa::path(get, path = "/v1/datasets", tag = "datasets", summary = "List datasets", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let datasets = datasets::list(state.store.as_ref(), &caller).await?;
-    Ok(Json(json!({ "datasets": datasets })))
+#[utoipa::path(get, path = "/v1/datasets", tag = "datasets", summary = "List datasets, by name",
+    description = "`{datasets, next_cursor}`: at most `limit` datasets (default 50, at most 500). \
+                   `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next ones.",
+    params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = service::paging::LISTS.page(q.cursor, q.limit)?;
+    let datasets = datasets::list(state.store.as_ref(), &caller, &page).await?;
+    Ok(Json(
+        json!({ "datasets": datasets.items, "next_cursor": datasets.next_cursor }),
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/datasets/{id}", tag = "datasets", summary = "A dataset with its pinned traces", params(("id" = String, Path, description = "Dataset id")), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/datasets/{id}", tag = "datasets", summary = "A dataset with a page of its pinned traces, oldest pin first",
+    description = "`{dataset, items, next_cursor}`: at most `limit` items (default 50, at most 500; \
+                   `dataset.item_count` counts them all). `next_cursor` is null on the last page; \
+                   otherwise pass it as `cursor` for the next items.",
+    params(("id" = String, Path, description = "Dataset id"), PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<store::DatasetDetail>> {
+    let page = service::paging::LISTS.page(q.cursor, q.limit)?;
     Ok(Json(
-        datasets::get(state.store.as_ref(), &caller, &id).await?,
+        datasets::get(state.store.as_ref(), &caller, &id, &page).await?,
     ))
 }
 

@@ -7,18 +7,21 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use service::policies::{self, ActivePolicy};
 
-use super::{ApiJson, ApiResult, AppError, AppState, Caller, ErrorBody};
+use super::read::PageQuery;
+use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 
-fn view(version: &store::PolicyVersion, set: &RuleSet) -> Value {
-    json!({
+/// A version as answered, with its lint warnings (computed off the async workers).
+async fn view(version: &store::PolicyVersion, set: &RuleSet) -> ApiResult<Value> {
+    let warnings = policies::lint(set).await?;
+    Ok(json!({
         "version": version.version,
         "precedence": set.precedence,
         "rules": set.rules,
-        "warnings": set.lint(),
+        "warnings": warnings,
         "author": version.author,
         "created_at": version.created_at,
         "message": version.message,
-    })
+    }))
 }
 
 /// An edit of the active rules through the service's compare-and-set loop.
@@ -31,13 +34,13 @@ async fn edit(
     let message = policies::message(message)?;
     let (version, set) =
         policies::edit(state.store.as_ref(), caller, message.as_deref(), change).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[utoipa::path(get, path = "/v1/policies", tag = "policies", summary = "The active rule set with version, precedence and lint warnings", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn active(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let ActivePolicy { version, set } = policies::active(state.store.as_ref(), &caller).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -65,7 +68,7 @@ pub async fn replace(
         message.as_deref(),
     )
     .await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -149,14 +152,23 @@ pub async fn reorder(
     .await
 }
 
-#[utoipa::path(get, path = "/v1/policies/versions", tag = "policies", summary = "Every version, newest first, each with its diff", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
-pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let versions = policies::versions(state.store.as_ref(), &caller).await?;
-    // Newest first; each diffed against the one before it.
-    let listed: Vec<Value> = versions
+#[utoipa::path(get, path = "/v1/policies/versions", tag = "policies", summary = "Versions, newest first, each with its diff against the one before",
+    description = "`{versions, next_cursor}`: at most `limit` versions (default 20, at most 100), each with \
+                   its rules and `diff` (rules added and removed, reordered, precedence changed). \
+                   `next_cursor` is null on the last page; otherwise pass it as `cursor` for older versions.",
+    params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = service::paging::POLICY_VERSIONS.page(q.cursor, q.limit)?;
+    let history = policies::history(state.store.as_ref(), &caller, &page).await?;
+    let listed: Vec<Value> = history
+        .items
         .iter()
-        .enumerate()
-        .map(|(i, v)| {
+        .map(|entry| {
+            let v = &entry.version;
             json!({
                 "version": v.version,
                 "precedence": v.precedence,
@@ -164,11 +176,13 @@ pub async fn versions(State(state): State<AppState>, caller: Caller) -> ApiResul
                 "author": v.author,
                 "created_at": v.created_at,
                 "message": v.message,
-                "diff": policies::diff(versions.get(i + 1), v),
+                "diff": entry.diff,
             })
         })
         .collect();
-    Ok(Json(json!({ "versions": listed })))
+    Ok(Json(
+        json!({ "versions": listed, "next_cursor": history.next_cursor }),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/policies/versions/{version}", tag = "policies", summary = "One version", params(("version" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
@@ -189,7 +203,7 @@ pub async fn restore(
     Path(number): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     let (version, set) = policies::restore(state.store.as_ref(), &caller, None, number).await?;
-    Ok(Json(view(&version, &set)))
+    Ok(Json(view(&version, &set).await?))
 }
 
 /// `GET /v1/projects/{project}/policies`: what the Python SDK loads at `configure()`.

@@ -7,9 +7,6 @@ use serde_json::{json, Value};
 use super::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 use service::ingest::parse_timestamp;
 
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 500;
-
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -24,12 +21,9 @@ pub struct TraceQuery {
     pub limit: Option<u32>,
 }
 
+/// A list's page size: `service::paging::LISTS` (50 when absent, at most 500).
 pub fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(0) => Err(AppError::invalid("limit", "must be at least 1")),
-        Some(n) => Ok(n.min(MAX_PAGE)),
-    }
+    Ok(service::paging::LISTS.limit(limit)?)
 }
 
 pub fn parse_verdict(field: &str, text: Option<&str>) -> ApiResult<Option<policy::Verdict>> {
@@ -72,24 +66,36 @@ pub async fn list_traces(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/traces/{trace_id}", tag = "traces", summary = "All events of one trace", params(("trace_id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_trace(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(trace_id): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let trace = service::traces::get(state.store.as_ref(), &caller, &trace_id, None).await?;
-    Ok(Json(
-        json!({ "trace_id": trace_id, "summary": trace.summary, "events": trace.events }),
-    ))
-}
-
+/// Which page of a listing to read. The default and largest `limit` of each listing
+/// are in its description (and in README.md, Security).
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// The previous page's `next_cursor`; absent for the first page.
     pub cursor: Option<String>,
+    /// Page size: at least 1; a larger one than the listing's largest is lowered to it.
     pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/v1/traces/{trace_id}", tag = "traces", summary = "One trace: its summary and a page of its events, in trace order",
+    description = "`{trace_id, summary, events, next_cursor}`: at most `limit` events (default 1,000, at most 5,000). \
+                   `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next events.",
+    params(("trace_id" = String, Path), PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_trace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(trace_id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = service::paging::TRACE_EVENTS.page(q.cursor, q.limit)?;
+    let trace = service::traces::get(state.store.as_ref(), &caller, &trace_id, &page).await?;
+    Ok(Json(json!({
+        "trace_id": trace_id,
+        "summary": trace.summary,
+        "events": trace.events,
+        "next_cursor": trace.next_cursor,
+    })))
 }
 
 #[utoipa::path(get, path = "/v1/threads", tag = "traces", summary = "Traces grouped by session", params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]

@@ -21,10 +21,13 @@ use policy::{EventKind, Verdict};
 use serde_json::{json, Map, Value};
 use store::StoredEvent;
 
-use crate::api::{ApiResult, AppError, AppState, Caller, ErrorBody};
+use crate::api::read::PageQuery;
+use crate::api::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
 
 pub const SCHEMA: &str = "replay-1.0";
 pub const SCHEMA_HEADER: &str = "x-jj-replay-schema";
+/// Set when the bundle holds only part of the trace: the `cursor` of the next part.
+pub const NEXT_CURSOR_HEADER: &str = "x-jj-replay-next-cursor";
 
 /// `[A-Za-z0-9_-]` only: safe as a file and directory name.
 pub fn sanitize(trace_id: &str) -> String {
@@ -180,10 +183,13 @@ fn jsonl<'a>(rows: impl Iterator<Item = Value> + 'a) -> Vec<u8> {
 }
 
 /// The bundle's files, in archive order (name inside the directory, contents).
+/// `next_cursor` is `Some` when `events` is not the end of the trace: the manifest
+/// then says `truncated` and gives the cursor of the next part.
 pub fn bundle_files(
     project: &store::Project,
     trace_id: &str,
     events: &[StoredEvent],
+    next_cursor: Option<&str>,
     created_at: &str,
 ) -> Vec<(&'static str, Vec<u8>)> {
     let audit: Vec<Value> = events
@@ -218,6 +224,8 @@ pub fn bundle_files(
         "ended_at": end.and_then(micros_rfc3339),
         "session_id": events.iter().find_map(|e| e.session_id.clone()),
         "originating_trace_id": events.iter().find_map(|e| e.originating_trace_id.clone()),
+        "truncated": next_cursor.is_some(),
+        "next_cursor": next_cursor,
         "files": ["manifest.json", "events.jsonl", "audit.jsonl", "agents.json"],
     });
     vec![
@@ -269,13 +277,18 @@ pub fn pack(trace_id: &str, files: &[(&str, Vec<u8>)], mtime: u64) -> std::io::R
     tag = "traces",
     summary = "A trace as a replay-1.0 bundle (tar.gz) for `jamjet-cloud replay`",
     description = "`replay-<trace_id>/manifest.json`, `events.jsonl`, `audit.jsonl` and `agents.json`, \
-                   with the header `x-jj-replay-schema: replay-1.0`.",
-    params(("trace_id" = String, Path)),
+                   with the header `x-jj-replay-schema: replay-1.0`. A bundle holds at most `limit` events \
+                   (default and most 5,000, in trace order); for a longer trace the manifest says \
+                   `\"truncated\": true` with `next_cursor`, also sent as the header `x-jj-replay-next-cursor`: \
+                   pass it as `cursor` for the bundle of the next events.",
+    params(("trace_id" = String, Path), PageQuery),
     responses(
         (status = 200, description = "The bundle", content_type = "application/gzip", body = Vec<u8>,
-         headers(("x-jj-replay-schema" = String, description = "replay-1.0"))),
+         headers(("x-jj-replay-schema" = String, description = "replay-1.0"),
+                 ("x-jj-replay-next-cursor" = String, description = "Only when more events follow: the next part's cursor"))),
         (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
-        (status = 404, description = "Not found in this project", body = ErrorBody)
+        (status = 404, description = "Not found in this project", body = ErrorBody),
+        (status = 422, description = "Invalid, naming the field", body = ErrorBody)
     ),
     security(("bearer" = []))
 )]
@@ -283,8 +296,12 @@ pub async fn replay(
     State(state): State<AppState>,
     caller: Caller,
     Path(trace_id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Response> {
-    let events = service::traces::events(state.store.as_ref(), &caller, &trace_id).await?;
+    let page = service::paging::REPLAY_EVENTS.page(q.cursor, q.limit)?;
+    let trace = service::traces::get(state.store.as_ref(), &caller, &trace_id, &page).await?;
+    let (events, next_cursor) = (trace.events, trace.next_cursor);
+    let next = next_cursor.clone();
     let now = chrono::Utc::now();
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let mtime = u64::try_from(now.timestamp()).unwrap_or(0);
@@ -292,7 +309,7 @@ pub async fn replay(
     let id = trace_id.clone();
     // Compressing a large trace is CPU work: keep it off the async workers.
     let bytes = tokio::task::spawn_blocking(move || {
-        let files = bundle_files(&project, &id, &events, &created_at);
+        let files = bundle_files(&project, &id, &events, next.as_deref(), &created_at);
         pack(&id, &files, mtime)
     })
     .await
@@ -320,6 +337,12 @@ pub async fn replay(
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, value);
+    }
+    // Cursors are hex: always a valid header value.
+    if let Some(value) = next_cursor.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static(NEXT_CURSOR_HEADER), value);
     }
     Ok(response)
 }

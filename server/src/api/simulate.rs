@@ -49,7 +49,11 @@ async fn run(
     scope: Scope,
 ) -> ApiResult<Json<Value>> {
     // The draft is judged first, so its errors come before the baseline's.
-    let draft = Draft::from_value(body.draft).map_err(draft_errors)?;
+    // Compiling a draft of thousands of rules is CPU work: off the async workers.
+    let value = body.draft;
+    let draft = service::blocking::run(move || Draft::from_value(value))
+        .await?
+        .map_err(draft_errors)?;
     let baseline = match body.baseline.as_deref() {
         None => Baseline::Recorded,
         Some(text) => Baseline::parse(text).map_err(|m| AppError::invalid("baseline", m))?,

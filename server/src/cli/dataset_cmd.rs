@@ -262,7 +262,10 @@ async fn find_dataset(
     {
         return Ok(dataset);
     }
-    match store.dataset(&project.id, name).await {
+    match store
+        .dataset(&project.id, name, &store::PageRequest::first(1))
+        .await
+    {
         Ok(detail) => Ok(detail.dataset),
         Err(store::StoreError::NotFound) => Err(format!(
             "no dataset named {name:?} in project {:?}",
@@ -281,18 +284,28 @@ async fn export(
     let store = db.open().await?;
     let project = resolve_project(store.as_ref(), project).await?;
     let dataset = find_dataset(store.as_ref(), &project, name).await?;
-    let detail = store
-        .dataset(&project.id, &dataset.id)
-        .await
-        .map_err(|e| e.to_string())?;
+    // Every item, a page at a time.
     let mut events = Vec::new();
-    for item in &detail.items {
-        events.extend(
-            store
-                .trace_events(&project.id, &item.trace_id)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
+    let mut traces = 0;
+    let mut page = store::PageRequest::first(1_000);
+    loop {
+        let detail = store
+            .dataset(&project.id, &dataset.id, &page)
+            .await
+            .map_err(|e| e.to_string())?;
+        traces += detail.items.len();
+        for item in &detail.items {
+            events.extend(
+                store
+                    .trace_events(&project.id, &item.trace_id)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        match detail.next_cursor {
+            Some(cursor) => page = store::PageRequest::after(cursor, page.limit),
+            None => break,
+        }
     }
     // Time order, as the server replays a dataset (stable: ties keep trace order).
     events.sort_by_key(|e| e.ts_micros);
@@ -312,7 +325,7 @@ async fn export(
     eprintln!(
         "Exported {} events from {} traces of dataset {:?} (project {:?}).",
         events.len(),
-        detail.items.len(),
+        traces,
         dataset.name,
         project.name
     );

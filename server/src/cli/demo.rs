@@ -847,7 +847,7 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
             .map_err(|e| format!("cannot pin the demo traces: {e}"))?;
         datasets.push(
             store
-                .dataset(&project.id, &dataset.id)
+                .dataset(&project.id, &dataset.id, &store::PageRequest::first(1))
                 .await
                 .map_err(|e| e.to_string())?
                 .dataset,
@@ -1006,10 +1006,14 @@ mod tests {
             .unwrap();
         assert_eq!(page.traces.len(), summary.traces);
         let approvals = db
-            .list_approvals(&summary.project.id, Some("pending"))
+            .list_approvals(
+                &summary.project.id,
+                Some("pending"),
+                &store::PageRequest::first(10),
+            )
             .await
             .unwrap();
-        assert!(!approvals.is_empty());
+        assert!(!approvals.items.is_empty());
         assert!(
             load(db.as_ref(), store::now_micros()).await.is_err(),
             "a second load is refused"

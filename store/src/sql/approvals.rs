@@ -4,10 +4,10 @@ use serde_json::Value;
 
 use super::rows::{self, APPROVAL_COLS};
 use super::Arg::{Int, Json, OptText, Text};
-use super::{Access, Backend, Scope, Tx};
+use super::{page_limit, paginate, plus_one, Access, Backend, Params, RowGet, Scope, Tx};
 use crate::ids::{self, APPROVAL};
 use crate::time::now_micros;
-use crate::{Approval, DecideOutcome, StoreError, Timestamp};
+use crate::{cursor, Approval, DecideOutcome, Page, PageRequest, StoreError, Timestamp};
 
 pub(super) async fn create<B: Backend>(
     b: &B,
@@ -69,33 +69,76 @@ pub(super) async fn get<B: Backend>(
     find(&mut tx, project_id, id).await
 }
 
+/// Newest first; the cursor is the last approval's (created_at, id).
 pub(super) async fn list<B: Backend>(
     b: &B,
     project_id: &str,
     status: Option<&str>,
-) -> Result<Vec<Approval>, StoreError> {
-    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
-    let rows = match status {
-        None => {
-            let sql = format!(
-                "SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1 ORDER BY created_at DESC, id DESC"
-            );
-            tx.fetch_all(&sql, &[Text(project_id)]).await?
-        }
+    page: &PageRequest,
+) -> Result<Page<Approval>, StoreError> {
+    let limit = page_limit(page.limit);
+    let before: Option<(i64, String)> = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!("SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1");
+    match status {
+        None => {}
         Some(s @ ("pending" | "approved" | "rejected")) => {
-            let sql = format!(
-                "SELECT {APPROVAL_COLS} FROM approvals WHERE project_id = $1 AND status = $2 \
-                 ORDER BY created_at DESC, id DESC"
-            );
-            tx.fetch_all(&sql, &[Text(project_id), Text(s)]).await?
+            sql.push_str(&format!(" AND status = {}", p.add(Text(s))));
         }
         Some(other) => {
             return Err(StoreError::Invalid(format!(
                 "unknown approval status {other:?}; expected pending, approved or rejected"
             )))
         }
+    }
+    if let Some((created, id)) = &before {
+        let (c, i) = (p.add(Int(*created)), p.add(Text(id)));
+        sql.push_str(&format!(
+            " AND (created_at < {c} OR (created_at = {c} AND id < {i}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT {}",
+        p.add(Int(plus_one(limit)))
+    ));
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let rows = tx
+        .fetch_all(&sql, &p.args)
+        .await?
+        .iter()
+        .map(rows::approval)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paginate(rows, limit, |a| (a.created_at.0, a.id.clone())))
+}
+
+/// How many approvals have this status (all of them with `None`).
+pub(super) async fn count<B: Backend>(
+    b: &B,
+    project_id: &str,
+    status: Option<&str>,
+) -> Result<u64, StoreError> {
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let row = match status {
+        None => {
+            tx.fetch_optional(
+                "SELECT COUNT(*) AS n FROM approvals WHERE project_id = $1",
+                &[Text(project_id)],
+            )
+            .await?
+        }
+        Some(s) => {
+            tx.fetch_optional(
+                "SELECT COUNT(*) AS n FROM approvals WHERE project_id = $1 AND status = $2",
+                &[Text(project_id), Text(s)],
+            )
+            .await?
+        }
     };
-    rows.iter().map(rows::approval).collect()
+    let n = match row {
+        Some(r) => r.int("n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 pub(super) async fn decide<B: Backend>(

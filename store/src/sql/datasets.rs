@@ -5,10 +5,15 @@ use std::collections::HashSet;
 use super::rows::{self, DATASET_COLS};
 use super::traces::summaries_in;
 use super::Arg::{Int, OptText, Text, TextList};
-use super::{clean_name, dedup, Access, Backend, RowGet, Scope, Tx};
+use super::{
+    clean_name, dedup, page_limit, paginate, plus_one, Access, Backend, Params, RowGet, Scope, Tx,
+};
 use crate::ids::{self, DATASET};
 use crate::time::now_micros;
-use crate::{AddItemsOutcome, Dataset, DatasetDetail, DatasetItem, StoreError, Timestamp};
+use crate::{
+    cursor, AddItemsOutcome, Dataset, DatasetDetail, DatasetItem, Page, PageRequest, StoreError,
+    Timestamp,
+};
 
 const TAKEN: &str = "a dataset with this name already exists in the project";
 
@@ -43,16 +48,34 @@ pub(super) async fn create<B: Backend>(
     Ok(dataset)
 }
 
-pub(super) async fn list<B: Backend>(b: &B, project_id: &str) -> Result<Vec<Dataset>, StoreError> {
+/// By name; the cursor is the last dataset's (name, id).
+pub(super) async fn list<B: Backend>(
+    b: &B,
+    project_id: &str,
+    page: &PageRequest,
+) -> Result<Page<Dataset>, StoreError> {
+    let limit = page_limit(page.limit);
+    let after: Option<(String, String)> = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!("SELECT {DATASET_COLS} FROM datasets d WHERE d.project_id = $1");
+    if let Some((name, id)) = &after {
+        let (n, i) = (p.add(Text(name)), p.add(Text(id)));
+        sql.push_str(&format!(
+            " AND (d.name > {n} OR (d.name = {n} AND d.id > {i}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY d.name, d.id LIMIT {}",
+        p.add(Int(plus_one(limit)))
+    ));
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
-    let sql = format!(
-        "SELECT {DATASET_COLS} FROM datasets d WHERE d.project_id = $1 ORDER BY d.name, d.id"
-    );
-    tx.fetch_all(&sql, &[Text(project_id)])
+    let rows = tx
+        .fetch_all(&sql, &p.args)
         .await?
         .iter()
         .map(rows::dataset)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paginate(rows, limit, |d| (d.name.clone(), d.id.clone())))
 }
 
 async fn find<T: Tx>(tx: &mut T, project_id: &str, id: &str) -> Result<Dataset, StoreError> {
@@ -67,24 +90,43 @@ async fn find<T: Tx>(tx: &mut T, project_id: &str, id: &str) -> Result<Dataset, 
     }
 }
 
+/// The dataset and one page of its items, oldest pin first; the cursor is the last
+/// item's (added_at, trace_id).
 pub(super) async fn get<B: Backend>(
     b: &B,
     project_id: &str,
     id: &str,
+    page: &PageRequest,
 ) -> Result<DatasetDetail, StoreError> {
+    let limit = page_limit(page.limit);
+    let after: Option<(i64, String)> = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!(
+        "SELECT trace_id, added_at FROM dataset_items WHERE project_id = $1 AND dataset_id = {}",
+        p.add(Text(id))
+    );
+    if let Some((added, trace_id)) = &after {
+        let (a, t) = (p.add(Int(*added)), p.add(Text(trace_id)));
+        sql.push_str(&format!(
+            " AND (added_at > {a} OR (added_at = {a} AND trace_id > {t}))"
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY added_at, trace_id LIMIT {}",
+        p.add(Int(plus_one(limit)))
+    ));
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
     let dataset = find(&mut tx, project_id, id).await?;
     let pinned = tx
-        .fetch_all(
-            "SELECT trace_id, added_at FROM dataset_items WHERE project_id = $1 AND dataset_id = $2 \
-             ORDER BY added_at, trace_id",
-            &[Text(project_id), Text(id)],
-        )
+        .fetch_all(&sql, &p.args)
         .await?
         .iter()
         .map(|r| Ok((r.text("trace_id")?, r.int("added_at")?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let ids: Vec<String> = pinned.iter().map(|(t, _)| t.clone()).collect();
+    let pinned = paginate(pinned, limit, |(trace_id, added)| {
+        (*added, trace_id.clone())
+    });
+    let ids: Vec<String> = pinned.items.iter().map(|(t, _)| t.clone()).collect();
     let mut summaries: std::collections::HashMap<String, _> =
         summaries_in(&mut tx, B::DIALECT, project_id, &ids)
             .await?
@@ -92,6 +134,7 @@ pub(super) async fn get<B: Backend>(
             .map(|s| (s.trace_id.clone(), s))
             .collect();
     let items = pinned
+        .items
         .into_iter()
         .map(|(trace_id, added_at)| DatasetItem {
             trace: summaries.remove(&trace_id),
@@ -99,7 +142,11 @@ pub(super) async fn get<B: Backend>(
             added_at: Timestamp(added_at),
         })
         .collect();
-    Ok(DatasetDetail { dataset, items })
+    Ok(DatasetDetail {
+        dataset,
+        items,
+        next_cursor: pinned.next_cursor,
+    })
 }
 
 pub(super) async fn by_name<B: Backend>(

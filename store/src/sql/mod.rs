@@ -169,6 +169,33 @@ pub(crate) fn page_limit(limit: u32) -> usize {
     limit.clamp(1, 1000) as usize
 }
 
+/// Most events one page of a trace holds, whatever is asked.
+pub(crate) const MAX_EVENT_PAGE: u32 = 10_000;
+
+/// One more than the page size: the row that tells whether another page follows.
+pub(crate) fn plus_one(limit: usize) -> i64 {
+    i64::try_from(limit + 1).unwrap_or(i64::MAX)
+}
+
+/// Cuts rows read with a `LIMIT` of [`plus_one`]`(limit)` down to the page, with the
+/// cursor of its last row (its sort `key`) when the extra row shows that more follow.
+pub(crate) fn paginate<T, K: serde::Serialize>(
+    mut rows: Vec<T>,
+    limit: usize,
+    key: impl Fn(&T) -> K,
+) -> crate::Page<T> {
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| crate::cursor::encode(&key(last)))
+    } else {
+        None
+    };
+    crate::Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
 /// Trimmed, non-empty, at most 200 characters.
 pub(crate) fn clean_name(name: &str) -> Result<String, StoreError> {
     let name = name.trim();

@@ -4,9 +4,9 @@ use serde_json::Value;
 
 use super::rows::{self, POLICY_COLS};
 use super::Arg::{Int, Json, OptText, Text};
-use super::{Access, Backend, RowGet, Scope, Tx};
+use super::{page_limit, paginate, plus_one, Access, Backend, Params, RowGet, Scope, Tx};
 use crate::time::now_micros;
-use crate::{PolicyVersion, StoreError, Timestamp, DEFAULT_PRECEDENCE};
+use crate::{cursor, Page, PageRequest, PolicyVersion, StoreError, Timestamp, DEFAULT_PRECEDENCE};
 
 /// How often `save` retries when a concurrent save took the same number.
 const SAVE_ATTEMPTS: usize = 5;
@@ -149,19 +149,31 @@ pub(super) async fn save_on<B: Backend>(
     }
 }
 
+/// Newest first; the cursor is the last version's number.
 pub(super) async fn versions<B: Backend>(
     b: &B,
     project_id: &str,
-) -> Result<Vec<PolicyVersion>, StoreError> {
+    page: &PageRequest,
+) -> Result<Page<PolicyVersion>, StoreError> {
+    let limit = page_limit(page.limit);
+    let before: Option<i64> = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!("SELECT {POLICY_COLS} FROM policy_versions WHERE project_id = $1");
+    if let Some(before) = before {
+        sql.push_str(&format!(" AND version < {}", p.add(Int(before))));
+    }
+    sql.push_str(&format!(
+        " ORDER BY version DESC LIMIT {}",
+        p.add(Int(plus_one(limit)))
+    ));
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
-    let sql = format!(
-        "SELECT {POLICY_COLS} FROM policy_versions WHERE project_id = $1 ORDER BY version DESC"
-    );
-    tx.fetch_all(&sql, &[Text(project_id)])
+    let rows = tx
+        .fetch_all(&sql, &p.args)
         .await?
         .iter()
         .map(rows::policy_version)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(paginate(rows, limit, |v| v.version))
 }
 
 pub(super) async fn version<B: Backend>(

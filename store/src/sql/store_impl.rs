@@ -9,9 +9,9 @@ use super::{
 };
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, PolicyVersion, Project, Simulation,
-    Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
-    TracePage, TraceSummary,
+    DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, Page, PageRequest, PolicyVersion,
+    Project, Simulation, Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary,
+    TraceFilter, TracePage, TraceSummary,
 };
 
 #[async_trait::async_trait]
@@ -71,15 +71,15 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         trace_id: &str,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        traces::events(&self.backend, project_id, trace_id, None).await
+        traces::events(&self.backend, project_id, trace_id).await
     }
-    async fn first_trace_events(
+    async fn trace_events_page(
         &self,
         project_id: &str,
         trace_id: &str,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        traces::events(&self.backend, project_id, trace_id, Some(limit)).await
+        page: &PageRequest,
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        traces::events_page(&self.backend, project_id, trace_id, page).await
     }
     async fn span_event(
         &self,
@@ -138,11 +138,20 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<Dataset, StoreError> {
         datasets::create(&self.backend, project_id, name, description).await
     }
-    async fn list_datasets(&self, project_id: &str) -> Result<Vec<Dataset>, StoreError> {
-        datasets::list(&self.backend, project_id).await
+    async fn list_datasets(
+        &self,
+        project_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Dataset>, StoreError> {
+        datasets::list(&self.backend, project_id, page).await
     }
-    async fn dataset(&self, project_id: &str, id: &str) -> Result<DatasetDetail, StoreError> {
-        datasets::get(&self.backend, project_id, id).await
+    async fn dataset(
+        &self,
+        project_id: &str,
+        id: &str,
+        items: &PageRequest,
+    ) -> Result<DatasetDetail, StoreError> {
+        datasets::get(&self.backend, project_id, id, items).await
     }
     async fn dataset_by_name(
         &self,
@@ -220,8 +229,12 @@ impl<B: Backend> Store for SqlStore<B> {
         )
         .await
     }
-    async fn policy_versions(&self, project_id: &str) -> Result<Vec<PolicyVersion>, StoreError> {
-        policies::versions(&self.backend, project_id).await
+    async fn policy_versions(
+        &self,
+        project_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<PolicyVersion>, StoreError> {
+        policies::versions(&self.backend, project_id, page).await
     }
     async fn policy_version(
         &self,
@@ -277,8 +290,16 @@ impl<B: Backend> Store for SqlStore<B> {
         &self,
         project_id: &str,
         status: Option<&str>,
-    ) -> Result<Vec<Approval>, StoreError> {
-        approvals::list(&self.backend, project_id, status).await
+        page: &PageRequest,
+    ) -> Result<Page<Approval>, StoreError> {
+        approvals::list(&self.backend, project_id, status, page).await
+    }
+    async fn count_approvals(
+        &self,
+        project_id: &str,
+        status: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        approvals::count(&self.backend, project_id, status).await
     }
     async fn decide_approval(
         &self,

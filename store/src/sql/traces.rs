@@ -5,8 +5,13 @@ use std::collections::{BTreeSet, HashMap};
 use super::rows::{self, EVENT_COLS, SUMMARY_COLS};
 use super::scan::SCANNED_KINDS_SQL;
 use super::Arg::{Int, Text, TextList};
-use super::{page_limit, Access, Backend, Dialect, Params, RowGet, Scope, Tx};
-use crate::{cursor, StoreError, StoredEvent, TraceFilter, TracePage, TraceSummary};
+use super::{
+    page_limit, paginate, plus_one, Access, Backend, Dialect, Params, RowGet, Scope, Tx,
+    MAX_EVENT_PAGE,
+};
+use crate::{
+    cursor, Page, PageRequest, StoreError, StoredEvent, TraceFilter, TracePage, TraceSummary,
+};
 
 /// How many tool names a summary lists.
 const TOP_TOOLS: usize = 5;
@@ -97,32 +102,66 @@ fn contains_pattern(text: &str) -> String {
     out
 }
 
+/// `ts_micros + 0`: ordering by the bare column made SQLite's planner walk the
+/// project's whole events_scan index in time order (122 ms for one 50-span trace at
+/// 62,000 events); as an expression it looks the trace up by (project, trace) and
+/// sorts its few rows (0.6 ms). `id` (insertion order) breaks ties.
+const TRACE_ORDER: &str = "ORDER BY ts_micros + 0, sequence, id";
+
 pub(super) async fn events<B: Backend>(
     b: &B,
     project_id: &str,
     trace_id: &str,
-    limit: Option<usize>,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
-    // `ts_micros + 0`: ordering by the bare column made SQLite's planner walk the
-    // project's whole events_scan index in time order (122 ms for one 50-span trace at
-    // 62,000 events); as an expression it looks the trace up by (project, trace) and
-    // sorts its few rows (0.6 ms).
-    let mut sql = format!(
-        "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 \
-         ORDER BY ts_micros + 0, sequence, id"
+    let sql = format!(
+        "SELECT {EVENT_COLS} FROM events WHERE project_id = $1 AND trace_id = $2 {TRACE_ORDER}"
     );
-    let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-    let mut args = vec![Text(project_id), Text(trace_id)];
-    if let Some(n) = limit {
-        sql.push_str(" LIMIT $3");
-        args.push(Int(n));
-    }
-    tx.fetch_all(&sql, &args)
+    tx.fetch_all(&sql, &[Text(project_id), Text(trace_id)])
         .await?
         .iter()
         .map(rows::event)
         .collect()
+}
+
+/// One page of a trace's events in trace order; the cursor is the last event's
+/// (timestamp, sequence, row id).
+pub(super) async fn events_page<B: Backend>(
+    b: &B,
+    project_id: &str,
+    trace_id: &str,
+    page: &PageRequest,
+) -> Result<Page<StoredEvent>, StoreError> {
+    let limit = page.limit.clamp(1, MAX_EVENT_PAGE) as usize;
+    let after: Option<(i64, i64, i64)> = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let mut p = Params::new(Text(project_id));
+    let mut sql = format!(
+        "SELECT {EVENT_COLS}, id AS row_id FROM events WHERE project_id = $1 AND trace_id = {}",
+        p.add(Text(trace_id))
+    );
+    if let Some((ts, sequence, id)) = after {
+        let (ts, sequence, id) = (p.add(Int(ts)), p.add(Int(sequence)), p.add(Int(id)));
+        sql.push_str(&format!(
+            " AND (ts_micros + 0 > {ts} OR (ts_micros + 0 = {ts} AND (sequence > {sequence} \
+             OR (sequence = {sequence} AND id > {id}))))"
+        ));
+    }
+    sql.push_str(&format!(
+        " {TRACE_ORDER} LIMIT {}",
+        p.add(Int(plus_one(limit)))
+    ));
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    let rows = tx
+        .fetch_all(&sql, &p.args)
+        .await?
+        .iter()
+        .map(|r| Ok((rows::event(r)?, r.int("row_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let page = paginate(rows, limit, |(e, id)| (e.ts_micros, e.sequence, *id));
+    Ok(Page {
+        items: page.items.into_iter().map(|(e, _)| e).collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 pub(super) async fn span<B: Backend>(

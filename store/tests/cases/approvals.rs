@@ -27,22 +27,28 @@ pub async fn approval_flow(s: &dyn Store) {
         Err(StoreError::Invalid(_))
     ));
 
-    let listed = s.list_approvals(&p.id, None).await.unwrap();
+    let listed = s
+        .list_approvals(&p.id, None, &super::all())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(listed.len(), 2);
     assert_eq!(
-        s.list_approvals(&p.id, Some("pending"))
+        s.list_approvals(&p.id, Some("pending"), &super::all())
             .await
             .unwrap()
+            .items
             .len(),
         2
     );
     assert!(s
-        .list_approvals(&p.id, Some("approved"))
+        .list_approvals(&p.id, Some("approved"), &super::all())
         .await
         .unwrap()
+        .items
         .is_empty());
     assert!(matches!(
-        s.list_approvals(&p.id, Some("maybe")).await,
+        s.list_approvals(&p.id, Some("maybe"), &super::all()).await,
         Err(StoreError::Invalid(_))
     ));
 
@@ -83,13 +89,17 @@ pub async fn approval_flow(s: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(
-        s.list_approvals(&p.id, Some("approved")).await.unwrap(),
+        s.list_approvals(&p.id, Some("approved"), &super::all())
+            .await
+            .unwrap()
+            .items,
         vec![decided]
     );
     assert_eq!(
-        s.list_approvals(&p.id, Some("pending"))
+        s.list_approvals(&p.id, Some("pending"), &super::all())
             .await
             .unwrap()
+            .items
             .len(),
         1
     );

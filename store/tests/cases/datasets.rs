@@ -27,7 +27,7 @@ pub async fn datasets_crud(s: &dyn Store) {
     ));
 
     assert_eq!(
-        s.list_datasets(&p.id).await.unwrap(),
+        s.list_datasets(&p.id, &super::all()).await.unwrap().items,
         vec![b.clone(), a.clone()],
         "by name"
     );
@@ -36,11 +36,11 @@ pub async fn datasets_crud(s: &dyn Store) {
         Some(a.clone())
     );
     assert_eq!(s.dataset_by_name(&p.id, "nope").await.unwrap(), None);
-    let detail = s.dataset(&p.id, &a.id).await.unwrap();
+    let detail = s.dataset(&p.id, &a.id, &super::all()).await.unwrap();
     assert_eq!(detail.dataset, a);
     assert!(detail.items.is_empty());
     assert!(matches!(
-        s.dataset(&p.id, "ds_nope").await,
+        s.dataset(&p.id, "ds_nope", &super::all()).await,
         Err(StoreError::NotFound)
     ));
 
@@ -58,14 +58,21 @@ pub async fn datasets_crud(s: &dyn Store) {
 
     s.delete_dataset(&p.id, &b.id).await.unwrap();
     assert!(matches!(
-        s.dataset(&p.id, &b.id).await,
+        s.dataset(&p.id, &b.id, &super::all()).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         s.delete_dataset(&p.id, &b.id).await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(s.list_datasets(&p.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.list_datasets(&p.id, &super::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     // Another project may reuse the name.
     let q = s.create_project("q").await.unwrap();
     s.create_dataset(&q.id, "platinum", None).await.unwrap();
@@ -114,7 +121,7 @@ pub async fn dataset_items(s: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 
-    let detail = s.dataset(&p.id, &ds.id).await.unwrap();
+    let detail = s.dataset(&p.id, &ds.id, &super::all()).await.unwrap();
     assert_eq!(detail.dataset.item_count, 3);
     let mut pinned: Vec<&str> = detail.items.iter().map(|i| i.trace_id.as_str()).collect();
     pinned.sort();
@@ -124,13 +131,20 @@ pub async fn dataset_items(s: &dyn Store) {
         assert_eq!(trace.trace_id, item.trace_id);
         assert_eq!(trace.event_count, 1);
     }
-    assert_eq!(s.list_datasets(&p.id).await.unwrap()[0].item_count, 3);
+    assert_eq!(
+        s.list_datasets(&p.id, &super::all()).await.unwrap().items[0].item_count,
+        3
+    );
 
     assert!(s.remove_dataset_item(&p.id, &ds.id, "t2").await.unwrap());
     assert!(!s.remove_dataset_item(&p.id, &ds.id, "t2").await.unwrap());
     assert!(!s.remove_dataset_item(&p.id, "ds_nope", "t1").await.unwrap());
     assert_eq!(
-        s.dataset(&p.id, &ds.id).await.unwrap().dataset.item_count,
+        s.dataset(&p.id, &ds.id, &super::all())
+            .await
+            .unwrap()
+            .dataset
+            .item_count,
         2
     );
     // A removed trace can be pinned again.
@@ -164,7 +178,12 @@ pub async fn delete_cascades_to_items_not_events(s: &dyn Store) {
     // A new dataset of the same name starts empty: the pins went with the old one.
     let again = s.create_dataset(&p.id, "golden", None).await.unwrap();
     assert_eq!(again.item_count, 0);
-    assert!(s.dataset(&p.id, &again.id).await.unwrap().items.is_empty());
+    assert!(s
+        .dataset(&p.id, &again.id, &super::all())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert_eq!(
         s.add_dataset_items(&p.id, &again.id, &ids(&["t1"]))
             .await

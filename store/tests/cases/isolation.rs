@@ -72,9 +72,10 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         .unwrap()
         .is_empty());
     assert!(s
-        .first_trace_events(&a.id, "only-bot-b", 10)
+        .trace_events_page(&a.id, "only-bot-b", &super::all())
         .await
         .unwrap()
+        .items
         .is_empty());
     for e in &a_events {
         let own = s.span_event(&a.id, "shared", &e.span_id).await.unwrap();
@@ -181,9 +182,14 @@ pub async fn cross_project_isolation(s: &dyn Store) {
     assert!(none.is_empty());
 
     // Datasets.
-    assert!(s.list_datasets(&a.id).await.unwrap().is_empty());
+    assert!(s
+        .list_datasets(&a.id, &super::all())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert!(matches!(
-        s.dataset(&a.id, &b_ds.id).await,
+        s.dataset(&a.id, &b_ds.id, &super::all()).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(s.dataset_by_name(&a.id, "b-set").await.unwrap(), None);
@@ -212,7 +218,7 @@ pub async fn cross_project_isolation(s: &dyn Store) {
     assert_eq!(outcome.added, ids(&["shared"]));
     assert_eq!(outcome.unknown, ids(&["only-bot-b"]));
     // B's dataset is untouched by all of the above.
-    let b_detail = s.dataset(&b.id, &b_ds.id).await.unwrap();
+    let b_detail = s.dataset(&b.id, &b_ds.id, &super::all()).await.unwrap();
     assert_eq!(
         (b_detail.dataset.name.as_str(), b_detail.dataset.item_count),
         ("b-set", 2)
@@ -220,7 +226,12 @@ pub async fn cross_project_isolation(s: &dyn Store) {
 
     // Policies, simulations, approvals.
     assert_eq!(s.active_policy(&a.id).await.unwrap().version, 0);
-    assert!(s.policy_versions(&a.id).await.unwrap().is_empty());
+    assert!(s
+        .policy_versions(&a.id, &super::all())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert_eq!(s.policy_version(&a.id, 1).await.unwrap(), None);
     assert!(matches!(
         s.simulation(&a.id, &b_sim.id).await,
@@ -230,7 +241,12 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         s.approval(&a.id, &b_apr.id).await,
         Err(StoreError::NotFound)
     ));
-    assert!(s.list_approvals(&a.id, None).await.unwrap().is_empty());
+    assert!(s
+        .list_approvals(&a.id, None, &super::all())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert!(matches!(
         s.decide_approval(&a.id, &b_apr.id, "approved", None, "a")
             .await,

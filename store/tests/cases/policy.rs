@@ -7,7 +7,12 @@ pub async fn policy_versions(s: &dyn Store) {
     assert_eq!(v0.version, 0);
     assert_eq!(v0.rules, json!([]));
     assert_eq!(v0.precedence, store::DEFAULT_PRECEDENCE);
-    assert!(s.policy_versions(&p.id).await.unwrap().is_empty());
+    assert!(s
+        .policy_versions(&p.id, &super::all())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 
     let rules1 = json!([{"action": "block", "pattern": "payments.*"}]);
     let v1 = s
@@ -27,7 +32,7 @@ pub async fn policy_versions(s: &dyn Store) {
     assert_eq!(v2.version, 2);
     assert_eq!(s.active_policy(&p.id).await.unwrap(), v2);
 
-    let listed = s.policy_versions(&p.id).await.unwrap();
+    let listed = s.policy_versions(&p.id, &super::all()).await.unwrap().items;
     assert_eq!(listed, vec![v2.clone(), v1.clone()], "newest first");
     assert_eq!(s.policy_version(&p.id, 1).await.unwrap(), Some(v1));
     assert_eq!(
@@ -103,7 +108,14 @@ pub async fn policy_compare_and_set(s: &dyn Store) {
         .unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(s.active_policy(&p.id).await.unwrap(), v2);
-    assert_eq!(s.policy_versions(&p.id).await.unwrap().len(), 2);
+    assert_eq!(
+        s.policy_versions(&p.id, &super::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     assert!(matches!(
         s.save_policy_on(&p.id, 2, "last_match", json!({"rules": []}), "x", None)
             .await,

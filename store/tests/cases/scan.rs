@@ -101,5 +101,12 @@ pub async fn scan_and_count(s: &dyn Store) {
         );
         assert!(stream.try_next().await.unwrap().is_some());
     }
-    assert_eq!(s.list_datasets(&p.id).await.unwrap().len(), 1);
+    assert_eq!(
+        s.list_datasets(&p.id, &super::all())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }

@@ -86,14 +86,21 @@ pub async fn trace_aggregation(s: &dyn Store) {
         .collect();
     assert_eq!(spans, ["root", "c1", "c2", "c3", "c4", "c5", "c7", "c6"]);
     assert!(s.trace_events(&p.id, "nope").await.unwrap().is_empty());
-    let first: Vec<String> = s
-        .first_trace_events(&p.id, "t1", 3)
+    let first = s
+        .trace_events_page(&p.id, "t1", &store::PageRequest::first(3))
         .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.span_id)
-        .collect();
-    assert_eq!(first, ["root", "c1", "c2"]);
+        .unwrap();
+    let spans_of = |events: &[store::StoredEvent]| -> Vec<String> {
+        events.iter().map(|e| e.span_id.clone()).collect()
+    };
+    assert_eq!(spans_of(&first.items), ["root", "c1", "c2"]);
+    let cursor = first.next_cursor.expect("more events follow");
+    let rest = s
+        .trace_events_page(&p.id, "t1", &store::PageRequest::after(cursor, 5))
+        .await
+        .unwrap();
+    assert_eq!(spans_of(&rest.items), ["c3", "c4", "c5", "c7", "c6"]);
+    assert_eq!(rest.next_cursor, None, "the last page says so");
     let c6 = s.span_event(&p.id, "t1", "c6").await.unwrap().unwrap();
     assert_eq!((c6.trace_id.as_str(), c6.span_id.as_str()), ("t1", "c6"));
     assert!(s.span_event(&p.id, "t1", "nope").await.unwrap().is_none());

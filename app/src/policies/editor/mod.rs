@@ -19,8 +19,6 @@ use crate::model::{ProjectRef, Scoped};
 use crate::simulations::PreviewEvents;
 
 use super::replay::PREVIEW_WINDOW;
-#[cfg(feature = "ssr")]
-use super::rules::lint_rows;
 use super::rules::{compile_rows, rule_from_form, WorkRule};
 #[cfg(feature = "ssr")]
 use super::support;
@@ -37,7 +35,7 @@ use rule_list::RuleList;
 use save_bar::SaveBar;
 
 /// Most versions the history lists (newest first).
-pub const VERSION_LIST_LIMIT: usize = 100;
+pub const VERSION_LIST_LIMIT: u32 = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyEditorData {
@@ -62,15 +60,13 @@ pub async fn get_policy_editor(
     let active = service::policies::active_version(ctx.store(), &ctx.caller)
         .await
         .map_err(service_error)?;
-    let all = service::policies::versions(ctx.store(), &ctx.caller)
+    let newest = store::PageRequest::first(VERSION_LIST_LIMIT);
+    let listed = service::policies::versions(ctx.store(), &ctx.caller, &newest)
         .await
         .map_err(service_error)?;
-    let version_count = all.len();
-    let versions: Vec<VersionRow> = all
-        .iter()
-        .take(VERSION_LIST_LIMIT)
-        .map(support::version_row)
-        .collect();
+    // Versions are numbered 1, 2, 3, ...: the active (newest) one's number counts them.
+    let version_count = usize::try_from(active.version).unwrap_or(0);
+    let versions: Vec<VersionRow> = listed.items.iter().map(support::version_row).collect();
     let active = support::version_row(&active);
     let history: Vec<Vec<Rule>> = versions
         .iter()
@@ -78,7 +74,11 @@ pub async fn get_policy_editor(
         .map(|v| v.rules.clone())
         .collect();
     let original_actions = super::rules::original_actions(&active.rules, &history);
-    let warnings = lint_rows(active.precedence, &active.rules);
+    // Off the async workers: the active set may hold thousands of rules.
+    let warnings = match super::rules::rule_set(active.precedence, &active.rules) {
+        Ok(set) => service::policies::lint(&set).await.map_err(service_error)?,
+        Err(_) => Vec::new(),
+    };
     Ok(Some(crate::support::scoped_some(
         &ctx,
         PolicyEditorData {

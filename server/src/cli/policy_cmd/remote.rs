@@ -75,12 +75,22 @@ impl Client {
     }
 }
 
-/// The dataset's id: an exact name match, else an exact id match.
+/// The dataset's id: an exact name match, else an exact id match. Reads the listing
+/// page by page (`GET /v1/datasets` answers at most 500 at a time).
 fn resolve_dataset(client: &Client, name: &str) -> Result<String, String> {
-    let listing = client.call("GET", "/v1/datasets", None)?;
-    let datasets = listing["datasets"]
-        .as_array()
-        .ok_or_else(|| "GET /v1/datasets: unexpected answer (no datasets array)".to_string())?;
+    let mut datasets: Vec<Value> = Vec::new();
+    let mut path = "/v1/datasets?limit=500".to_string();
+    loop {
+        let listing = client.call("GET", &path, None)?;
+        let page = listing["datasets"]
+            .as_array()
+            .ok_or_else(|| "GET /v1/datasets: unexpected answer (no datasets array)".to_string())?;
+        datasets.extend(page.iter().cloned());
+        match listing["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/datasets?limit=500&cursor={cursor}"),
+            None => break,
+        }
+    }
     let by = |field: &str| {
         datasets
             .iter()
