@@ -16,6 +16,19 @@ pub struct SiteConfig {
     pub limits: crate::api::Limits,
 }
 
+/// Assets under `target/site`, an ephemeral loopback port, and the default sessions and
+/// limits: what tests start from.
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            site_root: "target/site".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            auth: Default::default(),
+            limits: Default::default(),
+        }
+    }
+}
+
 fn leptos_options(site: &SiteConfig) -> LeptosOptions {
     // Built by hand rather than from cargo-leptos's environment so that a plain
     // `cargo build` binary and a deployed one behave the same.

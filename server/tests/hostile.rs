@@ -6,6 +6,8 @@
 //! still ingest and serve a normal batch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,9 +15,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// No single hostile request may take longer than this (debug build, shared CI box).
 const CASE_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -367,15 +367,9 @@ struct Harness {
 
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState::new(
-            store.clone(),
-            preflight::api::Limits::default(),
-        ));
-        let project = store.create_project("hostile").await.unwrap();
-        let key = store.create_api_key(&project.id).await.unwrap().key;
+        let store = support::open_store(&url).await;
+        let app = support::api_router(store.clone());
+        let (_, key) = support::project_with_key(store.as_ref(), "hostile").await;
         Harness { app, store, key }
     }
 
@@ -400,10 +394,8 @@ impl Harness {
             builder = builder.header("content-encoding", e);
         }
         let request = builder.body(Body::from(case.body.clone())).unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, bytes.to_vec())
+        let answer = support::send(&self.app, request).await;
+        (answer.status, answer.bytes)
     }
 
     async fn json(&self, method: &'static str, uri: &str, body: Option<Value>) -> (u16, Value) {

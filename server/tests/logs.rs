@@ -1,13 +1,13 @@
 //! API keys and end-user emails never reach the logs, even at TRACE level.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -31,21 +31,9 @@ async fn secrets_stay_out_of_the_logs() {
         .with_writer(move || writer.clone())
         .init();
 
-    let store = store::open(
-        &store::testing::fresh_sqlite_url(),
-        store::StoreOptions::default(),
-    )
-    .await
-    .unwrap();
-    let project = store.create_project("logs").await.unwrap();
-    let key = store.create_api_key(&project.id).await.unwrap().key;
-    let site = preflight::web::SiteConfig {
-        site_root: "target/site".into(),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        auth: Default::default(),
-        limits: Default::default(),
-    };
-    let app = preflight::web::router(&site, store);
+    let store = support::sqlite_store().await;
+    let (_, key) = support::project_with_key(store.as_ref(), "logs").await;
+    let app = support::app_router(store, Default::default());
     let email = "jane.doe.secret@example.com";
     let body = serde_json::json!({"events": [{
         "type": "span", "trace_id": "t", "span_id": "s", "kind": "tool_call", "name": "crm.lookup",
@@ -55,18 +43,15 @@ async fn secrets_stay_out_of_the_logs() {
         (key.as_str(), "/v1/events/ingest"),
         ("jj_wrong_key_value_123", "/v1/events/ingest"),
     ] {
-        let response = app
-            .clone()
-            .oneshot(
-                Request::post(uri)
-                    .header("authorization", format!("Bearer {key}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        response.into_body().collect().await.unwrap();
+        support::send(
+            &app,
+            Request::post(uri)
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await;
     }
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -4,18 +4,14 @@
 //! record the same thing. SQLite, one router, an API key and a signed-in admin.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request};
 use axum::Router;
-use http_body_util::BodyExt;
-use preflight::auth::{password, AuthConfig};
+use preflight::auth::AuthConfig;
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-const HOST: &str = "preflight.test";
-const ORIGIN: &str = "http://preflight.test";
+use support::{HOST, ORIGIN};
 
 struct Harness {
     app: Router,
@@ -37,42 +33,17 @@ fn server_fn(name: &str) -> String {
 
 impl Harness {
     async fn new() -> Harness {
-        let s: Arc<dyn store::Store> = store::open(
-            &store::testing::fresh_sqlite_url(),
-            store::StoreOptions::default(),
-        )
-        .await
-        .unwrap();
-        let project = s.create_project("drift").await.unwrap();
-        let key = s.create_api_key(&project.id).await.unwrap().key;
-        s.create_user(
+        let s = support::sqlite_store().await;
+        let (project, key) = support::project_with_key(s.as_ref(), "drift").await;
+        support::create_account(
+            s.as_ref(),
             "ana@example.com",
-            &password::hash("password-1234").unwrap(),
+            "password-1234",
             store::Role::Admin,
         )
-        .await
-        .unwrap();
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth: AuthConfig::default(),
-            limits: Default::default(),
-        };
-        let app = preflight::web::router(&site, s.clone());
-        let request = Request::post("/signin")
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from("email=ana%40example.com&password=password-1234"))
-            .unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        let cookie = response.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        .await;
+        let app = support::app_with_auth(s.clone(), AuthConfig::default());
+        let cookie = support::session_cookie(&app, "ana@example.com", "password-1234").await;
         Harness {
             app,
             key,
@@ -82,10 +53,8 @@ impl Harness {
     }
 
     async fn send(&self, request: Request<Body>) -> (u16, String) {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).to_string())
+        let answer = support::send(&self.app, request).await;
+        (answer.status.as_u16(), answer.body)
     }
 
     /// A `/v1` call with the project's key: status and the error message or body.
