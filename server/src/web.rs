@@ -52,10 +52,14 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let routes = generate_route_list(app::App);
     let api_state = crate::api::AppState::new(store.clone(), site.limits.clone());
     let hsts = site.auth.secure_cookies;
-    // Server functions and SSR find the store in context (`app::server::use_store`).
+    // Server functions and SSR find the store in context (`app::server::use_store`);
+    // a rendered page answers with the CSP naming its nonce.
     let dashboard_context = {
         let store = store.clone();
-        move || provide_context(store.clone())
+        move || {
+            provide_context(store.clone());
+            page_csp_header();
+        }
     };
     let dashboard = Router::new()
         .leptos_routes_with_context(&options, routes, dashboard_context.clone(), {
@@ -86,10 +90,46 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .layer(request_log())
 }
 
+/// The Content-Security-Policy of every answer that does not set its own (the API,
+/// assets, the sign-in page, redirects): scripts only from this site, no plugins, no
+/// `<base>` elsewhere, forms post only here, no framing.
+pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of a server-rendered dashboard page. Inline scripts run
+/// only with this response's nonce (the hydration script and the resources Leptos
+/// serializes into the page carry it); other scripts only from this site;
+/// `'wasm-unsafe-eval'` lets the dashboard's WebAssembly compile. Styles may be inline:
+/// the pages set computed widths and colours in `style` attributes (and the trace page
+/// a `<style>` element made after hydration too), which a nonce cannot cover.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// In the rendering context of a page: Leptos made a fresh nonce for this response
+/// (`leptos_axum` provides one per render) and the page's scripts carry it; the answer
+/// gets the CSP that allows exactly those.
+fn page_csp_header() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// Headers every answer carries: no framing (clickjacking a decision button), no MIME
 /// sniffing, no full URLs (trace ids, filters) leaked to other sites. HSTS only when the
 /// server says it is served over HTTPS (`--secure-cookies`), since it binds the browser
-/// to HTTPS for the host. A handler that set one of these keeps its own.
+/// to HTTPS for the host. A handler that set one of these keeps its own (a dashboard
+/// page sets its CSP with its nonce, [`page_csp`]).
 async fn security_headers(
     mut response: axum::response::Response,
     hsts: bool,
@@ -104,7 +144,7 @@ async fn security_headers(
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'");
+    set(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP);
     if hsts {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
