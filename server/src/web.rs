@@ -14,6 +14,8 @@ pub struct SiteConfig {
     pub auth: crate::auth::AuthConfig,
     /// Bounds on what the API and OTLP ingest take in.
     pub limits: crate::api::Limits,
+    /// When set, `/metrics` answers only requests bearing this token.
+    pub metrics_token: Option<crate::ops::MetricsToken>,
 }
 
 /// Assets under `target/site`, an ephemeral loopback port, and the default sessions and
@@ -25,6 +27,7 @@ impl Default for SiteConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             auth: Default::default(),
             limits: Default::default(),
+            metrics_token: None,
         }
     }
 }
@@ -74,7 +77,10 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     Router::new()
         .merge(crate::api::router(api_state))
         .merge(crate::export::router(store.clone()))
-        .merge(crate::ops::router(store.clone()))
+        .merge(crate::ops::router(
+            store.clone(),
+            site.metrics_token.clone(),
+        ))
         .merge(crate::auth::router(auth.clone()))
         .merge(dashboard)
         .layer(axum::middleware::from_fn(server_fn_argument_errors))
