@@ -553,6 +553,7 @@ pub fn router(store: Arc<dyn store::Store>, metrics_token: Option<MetricsToken>)
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
