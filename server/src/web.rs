@@ -83,7 +83,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         ))
         .merge(crate::auth::router(auth.clone()))
         .merge(dashboard)
-        .layer(axum::middleware::from_fn(server_fn_argument_errors))
+        .layer(axum::middleware::from_fn(server_fn_errors))
         // Everything but the API, health, assets and sign-in needs a session.
         .layer(axum::middleware::from_fn_with_state(
             auth,
@@ -94,6 +94,8 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             move |response: axum::response::Response| security_headers(response, hsts),
         ))
         .layer(request_log())
+        // Outermost: the id is on the request before its span is made.
+        .layer(axum::middleware::from_fn(crate::request_id::assign))
 }
 
 /// The Content-Security-Policy of every answer that does not set its own (the API,
@@ -157,9 +159,13 @@ async fn security_headers(
     response
 }
 
-/// Leptos answers a server function call whose arguments do not decode with a 500;
-/// that is the caller's mistake, so it becomes a 400 (the body is kept).
-async fn server_fn_argument_errors(
+/// Server function answers that are 500s. Leptos answers a call whose arguments do
+/// not decode with a 500; that is the caller's mistake, so it becomes a 400 (the body
+/// is kept). Any other 500 is ours: unless the function already answered the generic
+/// message with the request id (`app::server::internal_error`), what it said (it may
+/// be a database's error text) goes to the log with the request id and the caller gets
+/// the generic message.
+async fn server_fn_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -169,25 +175,50 @@ async fn server_fn_argument_errors(
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // Server function error bodies are short text; anything larger is passed on as is.
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
-    };
+    let request_id = crate::request_id::current().unwrap_or_default();
+    // Server function error bodies are short text; a larger one is not passed on.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
         parts.status = axum::http::StatusCode::BAD_REQUEST;
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
     }
-    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+    let generic = app::server::internal_message(&request_id);
+    if bytes.ends_with(generic.as_bytes()) {
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    tracing::error!(
+        request_id = %request_id,
+        detail = %String::from_utf8_lossy(&bytes),
+        "internal error in a server function"
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(
+        parts,
+        axum::body::Body::from(format!("ServerError|{generic}")),
+    )
 }
 
-/// One span per request with method, path and status. Headers and bodies are never
-/// recorded: they carry API keys, prompts and end-user emails.
+/// One span per request with method, path, request id and status. Other headers and
+/// bodies are never recorded: they carry API keys, prompts and end-user emails.
 fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
 > {
     tower_http::trace::TraceLayer::new_for_http().make_span_with(
         |request: &axum::http::Request<axum::body::Body>| {
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+            let request_id = request
+                .headers()
+                .get(&crate::request_id::HEADER)
+                .and_then(|v| crate::request_id::accept(v.as_bytes()))
+                .unwrap_or("-");
+            tracing::info_span!(
+                "http",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %request_id,
+            )
         },
     )
 }

@@ -11,24 +11,13 @@ use axum::http::{header, Request};
 use axum::Router;
 use preflight::auth::AuthConfig;
 use serde_json::{json, Value};
-use support::{HOST, ORIGIN};
+use support::{server_fn, HOST, ORIGIN};
 
 struct Harness {
     app: Router,
     key: String,
     cookie: String,
     project: String,
-}
-
-/// `/api/<name><digits>` for a server function name.
-fn server_fn(name: &str) -> String {
-    leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.to_string())
-        .find(|p| {
-            let last = p.rsplit('/').next().unwrap_or_default();
-            last.trim_end_matches(|c: char| c.is_ascii_digit()) == name
-        })
-        .unwrap_or_else(|| panic!("no server function {name}"))
 }
 
 impl Harness {

@@ -421,3 +421,14 @@ pub fn cookie_of(answer: &Answer) -> String {
     let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
     set.split(';').next().unwrap().to_string()
 }
+
+/// `/api/<name><digits>` (or `/api/read/...`) for a server function name.
+pub fn server_fn(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|p| {
+            let last = p.rsplit('/').next().unwrap_or_default();
+            last.trim_end_matches(|c: char| c.is_ascii_digit()) == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
