@@ -73,7 +73,11 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             dashboard_context,
             app::shell,
         ))
-        .with_state(options);
+        .with_state(options)
+        // Server function bodies are bounded like the API's (413 past the limit).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            site.limits.max_body_bytes,
+        ));
     Router::new()
         .merge(crate::api::router(api_state))
         .merge(crate::export::router(store.clone()))
@@ -160,8 +164,8 @@ async fn security_headers(
 }
 
 /// Server function answers that are 500s. Leptos answers a call whose arguments do
-/// not decode with a 500; that is the caller's mistake, so it becomes a 400 (the body
-/// is kept). Any other 500 is ours: unless the function already answered the generic
+/// not decode with a 500; that is the caller's mistake, so it becomes a 400 (413 for a
+/// body past the limit; the body is kept). Any other 500 is ours: unless the function already answered the generic
 /// message with the request id (`app::server::internal_error`), what it said (it may
 /// be a database's error text) goes to the log with the request id and the caller gets
 /// the generic message.
@@ -180,6 +184,12 @@ async fn server_fn_errors(
     let bytes = axum::body::to_bytes(body, 64 * 1024)
         .await
         .unwrap_or_default();
+    // A body past the limit (`RequestBodyLimitLayer`) fails the arguments' decoding
+    // with the limit's own error text.
+    if bytes.starts_with(b"Deserialization|") && bytes.ends_with(b"length limit exceeded") {
+        parts.status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
     if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
         parts.status = axum::http::StatusCode::BAD_REQUEST;
         return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
