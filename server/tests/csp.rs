@@ -10,10 +10,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use preflight::auth::AuthConfig;
 use support::{Answer, HOST};
-
-const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
 
 /// The dashboard pages a session lands on (each renders resources into the page).
 const PAGES: [&str; 6] = [
@@ -26,12 +23,8 @@ const PAGES: [&str; 6] = [
 ];
 
 async fn signed_in() -> (Router, String, String) {
-    let store = support::sqlite_store().await;
-    let (project, _) = support::project_with_key(store.as_ref(), "csp").await;
-    support::create_account(store.as_ref(), ADMIN.0, ADMIN.1, store::Role::Admin).await;
-    let app = support::app_with_auth(store, AuthConfig::default());
-    let cookie = support::session_cookie(&app, ADMIN.0, ADMIN.1).await;
-    (app, cookie, project.id)
+    let admin = support::SignedIn::new(support::sqlite_store().await, "csp").await;
+    (admin.app, admin.cookie, admin.project.id)
 }
 
 async fn page(app: &Router, cookie: &str, path: &str, project: &str) -> Answer {

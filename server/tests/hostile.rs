@@ -924,17 +924,12 @@ fn server_fn_cases() -> Vec<DashboardCase> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signin_and_server_functions_refuse_hostile_input_with_4xx() {
-    let store = support::sqlite_store().await;
-    let (project, _) = support::project_with_key(store.as_ref(), "hostile").await;
-    support::create_account(
-        store.as_ref(),
-        "ana@example.com",
-        "ana-password-123",
-        store::Role::Admin,
-    )
-    .await;
-    let app = support::app_with_auth(store, Default::default());
-    let cookie = support::session_cookie(&app, "ana@example.com", "ana-password-123").await;
+    let support::SignedIn {
+        app,
+        project,
+        cookie,
+        ..
+    } = support::SignedIn::new(support::sqlite_store().await, "hostile").await;
     let post = |path: &str, content_type: Option<&str>, body: Vec<u8>, signed_in: bool| {
         let mut request = Request::post(path)
             .header("host", support::HOST)

@@ -119,16 +119,12 @@ async fn internal_errors_name_the_request_id_that_the_log_has() {
     let captured = captured();
     let url = store::testing::fresh_sqlite_url();
     let store = support::open_store(&url).await;
-    let (project, key) = support::project_with_key(store.as_ref(), "broken").await;
-    support::create_account(
-        store.as_ref(),
-        "ana@example.com",
-        "password-1234",
-        store::Role::Admin,
-    )
-    .await;
-    let app = support::app_router(store, Default::default());
-    let cookie = support::session_cookie(&app, "ana@example.com", "password-1234").await;
+    let support::SignedIn {
+        app,
+        project,
+        key,
+        cookie,
+    } = support::SignedIn::new(store, "broken").await;
 
     // The traces table goes away under the running server: every listing of traces
     // is now a database error.

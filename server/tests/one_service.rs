@@ -9,7 +9,6 @@ mod support;
 use axum::body::Body;
 use axum::http::{header, Request};
 use axum::Router;
-use preflight::auth::AuthConfig;
 use serde_json::{json, Value};
 use support::{server_fn, HOST, ORIGIN};
 
@@ -22,17 +21,12 @@ struct Harness {
 
 impl Harness {
     async fn new() -> Harness {
-        let s = support::sqlite_store().await;
-        let (project, key) = support::project_with_key(s.as_ref(), "drift").await;
-        support::create_account(
-            s.as_ref(),
-            "ana@example.com",
-            "password-1234",
-            store::Role::Admin,
-        )
-        .await;
-        let app = support::app_with_auth(s.clone(), AuthConfig::default());
-        let cookie = support::session_cookie(&app, "ana@example.com", "password-1234").await;
+        let support::SignedIn {
+            app,
+            project,
+            key,
+            cookie,
+        } = support::SignedIn::new(support::sqlite_store().await, "drift").await;
         Harness {
             app,
             key,

@@ -432,3 +432,31 @@ pub fn server_fn(name: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no server function {name}"))
 }
+
+/// A dashboard as a signed-in admin sees it: a project with an API key and an admin
+/// account on `store`, the whole app over it, and the admin's session.
+pub struct SignedIn {
+    pub app: Router,
+    pub project: store::Project,
+    pub key: String,
+    /// The admin's `Cookie` header value.
+    pub cookie: String,
+}
+
+/// The admin account [`SignedIn`] makes.
+pub const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
+
+impl SignedIn {
+    pub async fn new(store: std::sync::Arc<dyn store::Store>, project: &str) -> SignedIn {
+        let (project, key) = project_with_key(store.as_ref(), project).await;
+        create_account(store.as_ref(), ADMIN.0, ADMIN.1, store::Role::Admin).await;
+        let app = app_router(store, Default::default());
+        let cookie = session_cookie(&app, ADMIN.0, ADMIN.1).await;
+        SignedIn {
+            app,
+            project,
+            key,
+            cookie,
+        }
+    }
+}
