@@ -194,6 +194,13 @@ async fn internal_errors_name_the_request_id_that_the_log_has() {
             .unwrap_or_else(|| panic!("no log line with request id {id} and the error:\n{logs}"));
         assert!(line.contains("ERROR"), "{line}");
     }
+    // The request's span carries the id too: every line logged while serving it.
+    let span = format!("request_id={rest_id}}}");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("http{") && l.contains(&span) && l.contains("finished processing")),
+        "no request span with {span}:\n{logs}"
+    );
     let ids = std::collections::BTreeSet::from([&rest_id, &server_fn_id, &page_id]);
     assert_eq!(ids.len(), 3, "each request its own id");
 }
