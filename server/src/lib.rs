@@ -5,5 +5,6 @@ pub mod auth;
 pub mod cli;
 pub mod export;
 pub mod ops;
+pub mod request_id;
 pub mod retention;
 pub mod web;

@@ -422,8 +422,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(store): State<Arc<dyn store::Store>>) -> Response {
-    let probe = probe_db(store.as_ref()).await;
+async fn readyz(State(state): State<OpsState>) -> Response {
+    let probe = probe_db(state.store.as_ref()).await;
     let elapsed_ms = probe.elapsed.as_secs_f64() * 1000.0;
     if probe.ok {
         (
@@ -459,8 +459,74 @@ async fn readyz(State(store): State<Arc<dyn store::Store>>) -> Response {
     }
 }
 
-async fn metrics_handler(State(store): State<Arc<dyn store::Store>>) -> Response {
-    let probe = probe_db(store.as_ref()).await;
+/// The bearer token `/metrics` asks for (`--metrics-token`, `--metrics-token-file`).
+/// Only its SHA-256 digest is kept; a presented token is hashed and the digests are
+/// compared in constant time, so neither the time taken nor the token's length says
+/// anything about it.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+impl MetricsToken {
+    /// A token: visible ASCII (what a `Bearer` header carries), at least one character.
+    pub fn new(token: &str) -> Result<MetricsToken, String> {
+        if token.is_empty() {
+            return Err("the metrics token is empty".to_string());
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "the metrics token must be visible ASCII characters (no spaces)".to_string(),
+            );
+        }
+        Ok(MetricsToken(digest(token.as_bytes())))
+    }
+
+    /// Is this the token?
+    pub fn admits(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        digest(presented).ct_eq(&self.0).into()
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(..)")
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+#[derive(Clone)]
+struct OpsState {
+    store: Arc<dyn store::Store>,
+    metrics_token: Option<MetricsToken>,
+}
+
+/// `Authorization: Bearer <token>` carries the metrics token.
+fn bearer_admitted(token: &MetricsToken, headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .is_some_and(|presented| token.admits(presented))
+}
+
+async fn metrics_handler(
+    State(state): State<OpsState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Some(token) = &state.metrics_token {
+        if !bearer_admitted(token, &headers) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+                "/metrics needs the metrics token: Authorization: Bearer <token>\n",
+            )
+                .into_response();
+        }
+    }
+    let probe = probe_db(state.store.as_ref()).await;
     (
         [(
             header::CONTENT_TYPE,
@@ -472,11 +538,39 @@ async fn metrics_handler(State(store): State<Arc<dyn store::Store>>) -> Response
 }
 
 /// `/healthz`, `/readyz` and `/metrics`. None takes an API key (and none reveals
-/// project data); keep `/metrics` on a network you trust.
-pub fn router(store: Arc<dyn store::Store>) -> Router {
+/// project data); `/metrics` asks for `metrics_token` as a bearer token when one is
+/// set, else keep it on a network you trust.
+pub fn router(store: Arc<dyn store::Store>, metrics_token: Option<MetricsToken>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_handler))
-        .with_state(store)
+        .with_state(OpsState {
+            store,
+            metrics_token,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_the_token_itself_is_admitted() {
+        let token = MetricsToken::new("s3cret-token").unwrap();
+        assert!(token.admits(b"s3cret-token"));
+        for wrong in [
+            &b""[..],
+            b"s3cret-toke",
+            b"s3cret-token ",
+            b"S3CRET-TOKEN",
+            b"x",
+        ] {
+            assert!(!token.admits(wrong), "{wrong:?}");
+        }
+        assert!(MetricsToken::new("").is_err());
+        assert!(MetricsToken::new("with space").is_err());
+        assert_eq!(format!("{token:?}"), "MetricsToken(..)");
+    }
 }

@@ -14,6 +14,22 @@ pub struct SiteConfig {
     pub auth: crate::auth::AuthConfig,
     /// Bounds on what the API and OTLP ingest take in.
     pub limits: crate::api::Limits,
+    /// When set, `/metrics` answers only requests bearing this token.
+    pub metrics_token: Option<crate::ops::MetricsToken>,
+}
+
+/// Assets under `target/site`, an ephemeral loopback port, and the default sessions and
+/// limits: what tests start from.
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            site_root: "target/site".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            auth: Default::default(),
+            limits: Default::default(),
+            metrics_token: None,
+        }
+    }
 }
 
 fn leptos_options(site: &SiteConfig) -> LeptosOptions {
@@ -39,10 +55,14 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let routes = generate_route_list(app::App);
     let api_state = crate::api::AppState::new(store.clone(), site.limits.clone());
     let hsts = site.auth.secure_cookies;
-    // Server functions and SSR find the store in context (`app::server::use_store`).
+    // Server functions and SSR find the store in context (`app::server::use_store`);
+    // a rendered page answers with the CSP naming its nonce.
     let dashboard_context = {
         let store = store.clone();
-        move || provide_context(store.clone())
+        move || {
+            provide_context(store.clone());
+            page_csp_header();
+        }
     };
     let dashboard = Router::new()
         .leptos_routes_with_context(&options, routes, dashboard_context.clone(), {
@@ -53,14 +73,21 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             dashboard_context,
             app::shell,
         ))
-        .with_state(options);
+        .with_state(options)
+        // Server function bodies are bounded like the API's (413 past the limit).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            site.limits.max_body_bytes,
+        ));
     Router::new()
         .merge(crate::api::router(api_state))
         .merge(crate::export::router(store.clone()))
-        .merge(crate::ops::router(store.clone()))
+        .merge(crate::ops::router(
+            store.clone(),
+            site.metrics_token.clone(),
+        ))
         .merge(crate::auth::router(auth.clone()))
         .merge(dashboard)
-        .layer(axum::middleware::from_fn(server_fn_argument_errors))
+        .layer(axum::middleware::from_fn(server_fn_errors))
         // Everything but the API, health, assets and sign-in needs a session.
         .layer(axum::middleware::from_fn_with_state(
             auth,
@@ -71,12 +98,50 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             move |response: axum::response::Response| security_headers(response, hsts),
         ))
         .layer(request_log())
+        // Outermost: the id is on the request before its span is made.
+        .layer(axum::middleware::from_fn(crate::request_id::assign))
+}
+
+/// The Content-Security-Policy of every answer that does not set its own (the API,
+/// assets, the sign-in page, redirects): scripts only from this site, no plugins, no
+/// `<base>` elsewhere, forms post only here, no framing.
+pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; object-src 'none'; \
+    base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// The Content-Security-Policy of a server-rendered dashboard page. Inline scripts run
+/// only with this response's nonce (the hydration script and the resources Leptos
+/// serializes into the page carry it); other scripts only from this site;
+/// `'wasm-unsafe-eval'` lets the dashboard's WebAssembly compile. Styles may be inline:
+/// the pages set computed widths and colours in `style` attributes (and the trace page
+/// a `<style>` element made after hydration too), which a nonce cannot cover.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// In the rendering context of a page: Leptos made a fresh nonce for this response
+/// (`leptos_axum` provides one per render) and the page's scripts carry it; the answer
+/// gets the CSP that allows exactly those.
+fn page_csp_header() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
 }
 
 /// Headers every answer carries: no framing (clickjacking a decision button), no MIME
 /// sniffing, no full URLs (trace ids, filters) leaked to other sites. HSTS only when the
 /// server says it is served over HTTPS (`--secure-cookies`), since it binds the browser
-/// to HTTPS for the host. A handler that set one of these keeps its own.
+/// to HTTPS for the host. A handler that set one of these keeps its own (a dashboard
+/// page sets its CSP with its nonce, [`page_csp`]).
 async fn security_headers(
     mut response: axum::response::Response,
     hsts: bool,
@@ -91,16 +156,20 @@ async fn security_headers(
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'");
+    set(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP);
     if hsts {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
     response
 }
 
-/// Leptos answers a server function call whose arguments do not decode with a 500;
-/// that is the caller's mistake, so it becomes a 400 (the body is kept).
-async fn server_fn_argument_errors(
+/// Server function answers that are 500s. Leptos answers a call whose arguments do
+/// not decode with a 500; that is the caller's mistake, so it becomes a 400 (413 for a
+/// body past the limit; the body is kept). Any other 500 is ours: unless the function already answered the generic
+/// message with the request id (`app::server::internal_error`), what it said (it may
+/// be a database's error text) goes to the log with the request id and the caller gets
+/// the generic message.
+async fn server_fn_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -110,25 +179,56 @@ async fn server_fn_argument_errors(
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    // Server function error bodies are short text; anything larger is passed on as is.
-    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
-    };
+    let request_id = crate::request_id::current().unwrap_or_default();
+    // Server function error bodies are short text; a larger one is not passed on.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    // A body past the limit (`RequestBodyLimitLayer`) fails the arguments' decoding
+    // with the limit's own error text.
+    if bytes.starts_with(b"Deserialization|") && bytes.ends_with(b"length limit exceeded") {
+        parts.status = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
     if bytes.starts_with(b"Args|") || bytes.starts_with(b"Deserialization|") {
         parts.status = axum::http::StatusCode::BAD_REQUEST;
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
     }
-    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+    let generic = app::server::internal_message(&request_id);
+    if bytes.ends_with(generic.as_bytes()) {
+        return axum::response::Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    tracing::error!(
+        request_id = %request_id,
+        detail = %String::from_utf8_lossy(&bytes),
+        "internal error in a server function"
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(
+        parts,
+        axum::body::Body::from(format!("ServerError|{generic}")),
+    )
 }
 
-/// One span per request with method, path and status. Headers and bodies are never
-/// recorded: they carry API keys, prompts and end-user emails.
+/// One span per request with method, path, request id and status. Other headers and
+/// bodies are never recorded: they carry API keys, prompts and end-user emails.
 fn request_log() -> tower_http::trace::TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
 > {
     tower_http::trace::TraceLayer::new_for_http().make_span_with(
         |request: &axum::http::Request<axum::body::Body>| {
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+            let request_id = request
+                .headers()
+                .get(&crate::request_id::HEADER)
+                .and_then(|v| crate::request_id::accept(v.as_bytes()))
+                .unwrap_or("-");
+            tracing::info_span!(
+                "http",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %request_id,
+            )
         },
     )
 }

@@ -4,6 +4,8 @@
 //! account's next request; changing your own password needs the current one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::sync::Arc;
 
 use app::settings::accounts::{
@@ -12,14 +14,11 @@ use app::settings::accounts::{
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
-use preflight::auth::{password, AuthConfig};
+use preflight::auth::AuthConfig;
 use store::Role;
-use tower::ServiceExt;
+use support::{Answer, HOST, ORIGIN};
 
-const HOST: &str = "preflight.test";
-const ORIGIN: &str = "http://preflight.test";
 const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
 const VIEWER: (&str, &str) = ("vic@example.com", "vic-password-123");
 
@@ -30,40 +29,20 @@ struct Harness {
     viewer: store::User,
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
 impl Harness {
     async fn new() -> Harness {
-        let store = store::open(
-            &store::testing::fresh_sqlite_url(),
-            store::StoreOptions::default(),
-        )
-        .await
-        .unwrap();
+        let store = support::sqlite_store().await;
         let project = store.create_project("support").await.unwrap();
         let mut users = Vec::new();
         for (email, pass, role) in [
             (ADMIN.0, ADMIN.1, Role::Admin),
             (VIEWER.0, VIEWER.1, Role::Viewer),
         ] {
-            let user = store
-                .create_user(email, &password::hash(pass).unwrap(), role)
-                .await
-                .unwrap();
+            let user = support::create_account(store.as_ref(), email, pass, role).await;
             store.add_member(&user.id, &project.id).await.unwrap();
             users.push(user);
         }
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth: AuthConfig::default(),
-            limits: Default::default(),
-        };
-        let app = preflight::web::router(&site, store.clone());
+        let app = support::app_with_auth(store.clone(), AuthConfig::default());
         let viewer = users.pop().unwrap();
         let admin = users.pop().unwrap();
         Harness {
@@ -75,36 +54,16 @@ impl Harness {
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).to_string(),
-        }
+        support::send(&self.app, request).await
     }
 
     async fn sign_in(&self, email: &str, pass: &str) -> Answer {
-        let body = format!("email={}&password={pass}", email.replace('@', "%40"));
-        self.send(
-            Request::post("/signin")
-                .header(header::HOST, HOST)
-                .header(header::ORIGIN, ORIGIN)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
+        self.send(support::signin_request(email, pass, &[])).await
     }
 
     /// Signs in (a new browser) and returns its `Cookie` header value.
     async fn browser(&self, who: (&str, &str)) -> String {
-        let answer = self.sign_in(who.0, who.1).await;
-        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
-        set.split(';').next().unwrap().to_string()
+        support::session_cookie(&self.app, who.0, who.1).await
     }
 
     /// Is this browser still signed in? Its next page request answers.

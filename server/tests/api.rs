@@ -1,15 +1,15 @@
 //! The REST API through the router, without a socket, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::Write;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 struct Harness {
     app: Router,
@@ -18,42 +18,19 @@ struct Harness {
 
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState::new(
-            store.clone(),
-            preflight::api::Limits::default(),
-        ));
+        let store = support::open_store(&url).await;
+        let app = support::api_router(store.clone());
         Harness { app, store }
     }
 
     /// A new project and its API key.
     async fn project(&self, name: &str) -> (store::Project, String) {
-        let project = self.store.create_project(name).await.unwrap();
-        let key = self
-            .store
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap();
-        (project, key.key)
+        support::project_with_key(self.store.as_ref(), name).await
     }
 
     async fn raw(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!(
-                    "non-JSON body ({status}): {}",
-                    String::from_utf8_lossy(&bytes)
-                )
-            })
-        };
-        (status, value)
+        let answer = support::send(&self.app, request).await;
+        (answer.status, answer.json())
     }
 
     async fn call(

@@ -6,17 +6,15 @@
 //! exactly as before. SQLite.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{header, Request};
 use axum::Router;
-use http_body_util::BodyExt;
-use preflight::auth::{password, AuthConfig};
+use preflight::auth::AuthConfig;
 use serde_json::{json, Value};
 use store::Role;
-use tower::ServiceExt;
-
-const HOST: &str = "preflight.test";
-const ORIGIN: &str = "http://preflight.test";
+use support::{HOST, ORIGIN};
 /// Values of B's that the callers never send (they send B's trace, span and session
 /// ids, which an answer may echo back): none may appear in an answer.
 const SECRETS: [&str; 7] = [
@@ -35,10 +33,8 @@ struct Harness {
 
 impl Harness {
     async fn send(&self, request: Request<Body>) -> (u16, String) {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).to_string())
+        let answer = support::send(&self.app, request).await;
+        (answer.status.as_u16(), answer.body)
     }
 
     async fn api(&self, key: &str, method: &str, uri: &str, body: Option<Value>) -> Value {
@@ -55,18 +51,7 @@ impl Harness {
     }
 
     async fn session(&self, email: &str, pass: &str) -> String {
-        let request = Request::post("/signin")
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!(
-                "email={}&password={pass}",
-                email.replace('@', "%40")
-            )))
-            .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
-        cookie.split(';').next().unwrap().to_string()
+        support::session_cookie(&self.app, email, pass).await
     }
 
     /// A server function call, form-encoded and as JSON (functions take one or the
@@ -230,33 +215,19 @@ async fn snapshot(h: &Harness, b: &OfB) -> Vec<Value> {
 
 #[tokio::test]
 async fn server_functions_never_reveal_or_change_another_project() {
-    let s = store::open(
-        &store::testing::fresh_sqlite_url(),
-        store::StoreOptions::default(),
-    )
-    .await
-    .unwrap();
+    let s = support::sqlite_store().await;
     let a = s.create_project("project-a").await.unwrap();
     for (email, role) in [
         ("admin@a.test", Role::Admin),
         ("viewer@a.test", Role::Viewer),
     ] {
-        let user = s
-            .create_user(email, &password::hash("password-1234").unwrap(), role)
-            .await
-            .unwrap();
+        let user = support::create_account(s.as_ref(), email, "password-1234", role).await;
         if role == Role::Viewer {
             s.add_member(&user.id, &a.id).await.unwrap();
         }
     }
-    let site = preflight::web::SiteConfig {
-        site_root: "target/site".into(),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        auth: AuthConfig::default(),
-        limits: Default::default(),
-    };
     let h = Harness {
-        app: preflight::web::router(&site, s.clone()),
+        app: support::app_with_auth(s.clone(), AuthConfig::default()),
     };
     let b = make_b(&h, s.as_ref()).await;
     let before = snapshot(&h, &b).await;

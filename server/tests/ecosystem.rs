@@ -2,13 +2,14 @@
 //! (no socket), on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -17,7 +18,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{status, ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
 use serde_json::{json, Value};
-use tower::ServiceExt;
+use support::Answer;
 
 struct Harness {
     app: Router,
@@ -25,68 +26,19 @@ struct Harness {
     url: String,
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
-            panic!(
-                "non-JSON body ({}): {}",
-                self.status,
-                String::from_utf8_lossy(&self.body)
-            )
-        })
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).to_string()
-    }
-}
-
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth: Default::default(),
-            limits: Default::default(),
-        };
-        let app = preflight::web::router(&site, store.clone());
+        let store = support::open_store(&url).await;
+        let app = support::app_router(store.clone(), Default::default());
         Harness { app, store, url }
     }
 
     async fn key(&self, name: &str) -> String {
-        let project = self.store.create_project(name).await.unwrap();
-        self.store
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap()
-            .key
+        support::project_with_key(self.store.as_ref(), name).await.1
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        support::send(&self.app, request).await
     }
 
     async fn get(&self, uri: &str, key: Option<&str>) -> Answer {
@@ -246,7 +198,7 @@ async fn otlp_protobuf_and_json(h: Harness) {
         #[prost(string, tag = "2")]
         message: String,
     }
-    let rpc = RpcStatus::decode(answer.body.as_slice()).unwrap();
+    let rpc = RpcStatus::decode(answer.bytes.as_slice()).unwrap();
     assert_eq!(rpc.code, 16, "UNAUTHENTICATED");
     assert!(rpc.message.contains("API key"), "{}", rpc.message);
 
@@ -254,9 +206,9 @@ async fn otlp_protobuf_and_json(h: Harness) {
     let answer = h
         .otlp(Some(&key), "application/x-protobuf", true, body.clone())
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.headers["content-type"], "application/x-protobuf");
-    let response = ExportTraceServiceResponse::decode(answer.body.as_slice()).unwrap();
+    let response = ExportTraceServiceResponse::decode(answer.bytes.as_slice()).unwrap();
     assert!(response.partial_success.is_none(), "{response:?}");
     // A re-sent export does not duplicate anything.
     let answer = h
@@ -317,7 +269,7 @@ async fn otlp_protobuf_and_json(h: Harness) {
             json_body.to_string().into_bytes(),
         )
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.headers["content-type"], "application/json");
     let response = answer.json();
     assert_eq!(response["partialSuccess"]["rejectedSpans"], 1, "{response}");
@@ -429,7 +381,7 @@ async fn replay_bundles(h: Harness) {
             json!({"agent_name": "crm-agent", "sequence": 4, "duration_ms": 12.5})),
     ]});
     let answer = h.post_json("/v1/events/ingest", &key, batch).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 
     let answer = h.get("/v1/traces/tr-1/replay", None).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
@@ -444,14 +396,14 @@ async fn replay_bundles(h: Harness) {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 
     let answer = h.get("/v1/traces/tr-1/replay", Some(&key)).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.headers["x-jj-replay-schema"], "replay-1.0");
     assert_eq!(answer.headers["content-type"], "application/gzip");
     assert!(answer.headers["content-disposition"]
         .to_str()
         .unwrap()
         .contains("replay-tr-1.tar.gz"));
-    let files = untar(&answer.body);
+    let files = untar(&answer.bytes);
     let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
         names,
@@ -515,8 +467,8 @@ async fn replay_bundles(h: Harness) {
     let answer = h
         .get("/v1/traces/..%2F..%2Fetc%2Fpasswd/replay", Some(&key))
         .await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-    let files = untar(&answer.body);
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let files = untar(&answer.bytes);
     assert!(files
         .iter()
         .all(|(p, _)| p.starts_with("replay-______etc_passwd/")));
@@ -538,15 +490,15 @@ fn metric(text: &str, prefix: &str) -> f64 {
 async fn health_and_metrics(h: Harness) {
     let answer = h.get("/healthz", None).await;
     assert_eq!(
-        (answer.status, answer.text().as_str()),
+        (answer.status, answer.body.as_str()),
         (StatusCode::OK, "ok")
     );
     let answer = h.get("/readyz", None).await;
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(answer.json()["status"], "ready");
     assert_eq!(answer.json()["checks"]["database"]["ok"], true);
 
-    let before = h.get("/metrics", None).await.text();
+    let before = h.get("/metrics", None).await.body;
     let key = h.key("metrics").await;
     let batch = json!({"events": [
         jamjet_span("m1", "s1", "tool_call", "a", json!({})),
@@ -572,7 +524,7 @@ async fn health_and_metrics(h: Harness) {
         .to_str()
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
-    let after = answer.text();
+    let after = answer.body;
     // Counters are process-wide and tests run in parallel: at least these increments.
     let grew = |prefix: &str| metric(&after, prefix) - metric(&before, prefix);
     assert!(grew("preflight_ingest_batches_total{source=\"jamjet\"}") >= 1.0);
@@ -634,11 +586,11 @@ async fn replay_bundles_of_long_traces_come_in_parts(h: Harness) {
         let answer = h
             .post_json("/v1/events/ingest", &key, json!({"events": batch}))
             .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     }
     let part = |answer: &Answer| {
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
-        let files = untar(&answer.body);
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let files = untar(&answer.bytes);
         let text = |name: &str| {
             let path = format!("replay-long/{name}");
             let (_, bytes) = files.iter().find(|(p, _)| *p == path).unwrap();
@@ -710,16 +662,16 @@ async fn readyz_fails_when_the_database_is_gone() {
         answer.status,
         StatusCode::SERVICE_UNAVAILABLE,
         "{}",
-        answer.text()
+        answer.body
     );
     assert_eq!(answer.json()["status"], "unavailable");
     assert!(
-        !answer.text().contains("pft_"),
+        !answer.body.contains("pft_"),
         "no connection details leak: {}",
-        answer.text()
+        answer.body
     );
     assert_eq!(h.get("/healthz", None).await.status, StatusCode::OK);
-    let metrics = h.get("/metrics", None).await.text();
+    let metrics = h.get("/metrics", None).await.body;
     assert_eq!(metric(&metrics, "preflight_db_up "), 0.0);
 }
 

@@ -5,13 +5,13 @@
 //! times from durations) still answers 200.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use service::ingest::wire::{MAX_COST_USD, MAX_DURATION_MS, MAX_TOKENS};
-use tower::ServiceExt;
 
 struct Harness {
     app: Router,
@@ -20,19 +20,9 @@ struct Harness {
 
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState::new(
-            store.clone(),
-            preflight::api::Limits::default(),
-        ));
-        let project = store.create_project("extreme").await.unwrap();
-        let key = store
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap()
-            .key;
+        let store = support::open_store(&url).await;
+        let app = support::api_router(store.clone());
+        let (_, key) = support::project_with_key(store.as_ref(), "extreme").await;
         Harness { app, key }
     }
 
@@ -45,17 +35,9 @@ impl Harness {
             request = request.header("content-type", "application/json");
         }
         let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::String(text));
-        (status, json)
+        let answer = support::send(&self.app, request.body(body).unwrap()).await;
+        let json = serde_json::from_slice(&answer.bytes).unwrap_or(Value::String(answer.body));
+        (answer.status, json)
     }
 
     /// Every read that sums or derives from the stored numbers answers 200.

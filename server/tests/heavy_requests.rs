@@ -46,12 +46,7 @@ fn serve(runtime: &tokio::runtime::Runtime) -> (SocketAddr, String) {
             .unwrap();
         let project = store.create_project("heavy").await.unwrap();
         let key = store.create_api_key(&project.id, store::KeyScope::Admin).await.unwrap().key;
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth: Default::default(),
-            limits: Default::default(),
-        };
+        let site = preflight::web::SiteConfig::default();
         let app = preflight::web::router(&site, store);
         let events: Vec<Value> = (0..EVENTS)
             .map(|i| {

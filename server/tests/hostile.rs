@@ -6,6 +6,8 @@
 //! still ingest and serve a normal batch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,9 +15,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// No single hostile request may take longer than this (debug build, shared CI box).
 const CASE_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -367,19 +367,9 @@ struct Harness {
 
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState::new(
-            store.clone(),
-            preflight::api::Limits::default(),
-        ));
-        let project = store.create_project("hostile").await.unwrap();
-        let key = store
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap()
-            .key;
+        let store = support::open_store(&url).await;
+        let app = support::api_router(store.clone());
+        let (_, key) = support::project_with_key(store.as_ref(), "hostile").await;
         Harness { app, store, key }
     }
 
@@ -404,10 +394,8 @@ impl Harness {
             builder = builder.header("content-encoding", e);
         }
         let request = builder.body(Body::from(case.body.clone())).unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, bytes.to_vec())
+        let answer = support::send(&self.app, request).await;
+        (answer.status, answer.bytes)
     }
 
     async fn json(&self, method: &'static str, uri: &str, body: Option<Value>) -> (u16, Value) {
@@ -694,3 +682,336 @@ on_both_backends!(
     duplicate_span_ids_in_one_batch,
     concurrent_rule_edits_are_all_kept,
 );
+
+// ---- The dashboard's doors: `POST /signin` and the server functions ----
+
+/// One hostile request to the dashboard and the statuses it may get.
+struct DashboardCase {
+    name: String,
+    path: String,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+    /// With the admin's session cookie.
+    signed_in: bool,
+    want: Want,
+}
+
+/// What a hostile dashboard request may get.
+#[derive(Clone, Debug)]
+enum Want {
+    /// One of these statuses (all below 500).
+    Status(std::ops::RangeInclusive<u16>),
+    /// A 4xx; or, from a server function that needs nothing from the body (it answers
+    /// a call without arguments with a 2xx), that 2xx: the garbage is ignored.
+    Refused,
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn signin_cases() -> Vec<DashboardCase> {
+    let mb = "a".repeat(1 << 20);
+    let near_limit = format!("{}@example.com", "a".repeat(15 * 1024));
+    let mut cases = Vec::new();
+    let mut add = |name: &str, content_type: Option<&'static str>, body: Vec<u8>, allowed| {
+        cases.push(DashboardCase {
+            name: format!("signin: {name}"),
+            path: "/signin".to_string(),
+            content_type,
+            body,
+            signed_in: false,
+            want: allowed,
+        })
+    };
+    let form = |s: String| s.into_bytes();
+    add(
+        "1 MB email",
+        Some(FORM),
+        form(format!("email={mb}&password=x")),
+        Want::Status(413..=413),
+    );
+    add(
+        "1 MB password",
+        Some(FORM),
+        form(format!("email=a%40b.c&password={mb}")),
+        Want::Status(413..=413),
+    );
+    add(
+        "32 MB body",
+        Some(FORM),
+        vec![b'a'; 32 << 20],
+        Want::Status(413..=413),
+    );
+    add(
+        "15 KB email",
+        Some(FORM),
+        form(format!("email={near_limit}&password=x")),
+        Want::Status(400..=499),
+    );
+    add(
+        "15 KB password",
+        Some(FORM),
+        form(format!("email=a%40b.c&password={}", "p".repeat(15 * 1024))),
+        Want::Status(400..=499),
+    );
+    add("no fields", Some(FORM), Vec::new(), Want::Status(400..=499));
+    add(
+        "no password",
+        Some(FORM),
+        form("email=a%40b.c".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "no email",
+        Some(FORM),
+        form("password=x".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "fields twice",
+        Some(FORM),
+        form("email=a%40b.c&email=c%40d.e&password=x&password=y".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "broken percent-encoding",
+        Some(FORM),
+        form("email=%ZZ%&password=%".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "invalid UTF-8, encoded",
+        Some(FORM),
+        form("email=%FF%FE%40b.c&password=%C0%80".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "invalid UTF-8, raw",
+        Some(FORM),
+        b"email=\xff\xfe@b.c&password=\xc0\x80".to_vec(),
+        Want::Status(400..=499),
+    );
+    add(
+        "NUL bytes",
+        Some(FORM),
+        form("email=a%00%40b.c&password=%00".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "control characters",
+        Some(FORM),
+        form("email=%0D%0ASet-Cookie%3A+x%3D1&password=x".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "JSON body",
+        Some("application/json"),
+        form(r#"{"email":"a@b.c","password":"x"}"#.into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "no content type",
+        None,
+        form("email=a%40b.c&password=x".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "multipart",
+        Some("multipart/form-data; boundary=x"),
+        form("--x\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.c\r\n--x--".into()),
+        Want::Status(400..=499),
+    );
+    add(
+        "binary garbage",
+        Some(FORM),
+        (0..=255u8).cycle().take(4096).collect(),
+        Want::Status(400..=499),
+    );
+    add(
+        "next is 8 KB",
+        Some(FORM),
+        form(format!(
+            "email=a%40b.c&password=x&next=/{}",
+            "n".repeat(8192)
+        )),
+        Want::Status(400..=499),
+    );
+    cases
+}
+
+fn server_fn_cases() -> Vec<DashboardCase> {
+    let mut paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    paths.sort();
+    let nested = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bodies: Vec<(&str, Option<&'static str>, Vec<u8>, Want)> = vec![
+        (
+            "broken JSON",
+            Some("application/json"),
+            b"{\"project\": ".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "JSON of the wrong shape",
+            Some("application/json"),
+            b"[1, 2, 3]".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "10,000 nested arrays",
+            Some("application/json"),
+            nested.into_bytes(),
+            Want::Refused,
+        ),
+        (
+            "invalid UTF-8 as JSON",
+            Some("application/json"),
+            b"{\"project\": \"\xff\xfe\"}".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "invalid UTF-8 as a form",
+            Some(FORM),
+            b"project=\xff\xfe&id=%C0%80".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "binary garbage",
+            Some("application/octet-stream"),
+            (0..=255u8).cycle().take(4096).collect(),
+            Want::Refused,
+        ),
+        (
+            "XML",
+            Some("application/xml"),
+            b"<project>x</project>".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "no content type",
+            None,
+            b"project=x".to_vec(),
+            Want::Refused,
+        ),
+        (
+            "a form past 8 MiB",
+            Some(FORM),
+            format!("project={}", "a".repeat(8 << 20)).into_bytes(),
+            Want::Status(413..=413),
+        ),
+        (
+            "a JSON string past 8 MiB",
+            Some("application/json"),
+            format!("{{\"project\": \"{}\"}}", "a".repeat(8 << 20)).into_bytes(),
+            Want::Status(413..=413),
+        ),
+    ];
+    let mut cases = Vec::new();
+    for path in &paths {
+        for (name, content_type, body, allowed) in &bodies {
+            cases.push(DashboardCase {
+                name: format!("{path}: {name}"),
+                path: path.clone(),
+                content_type: *content_type,
+                body: body.clone(),
+                signed_in: true,
+                want: allowed.clone(),
+            });
+        }
+    }
+    cases
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_and_server_functions_refuse_hostile_input_with_4xx() {
+    let support::SignedIn {
+        app,
+        project,
+        cookie,
+        ..
+    } = support::SignedIn::new(support::sqlite_store().await, "hostile").await;
+    let post = |path: &str, content_type: Option<&str>, body: Vec<u8>, signed_in: bool| {
+        let mut request = Request::post(path)
+            .header("host", support::HOST)
+            .header("origin", support::ORIGIN);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        if signed_in {
+            request = request.header("cookie", &cookie);
+        }
+        request.body(Body::from(body)).unwrap()
+    };
+    // The server functions that need nothing from the body: a call without arguments
+    // is answered 2xx.
+    let mut takes_nothing = std::collections::BTreeSet::new();
+    for (path, _) in leptos::server_fn::axum::server_fn_paths() {
+        let answer = support::send(&app, post(path, Some(FORM), Vec::new(), true)).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "{path} without arguments: {}",
+            answer.body
+        );
+        if answer.status.is_success() {
+            takes_nothing.insert(path.to_string());
+        }
+    }
+    let cases: Vec<DashboardCase> = signin_cases()
+        .into_iter()
+        .chain(server_fn_cases())
+        .collect();
+    let mut failures = Vec::new();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for case in &cases {
+        let request = post(
+            &case.path,
+            case.content_type,
+            case.body.clone(),
+            case.signed_in,
+        );
+        let answer = tokio::time::timeout(CASE_TIME_LIMIT, support::send(&app, request)).await;
+        match answer {
+            Err(_) => failures.push(format!(
+                "{}: no answer within {CASE_TIME_LIMIT:?}",
+                case.name
+            )),
+            Ok(answer) => {
+                let status = answer.status.as_u16();
+                *statuses.entry(status).or_default() += 1;
+                let ok = match &case.want {
+                    Want::Status(range) => range.contains(&status),
+                    Want::Refused => {
+                        (400..=499).contains(&status)
+                            || (answer.status.is_success() && takes_nothing.contains(&case.path))
+                    }
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{}: {status} {}",
+                        case.name,
+                        &answer.body[..answer.body.len().min(200)]
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!("{} cases, statuses: {statuses:?}", cases.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} hostile dashboard cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    // Still serving: the session works and a page renders.
+    let page = support::send(
+        &app,
+        Request::get(format!("/dashboard?project={}", project.id))
+            .header("host", support::HOST)
+            .header("cookie", &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+}

@@ -6,14 +6,14 @@
 //! endpoint without a row fails the test. On SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 /// A's trace id: 32 hex digits, so the OTLP endpoint can name it too.
 const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
@@ -26,25 +26,13 @@ struct Harness {
 
 impl Harness {
     async fn new(url: String) -> Harness {
-        let store = store::open(&url, store::StoreOptions::default())
-            .await
-            .expect("open store");
-        let app = preflight::api::router(preflight::api::AppState::new(
-            store.clone(),
-            preflight::api::Limits::default(),
-        ));
+        let store = support::open_store(&url).await;
+        let app = support::api_router(store.clone());
         Harness { app, store }
     }
 
     async fn project(&self, name: &str) -> (store::Project, String) {
-        let project = self.store.create_project(name).await.unwrap();
-        let key = self
-            .store
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap()
-            .key;
-        (project, key)
+        support::project_with_key(self.store.as_ref(), name).await
     }
 
     async fn call(&self, key: &str, method: &str, uri: &str, body: Option<&Value>) -> (u16, Value) {
@@ -59,12 +47,10 @@ impl Harness {
             None => builder.body(Body::empty()),
         }
         .unwrap();
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let answer = support::send(&self.app, request).await;
         (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            answer.status.as_u16(),
+            serde_json::from_slice(&answer.bytes).unwrap_or(Value::Null),
         )
     }
 }

@@ -4,18 +4,13 @@
 //! record the same thing. SQLite, one router, an API key and a signed-in admin.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
+mod support;
 
 use axum::body::Body;
 use axum::http::{header, Request};
 use axum::Router;
-use http_body_util::BodyExt;
-use preflight::auth::{password, AuthConfig};
 use serde_json::{json, Value};
-use tower::ServiceExt;
-
-const HOST: &str = "preflight.test";
-const ORIGIN: &str = "http://preflight.test";
+use support::{server_fn, HOST, ORIGIN};
 
 struct Harness {
     app: Router,
@@ -24,59 +19,14 @@ struct Harness {
     project: String,
 }
 
-/// `/api/<name><digits>` for a server function name.
-fn server_fn(name: &str) -> String {
-    leptos::server_fn::axum::server_fn_paths()
-        .map(|(path, _)| path.to_string())
-        .find(|p| {
-            let last = p.rsplit('/').next().unwrap_or_default();
-            last.trim_end_matches(|c: char| c.is_ascii_digit()) == name
-        })
-        .unwrap_or_else(|| panic!("no server function {name}"))
-}
-
 impl Harness {
     async fn new() -> Harness {
-        let s: Arc<dyn store::Store> = store::open(
-            &store::testing::fresh_sqlite_url(),
-            store::StoreOptions::default(),
-        )
-        .await
-        .unwrap();
-        let project = s.create_project("drift").await.unwrap();
-        let key = s
-            .create_api_key(&project.id, store::KeyScope::Admin)
-            .await
-            .unwrap()
-            .key;
-        s.create_user(
-            "ana@example.com",
-            &password::hash("password-1234").unwrap(),
-            store::Role::Admin,
-        )
-        .await
-        .unwrap();
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth: AuthConfig::default(),
-            limits: Default::default(),
-        };
-        let app = preflight::web::router(&site, s.clone());
-        let request = Request::post("/signin")
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from("email=ana%40example.com&password=password-1234"))
-            .unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
-        let cookie = response.headers()[header::SET_COOKIE]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let support::SignedIn {
+            app,
+            project,
+            key,
+            cookie,
+        } = support::SignedIn::new(support::sqlite_store().await, "drift").await;
         Harness {
             app,
             key,
@@ -86,10 +36,8 @@ impl Harness {
     }
 
     async fn send(&self, request: Request<Body>) -> (u16, String) {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).to_string())
+        let answer = support::send(&self.app, request).await;
+        (answer.status.as_u16(), answer.body)
     }
 
     /// A `/v1` call with the project's key: status and the error message or body.

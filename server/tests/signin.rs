@@ -3,6 +3,8 @@
 //! permissions on every registered server function, and project membership.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,14 +13,11 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
-use preflight::auth::{password, throttle, viewer_may_call, AuthConfig};
+use preflight::auth::{throttle, viewer_may_call, AuthConfig};
 use store::Role;
-use tower::ServiceExt;
+use support::{Answer, HOST, ORIGIN};
 
-const HOST: &str = "preflight.test";
-const ORIGIN: &str = "http://preflight.test";
 const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
 const VIEWER: (&str, &str) = ("vic@example.com", "vic-password-123");
 
@@ -28,12 +27,6 @@ struct Harness {
     /// A project the viewer is a member of, and one it is not.
     mine: store::Project,
     theirs: store::Project,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
 }
 
 impl Harness {
@@ -46,33 +39,19 @@ impl Harness {
     }
 
     async fn with(auth: AuthConfig) -> Harness {
-        let store = store::open(
-            &store::testing::fresh_sqlite_url(),
-            store::StoreOptions::default(),
-        )
-        .await
-        .unwrap();
+        let store = support::sqlite_store().await;
         let mine = store.create_project("viewer-visible").await.unwrap();
         let theirs = store.create_project("hidden-from-viewer").await.unwrap();
         for (email, pass, role) in [
             (ADMIN.0, ADMIN.1, Role::Admin),
             (VIEWER.0, VIEWER.1, Role::Viewer),
         ] {
-            let user = store
-                .create_user(email, &password::hash(pass).unwrap(), role)
-                .await
-                .unwrap();
+            let user = support::create_account(store.as_ref(), email, pass, role).await;
             if role == Role::Viewer {
                 store.add_member(&user.id, &mine.id).await.unwrap();
             }
         }
-        let site = preflight::web::SiteConfig {
-            site_root: "target/site".into(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            auth,
-            limits: Default::default(),
-        };
-        let app = preflight::web::router(&site, store.clone());
+        let app = support::app_with_auth(store.clone(), auth);
         Harness {
             app,
             store,
@@ -82,39 +61,23 @@ impl Harness {
     }
 
     async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self.app.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).to_string(),
-        }
+        support::send(&self.app, request).await
     }
 
     async fn sign_in_as(&self, email: &str, pass: &str, extra: &[(&str, &str)]) -> Answer {
-        let body = format!(
+        let form = format!(
             "email={}&password={}&next=%2Fdashboard%2Ftraces",
             email.replace('@', "%40"),
             pass
         );
-        let mut request = Request::post("/signin")
-            .header(header::HOST, HOST)
-            .header(header::ORIGIN, ORIGIN)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        for (k, v) in extra {
-            request = request.header(*k, *v);
-        }
-        self.send(request.body(Body::from(body)).unwrap()).await
+        self.send(support::signin_post(form, extra)).await
     }
 
     /// Signs in and returns the `Cookie` header value.
     async fn session(&self, who: (&str, &str)) -> String {
         let answer = self.sign_in_as(who.0, who.1, &[]).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-        let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
-        set.split(';').next().unwrap().to_string()
+        support::cookie_of(&answer)
     }
 
     async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
@@ -781,7 +744,6 @@ async fn every_answer_carries_the_security_headers() {
             ("x-content-type-options", "nosniff"),
             ("referrer-policy", "same-origin"),
             ("x-frame-options", "DENY"),
-            ("content-security-policy", "frame-ancestors 'none'"),
         ] {
             assert_eq!(
                 answer.headers.get(name).and_then(|v| v.to_str().ok()),
@@ -789,6 +751,9 @@ async fn every_answer_carries_the_security_headers() {
                 "{uri}: {name}"
             );
         }
+        // The whole policy (pages name a nonce) is `tests/csp.rs`'s.
+        let csp = answer.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
         assert!(
             answer.headers.get("strict-transport-security").is_none(),
             "{uri}: HSTS over plain HTTP would bind browsers to HTTPS"

@@ -56,9 +56,39 @@ pub fn service_error(err: service::ServiceError) -> ServerFnError {
         E::NotFound(_) => StatusCode::NOT_FOUND,
         E::Conflict(_) => StatusCode::CONFLICT,
         E::Forbidden(_) | E::OutOfScope { .. } => StatusCode::FORBIDDEN,
-        E::Internal(_) => return ServerFnError::new(err.to_string()),
+        E::Internal(detail) => return internal_error(detail),
     };
     user_error(status, err.to_string())
+}
+
+/// The id the server gave the current request (`X-Request-Id`), `-` outside one.
+pub fn request_id() -> String {
+    use_context::<Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| "-".to_string())
+}
+
+/// What a user is told about a fault of ours: no detail (it may be a database's error
+/// text), the request id under which the server log has it.
+pub fn internal_message(request_id: &str) -> String {
+    format!("Internal error (request id {request_id}); the server log has the details.")
+}
+
+/// A fault of ours (500): the detail goes to the log with the request id, the page or
+/// caller gets [`internal_message`].
+pub fn internal_error(detail: &str) -> ServerFnError {
+    let id = request_id();
+    tracing::error!(request_id = %id, %detail, "internal error");
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    ServerFnError::new(internal_message(&id))
 }
 
 /// The signed-in account acting on the project the page asked for (`?project=`, an

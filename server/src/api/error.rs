@@ -75,7 +75,9 @@ impl AppError {
     /// What the client is told; a 500's details are not (they go to the log).
     pub fn client_message(&self) -> String {
         match self {
-            AppError::Internal(_) => "internal server error".to_string(),
+            AppError::Internal(_) => {
+                app::server::internal_message(&crate::request_id::current().unwrap_or_default())
+            }
             AppError::Unprocessable { message, .. }
             | AppError::BadRequest(message)
             | AppError::Unauthorized(message)
@@ -170,8 +172,9 @@ impl IntoResponse for AppError {
         let needs = self.required_scopes().map(<[store::KeyScope]>::to_vec);
         let (message, field) = match self {
             AppError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                ("internal server error".to_string(), None)
+                let id = crate::request_id::current().unwrap_or_default();
+                tracing::error!(request_id = %id, %detail, "internal error");
+                (app::server::internal_message(&id), None)
             }
             AppError::Unprocessable { field, message } => (message, field),
             AppError::BadRequest(m)
@@ -192,6 +195,11 @@ impl IntoResponse for AppError {
         }
         if let Some(needs) = needs {
             error["required_scopes"] = json!(needs);
+        }
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            if let Some(id) = crate::request_id::current() {
+                error["request_id"] = json!(id);
+            }
         }
         let mut response = (status, Json(json!({ "error": error }))).into_response();
         if retry {
@@ -223,4 +231,7 @@ pub struct ErrorDetail {
     field: Option<String>,
     /// With `insufficient_scope`: the key scopes that would be allowed, narrowest first.
     required_scopes: Option<Vec<String>>,
+    /// On a 500: the request's id (also in `X-Request-Id`), under which the server log
+    /// has the details.
+    request_id: Option<String>,
 }

@@ -111,6 +111,18 @@ pub enum Command {
         /// existing file is never overwritten) instead of printing it.
         #[arg(long, env = "PREFLIGHT_ADMIN_PASSWORD_FILE")]
         admin_password_file: Option<PathBuf>,
+        /// Make `/metrics` require `Authorization: Bearer <token>`. Prefer the
+        /// environment variable or `--metrics-token-file`: a flag's value shows in `ps`.
+        #[arg(
+            long,
+            env = "PREFLIGHT_METRICS_TOKEN",
+            hide_env_values = true,
+            conflicts_with = "metrics_token_file"
+        )]
+        metrics_token: Option<String>,
+        /// Read the `/metrics` token from this file (surrounding whitespace ignored).
+        #[arg(long, env = "PREFLIGHT_METRICS_TOKEN_FILE")]
+        metrics_token_file: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -248,9 +260,18 @@ pub fn run(cli: Cli) -> ExitCode {
             trust_forwarded_for,
             admin_email,
             admin_password_file,
+            metrics_token,
+            metrics_token_file,
             limits,
             db,
         } => {
+            let metrics_token = match metrics_token_from(metrics_token, metrics_token_file) {
+                Ok(token) => token,
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let auth = crate::auth::AuthConfig {
                 session_ttl: std::time::Duration::from_secs(session_hours * 3600),
                 secure_cookies,
@@ -261,16 +282,14 @@ pub fn run(cli: Cli) -> ExitCode {
                 email: admin_email,
                 password_file: admin_password_file,
             };
-            serve(
-                addr,
+            let site = crate::web::SiteConfig {
                 site_root,
-                no_demo,
-                retention_days,
+                addr,
                 auth,
-                first_admin,
-                limits.limits(),
-                db,
-            )
+                limits: limits.limits(),
+                metrics_token,
+            };
+            serve(site, no_demo, retention_days, first_admin, db)
         }
         Command::Demo { url, db } => block_on(async move {
             let store = db.open().await?;
@@ -305,16 +324,35 @@ fn block_on(task: impl std::future::Future<Output = Result<(), String>>) -> Exit
     }
 }
 
+/// The `/metrics` token from `--metrics-token` (or its variable) or from a file.
+fn metrics_token_from(
+    value: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<crate::ops::MetricsToken>, String> {
+    let token = match (value, file) {
+        (Some(value), _) => value,
+        (None, Some(path)) => std::fs::read_to_string(&path)
+            .map_err(|err| {
+                format!(
+                    "cannot read the metrics token file {}: {err}",
+                    path.display()
+                )
+            })?
+            .trim()
+            .to_string(),
+        (None, None) => return Ok(None),
+    };
+    crate::ops::MetricsToken::new(&token).map(Some)
+}
+
 fn serve(
-    addr: SocketAddr,
-    site_root: String,
+    site: crate::web::SiteConfig,
     no_demo: bool,
     retention_days: Option<i64>,
-    auth: crate::auth::AuthConfig,
     first_admin: user_cmd::FirstAdmin,
-    limits: crate::api::Limits,
     db: DbArgs,
 ) -> ExitCode {
+    let addr = site.addr;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -342,12 +380,6 @@ fn serve(
         }
         user_cmd::ensure_first_admin(store.as_ref(), &first_admin).await?;
         crate::retention::spawn(store.clone(), retention_days);
-        let site = crate::web::SiteConfig {
-            site_root,
-            addr,
-            auth,
-            limits,
-        };
         crate::web::serve(site, store)
             .await
             .map_err(|err| format!("cannot serve on {addr}: {err}"))

@@ -273,3 +273,205 @@ impl Api {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 }
+
+// ---- The router without a socket ----
+//
+// Tests that drive `preflight::web::router` (or the `/v1` router alone) in process, on
+// a fresh database: one way to build it, to send a request and read the answer, and to
+// sign in as the dashboard does.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The `Host` the router tests send, and the `Origin` of a same-site form post.
+pub const HOST: &str = "preflight.test";
+pub const ORIGIN: &str = "http://preflight.test";
+
+/// The store at `url`, migrated.
+pub async fn open_store(url: &str) -> std::sync::Arc<dyn store::Store> {
+    store::open(url, store::StoreOptions::default())
+        .await
+        .expect("open store")
+}
+
+/// A store on a new SQLite database.
+pub async fn sqlite_store() -> std::sync::Arc<dyn store::Store> {
+    open_store(&store::testing::fresh_sqlite_url()).await
+}
+
+/// The whole application (API, dashboard, sign-in, health) over `store`, as
+/// `preflight serve` builds it from `site`.
+pub fn app_router(
+    store: std::sync::Arc<dyn store::Store>,
+    site: preflight::web::SiteConfig,
+) -> Router {
+    preflight::web::router(&site, store)
+}
+
+/// [`app_router`] with the default site settings but these sessions.
+pub fn app_with_auth(
+    store: std::sync::Arc<dyn store::Store>,
+    auth: preflight::auth::AuthConfig,
+) -> Router {
+    app_router(
+        store,
+        preflight::web::SiteConfig {
+            auth,
+            ..Default::default()
+        },
+    )
+}
+
+/// The `/v1` API alone, with the default limits.
+pub fn api_router(store: std::sync::Arc<dyn store::Store>) -> Router {
+    preflight::api::router(preflight::api::AppState::new(
+        store,
+        preflight::api::Limits::default(),
+    ))
+}
+
+/// A new project and an `admin` API key for it (these tests call every route).
+pub async fn project_with_key(store: &dyn store::Store, name: &str) -> (store::Project, String) {
+    let project = store.create_project(name).await.unwrap();
+    let key = store
+        .create_api_key(&project.id, store::KeyScope::Admin)
+        .await
+        .unwrap()
+        .key;
+    (project, key)
+}
+
+/// A dashboard account with this password.
+pub async fn create_account(
+    store: &dyn store::Store,
+    email: &str,
+    password: &str,
+    role: store::Role,
+) -> store::User {
+    store
+        .create_user(
+            email,
+            &preflight::auth::password::hash(password).unwrap(),
+            role,
+        )
+        .await
+        .unwrap()
+}
+
+/// What the router answered: status, headers, the body as bytes and as text.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+    pub body: String,
+}
+
+impl Answer {
+    /// The body as JSON (`Null` when it is empty).
+    pub fn json(&self) -> Value {
+        if self.bytes.is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|_| panic!("non-JSON body ({}): {}", self.status, self.body))
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends one request through `app` and reads the whole answer.
+pub async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    let body = String::from_utf8_lossy(&bytes).to_string();
+    Answer {
+        status,
+        headers,
+        bytes,
+        body,
+    }
+}
+
+/// `POST /signin` as the sign-in form sends it (same origin), with `extra` headers.
+pub fn signin_request(email: &str, password: &str, extra: &[(&str, &str)]) -> Request<Body> {
+    let form = format!("email={}&password={password}", email.replace('@', "%40"));
+    signin_post(form, extra)
+}
+
+/// `POST /signin` with this urlencoded form, same origin, and `extra` headers.
+pub fn signin_post(form: String, extra: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::post("/signin")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::from(form)).unwrap()
+}
+
+/// Signs in through `app` and returns the `Cookie` header value of the new session.
+pub async fn session_cookie(app: &Router, email: &str, password: &str) -> String {
+    let answer = send(app, signin_request(email, password, &[])).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    cookie_of(&answer)
+}
+
+/// The `name=value` of the cookie an answer set.
+pub fn cookie_of(answer: &Answer) -> String {
+    let set = answer.headers[header::SET_COOKIE].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+/// `/api/<name><digits>` (or `/api/read/...`) for a server function name.
+pub fn server_fn(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|p| {
+            let last = p.rsplit('/').next().unwrap_or_default();
+            last.trim_end_matches(|c: char| c.is_ascii_digit()) == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+/// A dashboard as a signed-in admin sees it: a project with an API key and an admin
+/// account on `store`, the whole app over it, and the admin's session.
+pub struct SignedIn {
+    pub app: Router,
+    pub project: store::Project,
+    pub key: String,
+    /// The admin's `Cookie` header value.
+    pub cookie: String,
+}
+
+/// The admin account [`SignedIn`] makes.
+pub const ADMIN: (&str, &str) = ("ana@example.com", "ana-password-123");
+
+impl SignedIn {
+    pub async fn new(store: std::sync::Arc<dyn store::Store>, project: &str) -> SignedIn {
+        let (project, key) = project_with_key(store.as_ref(), project).await;
+        create_account(store.as_ref(), ADMIN.0, ADMIN.1, store::Role::Admin).await;
+        let app = app_router(store, Default::default());
+        let cookie = session_cookie(&app, ADMIN.0, ADMIN.1).await;
+        SignedIn {
+            app,
+            project,
+            key,
+            cookie,
+        }
+    }
+}

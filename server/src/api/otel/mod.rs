@@ -102,7 +102,8 @@ pub fn refusal(headers: &HeaderMap, err: AppError) -> Response {
 fn error_response(encoding: Encoding, err: AppError) -> Response {
     let (status, code, message) = match &err {
         AppError::Internal(detail) => {
-            tracing::error!(%detail, "OTLP ingest failed");
+            let id = crate::request_id::current().unwrap_or_default();
+            tracing::error!(request_id = %id, %detail, "OTLP ingest failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
