@@ -12,12 +12,12 @@ use crate::model::{Action, Verdict};
 /// Most sample matches a summary carries.
 pub const SAMPLE_LIMIT: usize = 20;
 
-/// One recorded event.
+/// One recorded event. Read from JSON through [`EventWire`]: `tool`, or `name` as the
+/// JamJet wire and replay bundles also carry it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EventWire")]
 pub struct Event {
-    #[serde(default = "default_kind", deserialize_with = "kind_or_default")]
     pub kind: String,
-    #[serde(alias = "name")]
     pub tool: String,
     #[serde(default, alias = "agent_name")]
     pub agent: Option<String>,
@@ -32,6 +32,52 @@ pub struct Event {
     /// Absent means allowed: nothing recorded a block, hold or error.
     #[serde(default, alias = "recorded_verdict", alias = "verdict")]
     pub recorded: Verdict,
+}
+
+/// An event as written by the dataset export (`tool`), a replay bundle's
+/// `events.jsonl` (`name` and `tool` both) or the JamJet wire (`name`). With both,
+/// `tool` is the name rules match (a `tool_call` span's `name` may be its display name,
+/// with the called tool in `tool`); `name` alone stands for it.
+#[derive(Deserialize)]
+struct EventWire {
+    #[serde(default = "default_kind", deserialize_with = "kind_or_default")]
+    kind: String,
+    #[serde(default)]
+    tool: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, alias = "agent_name")]
+    agent: Option<String>,
+    #[serde(default)]
+    cost_usd: Option<f64>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default, deserialize_with = "string_or_empty")]
+    trace_id: String,
+    #[serde(default, deserialize_with = "string_or_empty")]
+    span_id: String,
+    #[serde(default, alias = "recorded_verdict", alias = "verdict")]
+    recorded: Verdict,
+}
+
+impl TryFrom<EventWire> for Event {
+    type Error = String;
+
+    fn try_from(wire: EventWire) -> Result<Self, String> {
+        let Some(tool) = wire.tool.or(wire.name) else {
+            return Err("missing field `tool` (or `name`)".to_string());
+        };
+        Ok(Event {
+            kind: wire.kind,
+            tool,
+            agent: wire.agent,
+            cost_usd: wire.cost_usd,
+            timestamp: wire.timestamp,
+            trace_id: wire.trace_id,
+            span_id: wire.span_id,
+            recorded: wire.recorded,
+        })
+    }
 }
 
 fn default_kind() -> String {
@@ -288,6 +334,27 @@ pub fn simulate<'a>(
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn events_read_from_every_export_shape() {
+        let read = |text: &str| serde_json::from_str::<Event>(text).map_err(|e| e.to_string());
+        // Dataset export and the JamJet wire.
+        assert_eq!(read(r#"{"tool": "a.b"}"#).map(|e| e.tool), Ok("a.b".into()));
+        assert_eq!(read(r#"{"name": "a.b"}"#).map(|e| e.tool), Ok("a.b".into()));
+        // A replay bundle's events.jsonl carries both: `tool` is what rules match.
+        let both = read(r#"{"kind": "tool_call", "name": "refund step", "tool": "payments.refund", "agent_name": "bot", "verdict": "held"}"#)
+            .unwrap();
+        assert_eq!(both.tool, "payments.refund");
+        assert_eq!(both.agent.as_deref(), Some("bot"));
+        assert_eq!(both.recorded, Verdict::Held);
+        assert!(read(r#"{"kind": "tool_call"}"#)
+            .unwrap_err()
+            .contains("missing field `tool` (or `name`)"));
+        // What is written reads back the same.
+        let text = serde_json::to_string(&both).unwrap();
+        assert_eq!(read(&text), Ok(both));
+    }
+
     use super::*;
     use crate::model::{Rule, RuleSet};
 
