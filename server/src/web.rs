@@ -52,7 +52,7 @@ fn leptos_options(site: &SiteConfig) -> LeptosOptions {
 pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
     let options = leptos_options(site);
     let auth = crate::auth::Auth::new(store.clone(), site.auth.clone());
-    let routes = generate_route_list(app::App);
+    let routes = dashboard_routes();
     let api_state = crate::api::AppState::new(store.clone(), site.limits.clone());
     let hsts = site.auth.secure_cookies;
     // Server functions and SSR find the store in context (`app::server::use_store`);
@@ -100,6 +100,17 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
         .layer(request_log())
         // Outermost: the id is on the request before its span is made.
         .layer(axum::middleware::from_fn(crate::request_id::assign))
+}
+
+/// The dashboard's routes, listed once per process. Listing them runs the app with
+/// resource loading suppressed through a process-wide flag in `leptos_server`: a page
+/// rendering on another thread at that moment would start a resource that never
+/// resolves and its answer would never end (leptos-rs/leptos#4773). Building a second
+/// router (every router test does) must therefore not list them again.
+fn dashboard_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// The Content-Security-Policy of every answer that does not set its own (the API,

@@ -447,3 +447,38 @@ async fn the_settings_page_shows_the_account_sections() {
         "no other account is listed"
     );
 }
+
+/// A page renders to its end while another router is being built in the same process
+/// (as every router test does). Listing the dashboard's routes suppresses resource
+/// loading process-wide in Leptos; if it ran for each router, a page rendering at that
+/// moment would wait forever on a resource that never loads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_finish_while_another_router_is_built() {
+    let h = Harness::new().await;
+    let cookie = h.browser(ADMIN).await;
+    let building = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let builder = {
+        let (store, building) = (h.store.clone(), building.clone());
+        std::thread::spawn(move || {
+            while building.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(support::app_with_auth(store.clone(), AuthConfig::default()));
+            }
+        })
+    };
+    for round in 0..40 {
+        let page = h.send(
+            Request::get("/dashboard/settings")
+                .header(header::HOST, HOST)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        );
+        let page = tokio::time::timeout(std::time::Duration::from_secs(20), page)
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: the page never finished"));
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("accounts-table"), "round {round}");
+    }
+    building.store(false, std::sync::atomic::Ordering::Relaxed);
+    builder.join().unwrap();
+}
