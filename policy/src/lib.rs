@@ -91,6 +91,7 @@ mod cache;
 mod draft;
 mod emit;
 mod eval;
+pub mod fixtures;
 pub mod glob;
 pub mod json_api;
 mod lint;
@@ -110,6 +111,9 @@ pub mod cases;
 
 pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};
 pub use eval::{CompiledPolicy, Decision, MatchedRule, Subject, DEFAULT_AGENT};
+pub use fixtures::{
+    receipt_header, Expectation, ExpectationReport, ExpectationSet, Expected, EVALUATOR_VERSION,
+};
 pub use model::{
     join_errors, Action, FieldError, Precedence, Rule, RuleSet, Verdict, Warning,
     MAX_PATTERN_CHARS, MAX_RULES, MAX_TOTAL_PATTERN_CHARS,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::eval::{new_scratch, CompiledPolicy, MatchedRule, Scratch, Subject};
+use crate::fixtures::{ExpectationCheck, ExpectationReport, ExpectationSet, ReceiptDigest};
 use crate::model::{Action, Verdict};
 
 /// Most sample matches a summary carries.
@@ -144,6 +145,13 @@ pub struct SimulationSummary {
     pub sample_matches: Vec<SampleMatch>,
     /// `"recorded->simulated"` → count, changed events only.
     pub transitions: BTreeMap<String, u64>,
+    /// Expectations checked (a run over a dataset that has some).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations: Option<ExpectationReport>,
+    /// The receipt's digest over draft, events and verdicts (server runs and
+    /// `preflight simulation verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// Keeps the candidates for the sample of one class (changed or unchanged
@@ -216,6 +224,8 @@ pub struct Simulator<'p> {
     changed_samples: Bucket,
     unchanged_samples: Bucket,
     scratch: Scratch,
+    expectations: Option<ExpectationCheck<'p>>,
+    digest: Option<ReceiptDigest>,
 }
 
 impl<'p> Simulator<'p> {
@@ -230,7 +240,24 @@ impl<'p> Simulator<'p> {
             changed_samples: Bucket::default(),
             unchanged_samples: Bucket::default(),
             scratch: new_scratch(),
+            expectations: None,
+            digest: None,
         }
+    }
+
+    /// Also checks every judged event against these expectations.
+    pub fn expecting(mut self, expectations: &'p ExpectationSet) -> Self {
+        if !expectations.is_empty() {
+            self.expectations = Some(ExpectationCheck::new(expectations));
+        }
+        self
+    }
+
+    /// Also digests every judged event after this header
+    /// ([`crate::fixtures::receipt_header`]).
+    pub fn digesting(mut self, header: &str) -> Self {
+        self.digest = Some(ReceiptDigest::new(header));
+        self
     }
 
     pub fn push(&mut self, e: &Event) {
@@ -253,6 +280,15 @@ impl<'p> Simulator<'p> {
             (None, Unmatched::KeepRecorded) => e.recorded,
             (None, Unmatched::Allowed) => Verdict::Allowed,
         };
+        if let Some(digest) = &mut self.digest {
+            digest.push(e, simulated);
+        }
+        if let Some(check) = &mut self.expectations {
+            let draft = self.draft;
+            check.push(e, simulated, || {
+                decided.and_then(|(index, _)| draft.matched_rule(index))
+            });
+        }
         let changed = simulated != e.recorded;
         if changed {
             self.changed += 1;
@@ -314,6 +350,8 @@ impl<'p> Simulator<'p> {
             events_would_have_changed: self.changed,
             sample_matches,
             transitions,
+            expectations: self.expectations.map(ExpectationCheck::finish),
+            digest: self.digest.map(ReceiptDigest::finish),
         }
     }
 }
