@@ -717,7 +717,7 @@ async fn datasets_and_their_items_are_read_in_pages(h: Harness) {
     let total = 503;
     for i in 0..total {
         h.store
-            .create_dataset(&project.id, &format!("set{i:03}"), None)
+            .create_dataset(&project.id, &format!("set{i:03}"), None, "test")
             .await
             .unwrap();
     }
@@ -740,7 +740,15 @@ async fn datasets_and_their_items_are_read_in_pages(h: Harness) {
     let traces: Vec<String> = (0..total).map(|i| format!("tr{i:03}")).collect();
     let id = sets[0]["id"].as_str().unwrap();
     h.store
-        .add_dataset_items(&project.id, id, &traces)
+        .add_dataset_items(
+            &project.id,
+            id,
+            &traces,
+            store::MembershipChange {
+                kind: store::DatasetChangeKind::Pinned,
+                author: "test",
+            },
+        )
         .await
         .unwrap();
     let path = format!("/v1/datasets/{id}");

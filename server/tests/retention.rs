@@ -28,11 +28,19 @@ async fn retention_prunes_old_unpinned_traces_at_start() {
             .collect();
     store.upsert_events(&project.id, &events).await.unwrap();
     let ds = store
-        .create_dataset(&project.id, "fixtures", None)
+        .create_dataset(&project.id, "fixtures", None, "test")
         .await
         .unwrap();
     store
-        .add_dataset_items(&project.id, &ds.id, &["old-pinned".to_string()])
+        .add_dataset_items(
+            &project.id,
+            &ds.id,
+            &["old-pinned".to_string()],
+            store::MembershipChange {
+                kind: store::DatasetChangeKind::Pinned,
+                author: "test",
+            },
+        )
         .await
         .unwrap();
 

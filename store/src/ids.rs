@@ -12,6 +12,7 @@ pub(crate) const DATASET: &str = "ds";
 pub(crate) const SIMULATION: &str = "sim";
 pub(crate) const APPROVAL: &str = "apr";
 pub(crate) const USER: &str = "usr";
+pub(crate) const EXPECTATION: &str = "exp";
 
 /// `prefix_` followed by random lowercase letters and digits.
 pub(crate) fn new_id(prefix: &str) -> String {

@@ -24,7 +24,13 @@
 //! - `datasets`, `dataset_items` — named sets of pinned trace ids. Items reference
 //!   their dataset by (project, dataset) and cascade with it; they have no foreign key
 //!   to events, which deleting a dataset never touches. Pinned traces are exempt from
-//!   retention pruning.
+//!   retention pruning. Every change of a dataset's membership (created, pinned,
+//!   unpinned, imported) bumps `datasets.version` and adds a `dataset_versions` row
+//!   (who, when, how many added and removed) in the same transaction;
+//!   `dataset_membership` holds each trace's membership as a range of versions, so
+//!   any version's members can be read back. `dataset_expectations` hold what a
+//!   pinned trace's events must keep getting (`policy::Expectation`); unpinning a
+//!   trace drops its expectations.
 //! - `policy_versions` (append-only, numbered per project from 1; 0 is the implicit
 //!   empty set), `simulations`, `approvals` (`pending` until decided once).
 //!
@@ -87,9 +93,10 @@ pub use error::StoreError;
 pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
     AccountChange, AccountChangeKind, AddItemsOutcome, ApiKeyInfo, Approval, Dataset,
-    DatasetDetail, DatasetItem, DecideOutcome, KeyGrant, KeyScope, NewApiKey, PasswordChange,
+    DatasetChangeKind, DatasetDetail, DatasetExpectation, DatasetItem, DatasetMembers,
+    DatasetVersion, DecideOutcome, KeyGrant, KeyScope, MembershipChange, NewApiKey, PasswordChange,
     PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
-    StoredEvent, User,
+    StoredEvent, User, VERSION_TRACE_LIST,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, Page, PageRequest, ThreadFilter, ThreadPage, ThreadSummary,

@@ -139,6 +139,90 @@ pub struct Dataset {
     pub description: Option<String>,
     pub item_count: i64,
     pub created_at: Timestamp,
+    /// The membership's version: 1 when created, one more for each change of which
+    /// traces it pins.
+    pub version: i64,
+}
+
+/// What made a dataset version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetChangeKind {
+    Created,
+    Pinned,
+    Unpinned,
+    Imported,
+}
+
+impl DatasetChangeKind {
+    pub const ALL: [DatasetChangeKind; 4] = [
+        DatasetChangeKind::Created,
+        DatasetChangeKind::Pinned,
+        DatasetChangeKind::Unpinned,
+        DatasetChangeKind::Imported,
+    ];
+
+    /// As stored (and as the migration's CHECK lists them).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetChangeKind::Created => "created",
+            DatasetChangeKind::Pinned => "pinned",
+            DatasetChangeKind::Unpinned => "unpinned",
+            DatasetChangeKind::Imported => "imported",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DatasetChangeKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// Who changes a dataset's membership, and how (pins from the dashboard or the API are
+/// `Pinned`, `preflight dataset import` is `Imported`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MembershipChange<'a> {
+    pub kind: DatasetChangeKind,
+    /// `key:<prefix>` or an account's email.
+    pub author: &'a str,
+}
+
+/// Most trace ids a [`DatasetVersion`] lists of those it added or removed.
+pub const VERSION_TRACE_LIST: usize = 20;
+
+/// One version of a dataset's membership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetVersion {
+    pub dataset_id: String,
+    pub version: i64,
+    pub change: DatasetChangeKind,
+    pub author: String,
+    pub created_at: Timestamp,
+    /// Traces this version added and removed.
+    pub added: i64,
+    pub removed: i64,
+    /// Members once it was made.
+    pub traces: i64,
+    /// The first [`VERSION_TRACE_LIST`] traces it added, and removed.
+    pub added_traces: Vec<String>,
+    pub removed_traces: Vec<String>,
+}
+
+/// The members of one version of a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetMembers {
+    pub version: i64,
+    pub trace_ids: Vec<String>,
+}
+
+/// An expectation kept on a dataset's pinned trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetExpectation {
+    pub id: String,
+    pub dataset_id: String,
+    #[serde(flatten)]
+    pub expectation: policy::Expectation,
+    pub author: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -355,10 +439,12 @@ pub enum ProjectChangeKind {
     KeyRevoked,
     ProjectRenamed,
     RetentionSet,
+    ExpectationSet,
+    ExpectationRemoved,
 }
 
 impl ProjectChangeKind {
-    pub const ALL: [ProjectChangeKind; 12] = [
+    pub const ALL: [ProjectChangeKind; 14] = [
         ProjectChangeKind::DatasetCreated,
         ProjectChangeKind::DatasetRenamed,
         ProjectChangeKind::DatasetDeleted,
@@ -371,6 +457,8 @@ impl ProjectChangeKind {
         ProjectChangeKind::KeyRevoked,
         ProjectChangeKind::ProjectRenamed,
         ProjectChangeKind::RetentionSet,
+        ProjectChangeKind::ExpectationSet,
+        ProjectChangeKind::ExpectationRemoved,
     ];
 
     /// As stored (and as the migration's CHECK lists them).
@@ -388,6 +476,8 @@ impl ProjectChangeKind {
             ProjectChangeKind::KeyRevoked => "key_revoked",
             ProjectChangeKind::ProjectRenamed => "project_renamed",
             ProjectChangeKind::RetentionSet => "retention_set",
+            ProjectChangeKind::ExpectationSet => "expectation_set",
+            ProjectChangeKind::ExpectationRemoved => "expectation_removed",
         }
     }
 

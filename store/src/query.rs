@@ -146,6 +146,11 @@ pub enum EventScan {
     Traces(Vec<String>),
     /// The traces pinned in this dataset.
     Dataset(String),
+    /// The traces a version of this dataset pinned.
+    DatasetVersion {
+        id: String,
+        version: i64,
+    },
     /// By event timestamp: `since` inclusive, `until` exclusive.
     Window {
         since_micros: Option<i64>,

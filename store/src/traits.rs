@@ -5,10 +5,11 @@ use serde_json::Value;
 
 use crate::{
     AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
-    DatasetDetail, DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, Page, PageRequest,
-    PasswordChange, PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role,
-    Simulation, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
-    TracePage, TraceSummary, User, VerdictCounts,
+    DatasetDetail, DatasetExpectation, DatasetMembers, DatasetVersion, DecideOutcome, EventScan,
+    KeyGrant, KeyScope, MembershipChange, NewApiKey, Page, PageRequest, PasswordChange,
+    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
+    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
+    TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -116,12 +117,14 @@ pub trait Store: Send + Sync {
 
     // ---- datasets ----
 
-    /// `Conflict` if the project already has a dataset of that name.
+    /// `Conflict` if the project already has a dataset of that name. Makes version 1
+    /// (`created`, by `author`).
     async fn create_dataset(
         &self,
         project_id: &str,
         name: &str,
         description: Option<&str>,
+        author: &str,
     ) -> Result<Dataset, StoreError>;
     /// By name (then id), a page of at most `page.limit` (1 to 1,000).
     async fn list_datasets(
@@ -150,20 +153,60 @@ pub trait Store: Send + Sync {
     ) -> Result<Dataset, StoreError>;
     /// Removes the dataset and its pins; never events. `NotFound` if absent.
     async fn delete_dataset(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
-    /// `NotFound` if the dataset is absent.
+    /// `NotFound` if the dataset is absent. A new version when any trace was added.
     async fn add_dataset_items(
         &self,
         project_id: &str,
         id: &str,
         trace_ids: &[String],
+        change: MembershipChange<'_>,
     ) -> Result<AddItemsOutcome, StoreError>;
-    /// True if the trace was pinned in this dataset.
+    /// True if the trace was pinned in this dataset (a new `unpinned` version; the
+    /// trace's expectations go with it). `NotFound` if the dataset is absent.
     async fn remove_dataset_item(
         &self,
         project_id: &str,
         id: &str,
         trace_id: &str,
+        author: &str,
     ) -> Result<bool, StoreError>;
+    /// The dataset's versions, newest first, a page of at most `page.limit` (1 to
+    /// 1,000). `NotFound` if the dataset is absent.
+    async fn dataset_versions(
+        &self,
+        project_id: &str,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DatasetVersion>, StoreError>;
+    /// The members of a version (the current one for `None`). `NotFound` for an absent
+    /// dataset or a version it never had.
+    async fn dataset_members(
+        &self,
+        project_id: &str,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<DatasetMembers, StoreError>;
+    /// Sets (or replaces the verdict of) an expectation on a pinned trace.
+    async fn set_dataset_expectation(
+        &self,
+        project_id: &str,
+        id: &str,
+        expectation: &policy::Expectation,
+        author: &str,
+    ) -> Result<DatasetExpectation, StoreError>;
+    /// True if the expectation was there.
+    async fn remove_dataset_expectation(
+        &self,
+        project_id: &str,
+        id: &str,
+        expectation_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Every expectation of the dataset (at most `policy::fixtures::MAX_EXPECTATIONS`).
+    async fn dataset_expectations(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Vec<DatasetExpectation>, StoreError>;
 
     // ---- policy versions ----
 

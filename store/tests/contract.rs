@@ -55,6 +55,8 @@ contract!(
     datasets::datasets_crud,
     datasets::dataset_items,
     datasets::delete_cascades_to_items_not_events,
+    datasets::dataset_versions,
+    datasets::dataset_expectations,
     policy::policy_versions,
     policy::policy_compare_and_set,
     policy::simulations,

@@ -56,44 +56,105 @@ async fn assert_upgraded(url: &str) {
     );
 }
 
+/// A database of `backend` migrated to just before `version`, holding `rows` (written
+/// as project `proj_old`: PostgreSQL forces row-level security even for the owner).
+async fn older_database(backend: &str, version: i64, rows: &[&str]) -> String {
+    let older = migrations_before(backend, version).await;
+    if backend == "sqlite" {
+        let url = store::testing::fresh_sqlite_url();
+        let mut conn = SqliteConnection::connect(&format!("{url}?mode=rwc"))
+            .await
+            .unwrap();
+        older.run(&mut conn).await.unwrap();
+        for sql in rows {
+            conn.execute(*sql).await.unwrap();
+        }
+        conn.close().await.unwrap();
+        url
+    } else {
+        let url = store::testing::fresh_postgres_url().await;
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        older.run(&mut conn).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        tx.execute("SELECT set_config('app.project_id', 'proj_old', true)")
+            .await
+            .unwrap();
+        for sql in rows {
+            tx.execute(*sql).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        conn.close().await.unwrap();
+        url
+    }
+}
+
+async fn remove_database(url: &str) {
+    if url.starts_with("sqlite:") {
+        store::testing::remove_sqlite(url);
+    } else {
+        store::testing::drop_postgres_database(url).await;
+    }
+}
+
 #[tokio::test]
 async fn sqlite_keys_made_before_scopes_become_agent_keys() {
-    let url = store::testing::fresh_sqlite_url();
-    let mut conn = SqliteConnection::connect(&format!("{url}?mode=rwc"))
-        .await
-        .unwrap();
-    migrations_before("sqlite", 8)
-        .await
-        .run(&mut conn)
-        .await
-        .unwrap();
-    for sql in OLD_ROWS {
-        conn.execute(*sql).await.unwrap();
-    }
-    conn.close().await.unwrap();
+    let url = older_database("sqlite", 8, OLD_ROWS).await;
     assert_upgraded(&url).await;
-    store::testing::remove_sqlite(&url);
+    remove_database(&url).await;
 }
 
 #[tokio::test]
 async fn postgres_keys_made_before_scopes_become_agent_keys() {
-    let url = store::testing::fresh_postgres_url().await;
-    let mut conn = PgConnection::connect(&url).await.unwrap();
-    migrations_before("postgres", 8)
-        .await
-        .run(&mut conn)
-        .await
-        .unwrap();
-    // Row-level security is forced even for the owner: write as the project.
-    let mut tx = conn.begin().await.unwrap();
-    tx.execute("SELECT set_config('app.project_id', 'proj_old', true)")
-        .await
-        .unwrap();
-    for sql in OLD_ROWS {
-        tx.execute(*sql).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    conn.close().await.unwrap();
+    let url = older_database("postgres", 8, OLD_ROWS).await;
     assert_upgraded(&url).await;
-    store::testing::drop_postgres_database(&url).await;
+    remove_database(&url).await;
+}
+
+/// What a 0008 database holds: a dataset pinning two traces.
+const OLD_DATASET: &[&str] = &[
+    "INSERT INTO projects (id, name, created_at) VALUES ('proj_old', 'old', 1)",
+    "INSERT INTO datasets (id, project_id, name, created_at) VALUES ('ds_old', 'proj_old', 'golden', 5)",
+    "INSERT INTO dataset_items (project_id, dataset_id, trace_id, added_at) \
+     VALUES ('proj_old', 'ds_old', 't1', 6), ('proj_old', 'ds_old', 't2', 7)",
+];
+
+/// Datasets made before versions are their version 1, made by "migration", with their
+/// members; the next change is version 2.
+async fn assert_datasets_versioned(url: &str) {
+    let s = store::open(url, StoreOptions::default()).await.unwrap();
+    let versions = s
+        .dataset_versions("proj_old", "ds_old", &store::PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(versions.items.len(), 1);
+    let v1 = &versions.items[0];
+    assert_eq!(
+        (v1.version, v1.author.as_str(), v1.added, v1.traces),
+        (1, "migration", 2, 2)
+    );
+    let members = s
+        .dataset_members("proj_old", "ds_old", Some(1))
+        .await
+        .unwrap();
+    assert_eq!(members.trace_ids, vec!["t1".to_string(), "t2".to_string()]);
+    assert!(s
+        .remove_dataset_item("proj_old", "ds_old", "t1", "test")
+        .await
+        .unwrap());
+    let now = s.dataset_members("proj_old", "ds_old", None).await.unwrap();
+    assert_eq!((now.version, now.trace_ids), (2, vec!["t2".to_string()]));
+}
+
+#[tokio::test]
+async fn sqlite_datasets_made_before_versions_are_version_1() {
+    let url = older_database("sqlite", 9, OLD_DATASET).await;
+    assert_datasets_versioned(&url).await;
+    remove_database(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_datasets_made_before_versions_are_version_1() {
+    let url = older_database("postgres", 9, OLD_DATASET).await;
+    assert_datasets_versioned(&url).await;
+    remove_database(&url).await;
 }

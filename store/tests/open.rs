@@ -41,7 +41,7 @@ async fn sqlite_file_is_created_in_wal_mode_with_foreign_keys() {
     assert_eq!(s.project(&p.id).await.unwrap(), p);
     // Foreign keys are enforced on the store's connections.
     assert!(matches!(
-        s.create_dataset("proj_nope", "x", None).await,
+        s.create_dataset("proj_nope", "x", None, "test").await,
         Err(StoreError::NotFound)
     ));
     drop(s);

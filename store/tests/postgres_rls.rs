@@ -44,7 +44,9 @@ async fn rls_hides_other_projects_from_unfiltered_queries() {
     )
     .await
     .unwrap();
-    s.create_dataset(&b.id, "b-set", None).await.unwrap();
+    s.create_dataset(&b.id, "b-set", None, "test")
+        .await
+        .unwrap();
     let a_key = s
         .create_api_key(&a.id, store::KeyScope::Agent)
         .await
@@ -184,7 +186,7 @@ async fn tables_force_row_level_security() {
         }
         tables.push(name);
     }
-    assert_eq!(tables.len(), 14, "{tables:?}");
+    assert_eq!(tables.len(), 17, "{tables:?}");
     pool.close().await;
     env.finish().await;
 }

@@ -119,7 +119,7 @@ pub(crate) fn summary(r: &impl RowGet) -> Result<TraceSummary, StoreError> {
 }
 
 /// Columns of `datasets d` plus the item count.
-pub(crate) const DATASET_COLS: &str = "d.id, d.project_id, d.name, d.description, d.created_at, \
+pub(crate) const DATASET_COLS: &str = "d.id, d.project_id, d.name, d.description, d.created_at, d.version, \
      (SELECT COUNT(*) FROM dataset_items i WHERE i.project_id = d.project_id AND i.dataset_id = d.id) AS item_count";
 
 pub(crate) fn dataset(r: &impl RowGet) -> Result<Dataset, StoreError> {
@@ -130,6 +130,7 @@ pub(crate) fn dataset(r: &impl RowGet) -> Result<Dataset, StoreError> {
         description: r.opt_text("description")?,
         item_count: r.int("item_count")?,
         created_at: Timestamp(r.int("created_at")?),
+        version: r.int("version")?,
     })
 }
 

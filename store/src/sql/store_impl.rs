@@ -9,9 +9,10 @@ use super::{
 };
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DecideOutcome, EventScan, KeyGrant, KeyScope, NewApiKey, Page, PageRequest, PolicyVersion,
-    Project, Simulation, Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary,
-    TraceFilter, TracePage, TraceSummary,
+    DatasetExpectation, DatasetMembers, DatasetVersion, DecideOutcome, EventScan, KeyGrant,
+    KeyScope, MembershipChange, NewApiKey, Page, PageRequest, PolicyVersion, Project, Simulation,
+    Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
+    TracePage, TraceSummary,
 };
 
 #[async_trait::async_trait]
@@ -135,8 +136,9 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         name: &str,
         description: Option<&str>,
+        author: &str,
     ) -> Result<Dataset, StoreError> {
-        datasets::create(&self.backend, project_id, name, description).await
+        datasets::create(&self.backend, project_id, name, description, author).await
     }
     async fn list_datasets(
         &self,
@@ -176,16 +178,58 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         id: &str,
         trace_ids: &[String],
+        change: MembershipChange<'_>,
     ) -> Result<AddItemsOutcome, StoreError> {
-        datasets::add_items(&self.backend, project_id, id, trace_ids).await
+        datasets::add_items(&self.backend, project_id, id, trace_ids, change).await
     }
     async fn remove_dataset_item(
         &self,
         project_id: &str,
         id: &str,
         trace_id: &str,
+        author: &str,
     ) -> Result<bool, StoreError> {
-        datasets::remove_item(&self.backend, project_id, id, trace_id).await
+        datasets::remove_item(&self.backend, project_id, id, trace_id, author).await
+    }
+    async fn dataset_versions(
+        &self,
+        project_id: &str,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<DatasetVersion>, StoreError> {
+        datasets::versions(&self.backend, project_id, id, page).await
+    }
+    async fn dataset_members(
+        &self,
+        project_id: &str,
+        id: &str,
+        version: Option<i64>,
+    ) -> Result<DatasetMembers, StoreError> {
+        datasets::members(&self.backend, project_id, id, version).await
+    }
+    async fn set_dataset_expectation(
+        &self,
+        project_id: &str,
+        id: &str,
+        expectation: &policy::Expectation,
+        author: &str,
+    ) -> Result<DatasetExpectation, StoreError> {
+        datasets::set_expectation(&self.backend, project_id, id, expectation, author).await
+    }
+    async fn remove_dataset_expectation(
+        &self,
+        project_id: &str,
+        id: &str,
+        expectation_id: &str,
+    ) -> Result<bool, StoreError> {
+        datasets::remove_expectation(&self.backend, project_id, id, expectation_id).await
+    }
+    async fn dataset_expectations(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Vec<DatasetExpectation>, StoreError> {
+        datasets::expectations(&self.backend, project_id, id).await
     }
 
     async fn active_policy(&self, project_id: &str) -> Result<PolicyVersion, StoreError> {

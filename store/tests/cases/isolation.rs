@@ -1,7 +1,10 @@
 //! Project A's handle on project B's ids must behave as if B's rows did not exist.
 use futures::TryStreamExt;
 use serde_json::json;
-use store::{AuditFilter, DecideOutcome, EventScan, Store, StoreError, ThreadFilter, TraceFilter};
+use store::{
+    AuditFilter, DecideOutcome, EventScan, PageRequest, Store, StoreError, ThreadFilter,
+    TraceFilter,
+};
 
 use crate::support::{ev, ids, EventExt};
 
@@ -27,10 +30,18 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         .create_api_key(&b.id, store::KeyScope::Agent)
         .await
         .unwrap();
-    let b_ds = s.create_dataset(&b.id, "b-set", None).await.unwrap();
-    s.add_dataset_items(&b.id, &b_ds.id, &ids(&["shared", "only-bot-b"]))
+    let b_ds = s
+        .create_dataset(&b.id, "b-set", None, "test")
         .await
         .unwrap();
+    s.add_dataset_items(
+        &b.id,
+        &b_ds.id,
+        &ids(&["shared", "only-bot-b"]),
+        crate::support::PIN,
+    )
+    .await
+    .unwrap();
     let b_sim = s
         .save_simulation(&b.id, json!({}), json!({}))
         .await
@@ -202,17 +213,39 @@ pub async fn cross_project_isolation(s: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
-        s.add_dataset_items(&a.id, &b_ds.id, &ids(&["shared"]))
+        s.add_dataset_items(&a.id, &b_ds.id, &ids(&["shared"]), crate::support::PIN)
             .await,
         Err(StoreError::NotFound)
     ));
-    assert!(!s
-        .remove_dataset_item(&a.id, &b_ds.id, "shared")
+    assert!(matches!(
+        s.remove_dataset_item(&a.id, &b_ds.id, "shared", "test")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.dataset_versions(&a.id, &b_ds.id, &PageRequest::first(10))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.dataset_members(&a.id, &b_ds.id, Some(1)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.dataset_expectations(&a.id, &b_ds.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let a_ds = s
+        .create_dataset(&a.id, "b-set", None, "test")
         .await
-        .unwrap());
-    let a_ds = s.create_dataset(&a.id, "b-set", None).await.unwrap();
+        .unwrap();
     let outcome = s
-        .add_dataset_items(&a.id, &a_ds.id, &ids(&["shared", "only-bot-b"]))
+        .add_dataset_items(
+            &a.id,
+            &a_ds.id,
+            &ids(&["shared", "only-bot-b"]),
+            crate::support::PIN,
+        )
         .await
         .unwrap();
     assert_eq!(outcome.added, ids(&["shared"]));

@@ -111,10 +111,12 @@ pub async fn pages_continue_where_they_stopped(s: &dyn Store) {
     let events: Vec<_> = traces.iter().map(|t| ev(t, "s", 0)).collect();
     s.upsert_events(pid, &events).await.unwrap();
     for name in ["e", "b", "g", "a", "f", "c"] {
-        s.create_dataset(pid, name, None).await.unwrap();
+        s.create_dataset(pid, name, None, "test").await.unwrap();
     }
-    let ds = s.create_dataset(pid, "d", None).await.unwrap();
-    s.add_dataset_items(pid, &ds.id, &traces).await.unwrap();
+    let ds = s.create_dataset(pid, "d", None, "test").await.unwrap();
+    s.add_dataset_items(pid, &ds.id, &traces, crate::support::PIN)
+        .await
+        .unwrap();
     pages_match(7, |page| async move {
         s.list_datasets(pid, &page).await.unwrap()
     })

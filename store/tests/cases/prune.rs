@@ -42,8 +42,8 @@ pub async fn prune_exempts_pinned(s: &dyn Store) {
     )
     .await
     .unwrap();
-    let ds = s.create_dataset(&p.id, "keep", None).await.unwrap();
-    s.add_dataset_items(&p.id, &ds.id, &ids(&["pinned"]))
+    let ds = s.create_dataset(&p.id, "keep", None, "test").await.unwrap();
+    s.add_dataset_items(&p.id, &ds.id, &ids(&["pinned"]), crate::support::PIN)
         .await
         .unwrap();
 
@@ -72,7 +72,7 @@ pub async fn prune_exempts_pinned(s: &dyn Store) {
 
     // Unpinned, the old trace goes on the next run.
     assert!(s
-        .remove_dataset_item(&p.id, &ds.id, "pinned")
+        .remove_dataset_item(&p.id, &ds.id, "pinned", "test")
         .await
         .unwrap());
     assert_eq!(s.prune(now, None).await.unwrap(), 1);

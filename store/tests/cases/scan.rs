@@ -78,8 +78,11 @@ pub async fn scan_and_count(s: &dyn Store) {
     assert!(scan(s, &p.id, EventScan::Traces(vec![])).await.is_empty());
 
     // A dataset yields exactly its traces' events of the three kinds.
-    let ds = s.create_dataset(&p.id, "golden", None).await.unwrap();
-    s.add_dataset_items(&p.id, &ds.id, &ids(&["t1", "t3"]))
+    let ds = s
+        .create_dataset(&p.id, "golden", None, "test")
+        .await
+        .unwrap();
+    s.add_dataset_items(&p.id, &ds.id, &ids(&["t1", "t3"]), crate::support::PIN)
         .await
         .unwrap();
     assert_eq!(

@@ -149,3 +149,9 @@ impl EventExt for StoredEvent {
 pub fn ids(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
+
+/// A membership change as the dashboard makes it, by a test author.
+pub const PIN: store::MembershipChange<'static> = store::MembershipChange {
+    kind: store::DatasetChangeKind::Pinned,
+    author: "test",
+};
