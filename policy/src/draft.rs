@@ -14,6 +14,9 @@ use crate::simulate::{SimulationSummary, Simulator, Unmatched};
 pub struct Draft {
     /// The draft as the caller wrote it (kept in stored runs).
     pub value: Value,
+    /// The draft normalised: its precedence and rules, whatever shape it was written in
+    /// (what a receipt's digest names).
+    pub rules: RuleSet,
     pub compiled: CompiledPolicy,
     /// What the draft does to events none of its rules decide.
     pub unmatched: Unmatched,
@@ -23,10 +26,12 @@ impl Draft {
     /// Parses and compiles a draft given as a JSON value. Errors name the field inside
     /// the draft (`kind`, `rules[1].action`, ...), empty for the draft as a whole.
     pub fn from_value(value: Value) -> Result<Draft, Vec<FieldError>> {
-        let compiled = RuleSet::from_value(&value)?.compile()?;
+        let rules = RuleSet::from_value(&value)?;
+        let compiled = rules.compile()?;
         let unmatched = unmatched_mode(&value);
         Ok(Draft {
             value,
+            rules,
             compiled,
             unmatched,
         })

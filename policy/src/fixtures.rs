@@ -386,6 +386,144 @@ impl<'s> ExpectationCheck<'s> {
     }
 }
 
+/// A reviewer's decision on a held call: a person's judgement of a real call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Review {
+    Approved,
+    Rejected,
+}
+
+/// Decided approvals of events in scope, by trace and span.
+#[derive(Clone, Debug, Default)]
+pub struct ReviewLabels {
+    by_trace: HashMap<String, HashMap<String, Review>>,
+    len: usize,
+}
+
+impl ReviewLabels {
+    pub fn new(labels: impl IntoIterator<Item = (String, String, Review)>) -> ReviewLabels {
+        let mut set = ReviewLabels::default();
+        for (trace, span, review) in labels {
+            if set
+                .by_trace
+                .entry(trace)
+                .or_default()
+                .insert(span, review)
+                .is_none()
+            {
+                set.len += 1;
+            }
+        }
+        set
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    fn of(&self, event: &Event) -> Option<Review> {
+        self.by_trace
+            .get(&event.trace_id)?
+            .get(&event.span_id)
+            .copied()
+    }
+}
+
+/// A reviewed call whose verdict under the draft goes against the reviewer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewedEvent {
+    pub trace_id: String,
+    pub span_id: String,
+    pub tool: String,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    pub review: Review,
+    pub simulated: Verdict,
+    #[serde(default)]
+    pub rule: Option<MatchedRule>,
+}
+
+/// What the draft does to calls people reviewed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReviewReport {
+    /// Reviewed calls in scope.
+    pub approved: u64,
+    pub rejected: u64,
+    /// Approved calls the draft would block.
+    pub approved_would_block: u64,
+    /// Rejected calls the draft would allow.
+    pub rejected_would_allow: u64,
+    /// Up to [`SAMPLE_LIMIT`] of those two.
+    pub samples: Vec<ReviewedEvent>,
+}
+
+/// Compares judged events with their reviews (inside a simulator).
+#[derive(Debug)]
+pub(crate) struct ReviewCheck<'s> {
+    labels: &'s ReviewLabels,
+    report: ReviewReport,
+}
+
+impl<'s> ReviewCheck<'s> {
+    pub(crate) fn new(labels: &'s ReviewLabels) -> Self {
+        ReviewCheck {
+            labels,
+            report: ReviewReport::default(),
+        }
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        event: &Event,
+        simulated: Verdict,
+        rule: impl Fn() -> Option<MatchedRule>,
+    ) {
+        let Some(review) = self.labels.of(event) else {
+            return;
+        };
+        let against = match review {
+            Review::Approved => {
+                self.report.approved += 1;
+                simulated == Verdict::Blocked
+            }
+            Review::Rejected => {
+                self.report.rejected += 1;
+                simulated == Verdict::Allowed
+            }
+        };
+        if !against {
+            return;
+        }
+        match review {
+            Review::Approved => self.report.approved_would_block += 1,
+            Review::Rejected => self.report.rejected_would_allow += 1,
+        }
+        if self.report.samples.len() < SAMPLE_LIMIT {
+            self.report.samples.push(ReviewedEvent {
+                trace_id: event.trace_id.clone(),
+                span_id: event.span_id.clone(),
+                tool: event.tool.clone(),
+                agent: event.agent.clone(),
+                timestamp: event.timestamp.clone(),
+                review,
+                simulated,
+                rule: rule(),
+            });
+        }
+    }
+
+    pub(crate) fn finish(self) -> ReviewReport {
+        self.report
+    }
+}
+
 /// The first line a receipt's digest covers: the draft as normalised (its precedence
 /// and rules, whatever shape it was written in), what happens to events it does not
 /// decide, and the baseline (`recorded`, or the baseline rule set).
@@ -646,5 +784,49 @@ mod tests {
             ..event("plan", "t1", "s3", Verdict::Allowed)
         });
         assert_eq!(digest(&block, &with_step), first);
+    }
+
+    #[test]
+    fn reviewed_calls_against_the_draft_are_reported() {
+        let events = [
+            event("payments.refund", "t1", "s1", Verdict::Held),
+            event("payments.refund", "t2", "s2", Verdict::Held),
+            event("payments.void", "t3", "s3", Verdict::Held),
+            event("payments.void", "t4", "s4", Verdict::Held),
+        ];
+        let labels = ReviewLabels::new([
+            ("t1".to_string(), "s1".to_string(), Review::Approved),
+            ("t2".to_string(), "s2".to_string(), Review::Rejected),
+            ("t3".to_string(), "s3".to_string(), Review::Rejected),
+        ]);
+        // Block refunds, allow voids: t1 was approved (now blocked), t3 was rejected
+        // (now allowed); t2 was rejected and is blocked, as its reviewer wanted.
+        let draft = draft(serde_json::json!([
+            {"action": "block", "pattern": "payments.refund"},
+            {"action": "allow", "pattern": "payments.void"}
+        ]));
+        let mut sim = crate::Simulator::new(&draft.compiled, draft.unmatched).reviewed(&labels);
+        for e in &events {
+            sim.push(e);
+        }
+        let report = sim.finish().reviews.unwrap();
+        assert_eq!((report.approved, report.rejected), (1, 2));
+        assert_eq!(
+            (report.approved_would_block, report.rejected_would_allow),
+            (1, 1)
+        );
+        let samples: Vec<(&str, Review)> = report
+            .samples
+            .iter()
+            .map(|s| (s.span_id.as_str(), s.review))
+            .collect();
+        assert_eq!(
+            samples,
+            vec![("s1", Review::Approved), ("s3", Review::Rejected)]
+        );
+        assert_eq!(
+            report.samples[1].rule.as_ref().map(|r| r.pattern.as_str()),
+            Some("payments.void")
+        );
     }
 }

@@ -112,7 +112,8 @@ pub mod cases;
 pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};
 pub use eval::{CompiledPolicy, Decision, MatchedRule, Subject, DEFAULT_AGENT};
 pub use fixtures::{
-    receipt_header, Expectation, ExpectationReport, ExpectationSet, Expected, EVALUATOR_VERSION,
+    receipt_header, Expectation, ExpectationReport, ExpectationSet, Expected, Review, ReviewLabels,
+    ReviewReport, EVALUATOR_VERSION,
 };
 pub use model::{
     join_errors, Action, FieldError, Precedence, Rule, RuleSet, Verdict, Warning,

@@ -7,7 +7,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::eval::{new_scratch, CompiledPolicy, MatchedRule, Scratch, Subject};
-use crate::fixtures::{ExpectationCheck, ExpectationReport, ExpectationSet, ReceiptDigest};
+use crate::fixtures::{
+    ExpectationCheck, ExpectationReport, ExpectationSet, ReceiptDigest, ReviewCheck, ReviewLabels,
+    ReviewReport,
+};
 use crate::model::{Action, Verdict};
 
 /// Most sample matches a summary carries.
@@ -152,6 +155,10 @@ pub struct SimulationSummary {
     /// `preflight simulation verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// Reviewed calls in scope that the draft judges against their reviewer (server
+    /// runs over scopes with decided approvals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviews: Option<ReviewReport>,
 }
 
 /// Keeps the candidates for the sample of one class (changed or unchanged
@@ -225,6 +232,7 @@ pub struct Simulator<'p> {
     unchanged_samples: Bucket,
     scratch: Scratch,
     expectations: Option<ExpectationCheck<'p>>,
+    reviews: Option<ReviewCheck<'p>>,
     digest: Option<ReceiptDigest>,
 }
 
@@ -241,8 +249,17 @@ impl<'p> Simulator<'p> {
             unchanged_samples: Bucket::default(),
             scratch: new_scratch(),
             expectations: None,
+            reviews: None,
             digest: None,
         }
+    }
+
+    /// Also compares judged events with reviewers' decisions on them.
+    pub fn reviewed(mut self, labels: &'p ReviewLabels) -> Self {
+        if !labels.is_empty() {
+            self.reviews = Some(ReviewCheck::new(labels));
+        }
+        self
     }
 
     /// Also checks every judged event against these expectations.
@@ -283,11 +300,13 @@ impl<'p> Simulator<'p> {
         if let Some(digest) = &mut self.digest {
             digest.push(e, simulated);
         }
+        let draft = self.draft;
+        let rule = || decided.and_then(|(index, _)| draft.matched_rule(index));
         if let Some(check) = &mut self.expectations {
-            let draft = self.draft;
-            check.push(e, simulated, || {
-                decided.and_then(|(index, _)| draft.matched_rule(index))
-            });
+            check.push(e, simulated, rule);
+        }
+        if let Some(check) = &mut self.reviews {
+            check.push(e, simulated, rule);
         }
         let changed = simulated != e.recorded;
         if changed {
@@ -351,6 +370,7 @@ impl<'p> Simulator<'p> {
             sample_matches,
             transitions,
             expectations: self.expectations.map(ExpectationCheck::finish),
+            reviews: self.reviews.map(ReviewCheck::finish),
             digest: self.digest.map(ReceiptDigest::finish),
         }
     }

@@ -74,7 +74,12 @@ pub async fn create(
     let name = required("name", name, MAX_DATASET_NAME_CHARS)?;
     let description = optional("description", description, MAX_DESCRIPTION_CHARS)?;
     let dataset = store
-        .create_dataset(caller.project_id(), &name, description.as_deref())
+        .create_dataset(
+            caller.project_id(),
+            &name,
+            description.as_deref(),
+            &caller.author(),
+        )
         .await
         .map_err(name_taken(&name))?;
     changes::record(store, caller, Kind::DatasetCreated, &dataset.id, Some(name)).await?;
@@ -145,8 +150,13 @@ pub async fn pin(
         PinTarget::Existing(id) => (find(store, caller, &id).await?, false),
         PinTarget::New(name) => (create(store, caller, &name, None).await?, true),
     };
+    let author = caller.author();
+    let change = store::MembershipChange {
+        kind: store::DatasetChangeKind::Pinned,
+        author: &author,
+    };
     let outcome = store
-        .add_dataset_items(caller.project_id(), &dataset.id, trace_ids)
+        .add_dataset_items(caller.project_id(), &dataset.id, trace_ids, change)
         .await
         .map_err(missing(&dataset.id))?;
     if !outcome.added.is_empty() {
@@ -164,7 +174,7 @@ pub async fn pin(
 pub async fn unpin(store: &Store, caller: &Caller, id: &str, trace_id: &str) -> ServiceResult<()> {
     caller.require(Permission::Govern)?;
     if store
-        .remove_dataset_item(caller.project_id(), id, trace_id)
+        .remove_dataset_item(caller.project_id(), id, trace_id, &caller.author())
         .await
         .map_err(missing(id))?
     {
@@ -175,4 +185,113 @@ pub async fn unpin(store: &Store, caller: &Caller, id: &str, trace_id: &str) -> 
             "trace {trace_id:?} is not pinned in this dataset"
         )))
     }
+}
+
+/// A page of the dataset's versions, newest first.
+pub async fn versions(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    page: &store::PageRequest,
+) -> ServiceResult<store::Page<store::DatasetVersion>> {
+    caller.require(Permission::Read)?;
+    store
+        .dataset_versions(caller.project_id(), id, page)
+        .await
+        .map_err(missing(id))
+}
+
+/// The members of a version of the dataset (the current one for `None`).
+pub async fn members(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    version: Option<i64>,
+) -> ServiceResult<store::DatasetMembers> {
+    caller.require(Permission::Read)?;
+    let what = match version {
+        Some(v) => format!("dataset {id:?} has no version {v}"),
+        None => format!("no dataset {id:?} in this project"),
+    };
+    store
+        .dataset_members(caller.project_id(), id, version)
+        .await
+        .map_err(ServiceError::not_found(what))
+}
+
+/// Every expectation the dataset's traces carry.
+pub async fn expectations(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+) -> ServiceResult<Vec<store::DatasetExpectation>> {
+    caller.require(Permission::Read)?;
+    store
+        .dataset_expectations(caller.project_id(), id)
+        .await
+        .map_err(missing(id))
+}
+
+/// The expectations as the simulator checks them.
+pub async fn expectation_set(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+) -> ServiceResult<policy::ExpectationSet> {
+    let list = expectations(store, caller, id).await?;
+    policy::ExpectationSet::new(list.into_iter().map(|e| e.expectation).collect())
+        .map_err(ServiceError::from)
+}
+
+/// Sets what a pinned trace's events matching `pattern` must keep getting (a new
+/// verdict for the same trace and pattern replaces the old one).
+pub async fn expect(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    expectation: policy::Expectation,
+) -> ServiceResult<store::DatasetExpectation> {
+    caller.require(Permission::Govern)?;
+    // The same checks as a set of one: field errors name `pattern` and `trace_id`.
+    policy::ExpectationSet::new(vec![expectation.clone()]).map_err(|errors| {
+        let errors = errors
+            .into_iter()
+            .map(|e| {
+                let field = e.field.trim_start_matches("expectations[0].").to_string();
+                policy::FieldError::new(field, e.message)
+            })
+            .collect::<Vec<_>>();
+        ServiceError::from(errors)
+    })?;
+    let saved = store
+        .set_dataset_expectation(caller.project_id(), id, &expectation, &caller.author())
+        .await
+        .map_err(missing(id))?;
+    let detail = format!(
+        "trace {}: {} \u{2192} {}",
+        expectation.trace_id, expectation.pattern, expectation.expected
+    );
+    changes::record(store, caller, Kind::ExpectationSet, id, Some(detail)).await?;
+    Ok(saved)
+}
+
+/// Removes an expectation; `NotFound` when the dataset has none with this id.
+pub async fn unexpect(
+    store: &Store,
+    caller: &Caller,
+    id: &str,
+    expectation_id: &str,
+) -> ServiceResult<()> {
+    caller.require(Permission::Govern)?;
+    if !store
+        .remove_dataset_expectation(caller.project_id(), id, expectation_id)
+        .await
+        .map_err(missing(id))?
+    {
+        return Err(ServiceError::NotFound(format!(
+            "no expectation {expectation_id:?} in this dataset"
+        )));
+    }
+    let detail = Some(format!("expectation {expectation_id} removed"));
+    changes::record(store, caller, Kind::ExpectationRemoved, id, detail).await
 }

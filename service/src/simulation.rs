@@ -5,7 +5,9 @@
 //! served back by id (the permalinks). The in-browser preview loads the same stream
 //! through [`preview_events`].
 use futures::StreamExt;
-use policy::{Baseline, Draft, SimulationSummary, Simulator, Subject};
+use policy::{
+    Baseline, Draft, ExpectationSet, RuleSet, SimulationSummary, Simulator, Subject, Unmatched,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -24,8 +26,8 @@ pub const PREVIEW_EVENT_LIMIT: usize = 50_000;
 /// The events a run replays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scope {
-    /// The traces pinned in a dataset.
-    Dataset(String),
+    /// The traces pinned in a version of a dataset (the current one when `None`).
+    Dataset { id: String, version: Option<i64> },
     /// A list of traces.
     Traces(Vec<String>),
     /// Every event in a time window (microseconds; open ends are unbounded).
@@ -36,9 +38,19 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// A batch scope: exactly one of a dataset or a list of trace ids.
+    /// The current version of a dataset.
+    pub fn dataset(id: impl Into<String>) -> Scope {
+        Scope::Dataset {
+            id: id.into(),
+            version: None,
+        }
+    }
+
+    /// A batch scope: exactly one of a dataset (optionally one of its versions) or a
+    /// list of trace ids.
     pub fn batch(
         dataset_id: Option<String>,
+        dataset_version: Option<i64>,
         trace_ids: Option<Vec<String>>,
     ) -> ServiceResult<Scope> {
         match (dataset_id, trace_ids) {
@@ -46,7 +58,22 @@ impl Scope {
                 "dataset_id",
                 "give dataset_id or trace_ids, not both",
             )),
-            (Some(id), None) => Ok(Scope::Dataset(id)),
+            (Some(id), None) => {
+                if dataset_version.is_some_and(|v| v < 1) {
+                    return Err(ServiceError::invalid(
+                        "dataset_version",
+                        "versions are numbered from 1",
+                    ));
+                }
+                Ok(Scope::Dataset {
+                    id,
+                    version: dataset_version,
+                })
+            }
+            (None, _) if dataset_version.is_some() => Err(ServiceError::invalid(
+                "dataset_version",
+                "only with dataset_id",
+            )),
             (None, Some(ids)) => Ok(Scope::Traces(ids)),
             (None, None) => Err(ServiceError::invalid(
                 "dataset_id",
@@ -63,35 +90,63 @@ impl Scope {
         }
     }
 
-    /// Checks the scope against the project: a dataset must exist (an unknown one is
-    /// `NotFound`, not zero events), a trace list is bounded.
-    pub async fn checked(self, store: &Store, caller: &Caller) -> ServiceResult<store::EventScan> {
+    /// Checks the scope against the project and pins it down: a dataset must exist
+    /// (an unknown one is `NotFound`, not zero events) and is read at one version, a
+    /// trace list is bounded.
+    pub async fn resolve(self, store: &Store, caller: &Caller) -> ServiceResult<Resolved> {
         match self {
-            Scope::Dataset(id) => {
-                if !datasets::exists(store, caller, &id).await? {
-                    return Err(ServiceError::NotFound(format!(
-                        "no dataset {id:?} in this project"
-                    )));
-                }
-                Ok(store::EventScan::Dataset(id))
+            Scope::Dataset { id, version } => {
+                let dataset = datasets::find(store, caller, &id).await?;
+                let members = datasets::members(store, caller, &id, version).await?;
+                Ok(Resolved {
+                    scan: store::EventScan::DatasetVersion {
+                        id: id.clone(),
+                        version: members.version,
+                    },
+                    dataset: Some((dataset, members)),
+                    trace_ids: None,
+                    window: None,
+                })
             }
             Scope::Traces(ids) if ids.len() > MAX_TRACE_IDS => Err(ServiceError::invalid(
                 "trace_ids",
                 format!("at most {MAX_TRACE_IDS}"),
             )),
-            Scope::Traces(ids) => Ok(store::EventScan::Traces(ids)),
+            Scope::Traces(ids) => Ok(Resolved {
+                scan: store::EventScan::Traces(ids.clone()),
+                dataset: None,
+                trace_ids: Some(ids),
+                window: None,
+            }),
             Scope::Window {
                 since_micros,
                 until_micros,
-            } => Ok(store::EventScan::Window {
-                since_micros,
-                until_micros,
+            } => Ok(Resolved {
+                scan: store::EventScan::Window {
+                    since_micros,
+                    until_micros,
+                },
+                dataset: None,
+                trace_ids: None,
+                window: Some((since_micros, until_micros)),
             }),
         }
     }
 }
 
-/// What a stored run records about the request (the permalink shows it back).
+/// A scope as a run pinned it down.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub scan: store::EventScan,
+    /// The dataset and the members of the version read.
+    pub dataset: Option<(store::Dataset, store::DatasetMembers)>,
+    pub trace_ids: Option<Vec<String>>,
+    pub window: Option<(Option<i64>, Option<i64>)>,
+}
+
+/// What a stored run records besides its summary: everything its permalink shows and
+/// `preflight simulation verify` needs, as it was when the run was made. Runs stored
+/// before receipts carry only the first six fields (the rest read as `None`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimulationRequest {
     /// The draft as given.
@@ -108,11 +163,47 @@ pub struct SimulationRequest {
     pub until: Option<String>,
     #[serde(default)]
     pub baseline: Baseline,
+    /// The draft normalised (precedence and rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_rules: Option<RuleSet>,
+    /// What happened to events the draft did not decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmatched: Option<Unmatched>,
+    /// The dataset's name and version when the run was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_version: Option<i64>,
+    /// Traces in scope: the dataset version's members, or the listed traces (`None`
+    /// for a window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traces_in_scope: Option<u64>,
+    /// The window's bounds as scanned (microseconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_micros: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_micros: Option<i64>,
+    /// For an `active_policy` baseline: the version and its rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_version: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_rules: Option<RuleSet>,
+    /// `policy::EVALUATOR_VERSION` of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator_version: Option<String>,
+    /// The run this one ran again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<String>,
 }
 
 impl SimulationRequest {
-    fn new(draft: &Draft, scope: &Scope, baseline: Baseline) -> SimulationRequest {
-        // Whole seconds, as people read and type them; the scan itself used the micros.
+    fn new(
+        draft: &Draft,
+        resolved: &Resolved,
+        baseline: Baseline,
+        active: Option<&policies::ActivePolicy>,
+    ) -> SimulationRequest {
+        // Whole seconds, as people read and type them; the scan used the micros.
         let text = |micros: Option<i64>| {
             micros.and_then(|m| {
                 chrono::DateTime::from_timestamp_micros(m)
@@ -122,20 +213,82 @@ impl SimulationRequest {
         let mut request = SimulationRequest {
             draft: draft.value.clone(),
             baseline,
+            draft_rules: Some(draft.rules.clone()),
+            unmatched: Some(draft.unmatched),
+            baseline_version: active.map(|a| a.version.version),
+            baseline_rules: active.map(|a| a.set.clone()),
+            evaluator_version: Some(policy::EVALUATOR_VERSION.to_string()),
             ..SimulationRequest::default()
         };
-        match scope {
-            Scope::Dataset(id) => request.dataset_id = Some(id.clone()),
-            Scope::Traces(ids) => request.trace_ids = Some(ids.clone()),
-            Scope::Window {
-                since_micros,
-                until_micros,
-            } => {
-                request.since = text(*since_micros);
-                request.until = text(*until_micros);
+        if let Some((dataset, members)) = &resolved.dataset {
+            request.dataset_id = Some(dataset.id.clone());
+            request.dataset_name = Some(dataset.name.clone());
+            request.dataset_version = Some(members.version);
+            request.traces_in_scope = Some(members.trace_ids.len() as u64);
+            // The members themselves, while they are few enough to keep in a receipt.
+            if members.trace_ids.len() <= MAX_TRACE_IDS {
+                request.trace_ids = Some(members.trace_ids.clone());
             }
         }
+        if let Some(ids) = &resolved.trace_ids {
+            request.traces_in_scope = Some(ids.len() as u64);
+            request.trace_ids = Some(ids.clone());
+        }
+        if let Some((since, until)) = resolved.window {
+            request.since = text(since);
+            request.until = text(until);
+            request.since_micros = since;
+            request.until_micros = until;
+        }
         request
+    }
+
+    /// The scope to run again: the dataset's current version, the same traces, or the
+    /// same window.
+    fn rerun_scope(&self) -> ServiceResult<Scope> {
+        if let Some(id) = &self.dataset_id {
+            return Ok(Scope::dataset(id.clone()));
+        }
+        if let Some(ids) = &self.trace_ids {
+            return Ok(Scope::Traces(ids.clone()));
+        }
+        let micros = |exact: Option<i64>, text: &Option<String>| {
+            exact.or_else(|| {
+                text.as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.timestamp_micros())
+            })
+        };
+        Ok(Scope::Window {
+            since_micros: micros(self.since_micros, &self.since),
+            until_micros: micros(self.until_micros, &self.until),
+        })
+    }
+
+    /// The scope exactly as this run read it: the dataset version, the traces, or the
+    /// window (what its fixtures are exported from).
+    pub fn scan(&self) -> Option<store::EventScan> {
+        if let (Some(id), Some(version)) = (&self.dataset_id, self.dataset_version) {
+            return Some(store::EventScan::DatasetVersion {
+                id: id.clone(),
+                version,
+            });
+        }
+        if self.dataset_id.is_some() {
+            return None; // a run from before dataset versions: its version is unknown
+        }
+        if let Some(ids) = &self.trace_ids {
+            return Some(store::EventScan::Traces(ids.clone()));
+        }
+        Some(store::EventScan::Window {
+            since_micros: self.since_micros,
+            until_micros: self.until_micros,
+        })
+    }
+
+    /// Runs made before receipts existed lack the record of their scope and baseline.
+    pub fn is_receipt(&self) -> bool {
+        self.evaluator_version.is_some()
     }
 }
 
@@ -144,13 +297,15 @@ impl SimulationRequest {
 pub struct SavedSimulation {
     pub id: String,
     pub created_at: store::Timestamp,
+    pub request: SimulationRequest,
     pub summary: SimulationSummary,
     /// Time spent scanning and simulating (not saving).
     pub elapsed: std::time::Duration,
 }
 
 /// Replays the scope's events under `draft`, compared with `baseline`, and keeps the
-/// run. Reading, not changing: any caller who may read the project may run one.
+/// run as a receipt. Reading, not changing: any caller who may read the project may
+/// run one.
 pub async fn run(
     store: &Store,
     caller: &Caller,
@@ -158,13 +313,60 @@ pub async fn run(
     baseline: Baseline,
     scope: Scope,
 ) -> ServiceResult<SavedSimulation> {
+    run_as(store, caller, draft, baseline, scope, None).await
+}
+
+/// Runs a stored run again: the same draft and baseline kind, over its scope as it is
+/// now (a dataset's current version, the same traces, the same window), linked to it.
+pub async fn rerun(store: &Store, caller: &Caller, id: &str) -> ServiceResult<SavedSimulation> {
+    let old = stored(store, caller, id).await?;
+    let value = old.request.draft.clone();
+    let draft = crate::blocking::run(move || Draft::from_value(value))
+        .await?
+        .map_err(ServiceError::Draft)?;
+    let scope = old.request.rerun_scope()?;
+    run_as(
+        store,
+        caller,
+        &draft,
+        old.request.baseline,
+        scope,
+        Some(old.id),
+    )
+    .await
+}
+
+async fn run_as(
+    store: &Store,
+    caller: &Caller,
+    draft: &Draft,
+    baseline: Baseline,
+    scope: Scope,
+    rerun_of: Option<String>,
+) -> ServiceResult<SavedSimulation> {
     caller.require(Permission::Read)?;
     let active = match baseline {
         Baseline::Recorded => None,
-        Baseline::ActivePolicy => Some(policies::active_compiled(store, caller).await?),
+        Baseline::ActivePolicy => Some(policies::active(store, caller).await?),
     };
-    let request = SimulationRequest::new(draft, &scope, baseline);
-    let scan = scope.checked(store, caller).await?;
+    let active_compiled = active.as_ref().map(|a| a.compile()).transpose()?;
+    let resolved = scope.resolve(store, caller).await?;
+    let expectations = match &resolved.dataset {
+        Some((dataset, _)) => datasets::expectation_set(store, caller, &dataset.id).await?,
+        None => ExpectationSet::default(),
+    };
+    let reviews = policy::ReviewLabels::new(
+        store
+            .reviewed_events(caller.project_id(), resolved.scan.clone())
+            .await?,
+    );
+    let mut request = SimulationRequest::new(draft, &resolved, baseline, active.as_ref());
+    request.rerun_of = rerun_of;
+    let header = policy::receipt_header(
+        &draft.rules,
+        draft.unmatched,
+        request.baseline_rules.as_ref(),
+    );
     let project = caller.project_id();
     let started = std::time::Instant::now();
     // Evaluating every event is the CPU work: it runs on the blocking pool
@@ -173,23 +375,21 @@ pub async fn run(
     let (chunks, mut inbox) = tokio::sync::mpsc::channel::<Vec<policy::Event>>(CHUNKS_IN_FLIGHT);
     let (compiled, unmatched) = (draft.compiled.clone(), draft.unmatched);
     let simulate = crate::blocking::run(move || {
-        let mut simulator = Simulator::new(&compiled, unmatched);
+        let mut simulator = Simulator::new(&compiled, unmatched)
+            .expecting(&expectations)
+            .reviewed(&reviews)
+            .digesting(&header);
         while let Some(chunk) = inbox.blocking_recv() {
             for mut event in chunk {
-                if let Some(active) = &active {
-                    event.recorded = active
-                        .evaluate(&Subject {
-                            tool: &event.tool,
-                            agent: event.agent.as_deref(),
-                            cost_usd: event.cost_usd,
-                        })
-                        .verdict;
+                if let Some(active) = &active_compiled {
+                    event.recorded = baseline_verdict(active, &event);
                 }
                 simulator.push(&event);
             }
         }
         simulator.finish()
     });
+    let scan = resolved.scan.clone();
     let feed = async move {
         let mut events = store.scan_events(project, scan);
         let mut chunk = Vec::with_capacity(CHUNK);
@@ -225,22 +425,45 @@ pub async fn run(
     Ok(SavedSimulation {
         id: saved.id,
         created_at: saved.created_at,
+        request,
         summary,
         elapsed,
     })
 }
 
-/// A kept run as the permalink shows it.
+/// The verdict the baseline policy gives an event: what a whole rule set is compared
+/// with (the same computation in `preflight simulation verify`).
+pub fn baseline_verdict(active: &policy::CompiledPolicy, event: &policy::Event) -> policy::Verdict {
+    active
+        .evaluate(&Subject {
+            tool: &event.tool,
+            agent: event.agent.as_deref(),
+            cost_usd: event.cost_usd,
+        })
+        .verdict
+}
+
+/// A kept run as the permalink shows it: only what was stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRun {
     pub id: String,
     pub created_at: store::Timestamp,
     pub request: SimulationRequest,
     pub summary: SimulationSummary,
-    /// The dataset it ran on, while it exists.
-    pub dataset: Option<store::Dataset>,
-    /// Traces in scope: the dataset's pinned traces, or the listed ones.
-    pub trace_count: usize,
+}
+
+impl StoredRun {
+    /// Traces in scope as recorded (runs from before receipts: the listed traces, or
+    /// unknown).
+    pub fn traces_in_scope(&self) -> Option<u64> {
+        self.request.traces_in_scope.or_else(|| {
+            if self.request.dataset_id.is_some() {
+                None
+            } else {
+                self.request.trace_ids.as_ref().map(|ids| ids.len() as u64)
+            }
+        })
+    }
 }
 
 /// A kept run, raw (as stored).
@@ -266,27 +489,65 @@ pub async fn stored(store: &Store, caller: &Caller, id: &str) -> ServiceResult<S
         .map_err(|e| ServiceError::Internal(format!("stored run {id} is unreadable: {e}")))?;
     let request: SimulationRequest = serde_json::from_value(sim.request)
         .map_err(|e| ServiceError::Internal(format!("stored run {id} is unreadable: {e}")))?;
-    let dataset = match &request.dataset_id {
-        Some(did) => match datasets::find(store, caller, did).await {
-            Ok(d) => Some(d),
-            Err(ServiceError::NotFound(_)) => None,
-            Err(e) => return Err(e),
-        },
-        None => None,
-    };
-    let trace_count = match (&dataset, &request.trace_ids) {
-        (Some(d), _) => usize::try_from(d.item_count).unwrap_or(0),
-        (None, Some(ids)) => ids.len(),
-        _ => 0,
-    };
     Ok(StoredRun {
         id: sim.id,
         created_at: sim.created_at,
         request,
         summary,
-        dataset,
-        trace_count,
     })
+}
+
+/// How the scope of a re-run differs from the run it repeated: traces added and
+/// removed (from the two receipts' trace lists) and the dataset versions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeChange {
+    pub from_version: Option<i64>,
+    pub to_version: Option<i64>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// What changed in scope between a run and its re-run (`None` when a trace list is
+/// missing from either receipt).
+pub fn scope_change(before: &SimulationRequest, after: &SimulationRequest) -> Option<ScopeChange> {
+    let (Some(old), Some(new)) = (&before.trace_ids, &after.trace_ids) else {
+        return None;
+    };
+    let old_set: std::collections::HashSet<&String> = old.iter().collect();
+    let new_set: std::collections::HashSet<&String> = new.iter().collect();
+    Some(ScopeChange {
+        from_version: before.dataset_version,
+        to_version: after.dataset_version,
+        added: new
+            .iter()
+            .filter(|t| !old_set.contains(t))
+            .cloned()
+            .collect(),
+        removed: old
+            .iter()
+            .filter(|t| !new_set.contains(t))
+            .cloned()
+            .collect(),
+    })
+}
+
+/// The events a stored run read, as it read them (its dataset version, its traces or
+/// its window) and in the same order: the fixtures `preflight simulation verify`
+/// recomputes the receipt over. Retention or re-sent spans since the run show as a
+/// digest that no longer matches.
+pub fn receipt_events<'a>(
+    store: &'a Store,
+    caller: &'a Caller,
+    run: &StoredRun,
+) -> ServiceResult<futures::stream::BoxStream<'a, Result<policy::Event, store::StoreError>>> {
+    caller.require(Permission::Read)?;
+    let scan = run.request.scan().ok_or_else(|| {
+        ServiceError::Conflict(format!(
+            "run {} was made before receipts recorded a dataset's version: its events cannot be told",
+            run.id
+        ))
+    })?;
+    Ok(store.scan_events(caller.project_id(), scan))
 }
 
 /// A scope's events as the simulator sees them, for the in-browser preview.
@@ -317,7 +578,7 @@ pub async fn preview_events_within(
     limit: usize,
 ) -> ServiceResult<PreviewEvents> {
     caller.require(Permission::Read)?;
-    let scan = scope.checked(store, caller).await?;
+    let scan = scope.resolve(store, caller).await?.scan;
     let mut stream = store.scan_events(caller.project_id(), scan);
     let mut events = std::collections::VecDeque::new();
     let mut truncated = false;
@@ -341,11 +602,39 @@ mod tests {
     #[test]
     fn batch_scopes_take_exactly_one() {
         assert_eq!(
-            Scope::batch(Some("d".into()), None),
-            Ok(Scope::Dataset("d".into()))
+            Scope::batch(Some("d".into()), None, None),
+            Ok(Scope::dataset("d"))
         );
-        assert!(Scope::batch(Some("d".into()), Some(vec![])).is_err());
-        assert!(Scope::batch(None, None).is_err());
+        assert_eq!(
+            Scope::batch(Some("d".into()), Some(2), None),
+            Ok(Scope::Dataset {
+                id: "d".into(),
+                version: Some(2)
+            })
+        );
+        assert!(Scope::batch(Some("d".into()), None, Some(vec![])).is_err());
+        assert!(Scope::batch(None, None, None).is_err());
+        assert!(Scope::batch(None, Some(1), Some(vec![])).is_err());
+        assert!(Scope::batch(Some("d".into()), Some(0), None).is_err());
+    }
+
+    #[test]
+    fn scope_changes_list_added_and_removed_traces() {
+        let before = SimulationRequest {
+            trace_ids: Some(vec!["a".into(), "b".into()]),
+            dataset_version: Some(3),
+            ..SimulationRequest::default()
+        };
+        let after = SimulationRequest {
+            trace_ids: Some(vec!["b".into(), "c".into(), "d".into()]),
+            dataset_version: Some(5),
+            ..SimulationRequest::default()
+        };
+        let change = scope_change(&before, &after).unwrap_or_default();
+        assert_eq!((change.from_version, change.to_version), (Some(3), Some(5)));
+        assert_eq!(change.added, vec!["c".to_string(), "d".to_string()]);
+        assert_eq!(change.removed, vec!["a".to_string()]);
+        assert_eq!(scope_change(&SimulationRequest::default(), &after), None);
     }
 
     #[test]
@@ -360,15 +649,33 @@ mod tests {
         let draft = Draft::from_value(serde_json::json!({"kind": "block", "pattern": "x"}))
             .map_err(|e| policy::join_errors(&e));
         let draft = draft.unwrap_or_else(|e| unreachable!("{e}"));
-        let record = SimulationRequest::new(
-            &draft,
-            &Scope::Window {
+        assert!(!read.is_receipt());
+        assert_eq!(read.scan(), None, "an old dataset run's version is unknown");
+        let window = Resolved {
+            scan: store::EventScan::Window {
                 since_micros: Some(0),
                 until_micros: None,
             },
-            Baseline::Recorded,
-        );
+            dataset: None,
+            trace_ids: None,
+            window: Some((Some(0), None)),
+        };
+        let record = SimulationRequest::new(&draft, &window, Baseline::Recorded, None);
         assert_eq!(record.since.as_deref(), Some("1970-01-01T00:00:00Z"));
         assert_eq!(record.draft, draft.value);
+        assert_eq!(record.draft_rules.as_ref(), Some(&draft.rules));
+        assert!(record.is_receipt());
+        // A receipt reads back as written, and names the scope it read.
+        let text = serde_json::to_value(&record).unwrap_or_default();
+        let back: SimulationRequest = serde_json::from_value(text).unwrap_or_default();
+        assert_eq!(back, record);
+        assert_eq!(back.scan(), Some(window.scan));
+        assert_eq!(
+            back.rerun_scope(),
+            Ok(Scope::Window {
+                since_micros: Some(0),
+                until_micros: None
+            })
+        );
     }
 }

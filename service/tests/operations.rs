@@ -252,7 +252,7 @@ async fn a_run_keeps_a_typed_record_and_reads_back() {
             &env.viewer,
             &draft,
             draft.default_baseline(),
-            Scope::Dataset(dataset.id.clone()),
+            Scope::dataset(dataset.id.clone()),
         )
         .await
         .unwrap();
@@ -265,14 +265,15 @@ async fn a_run_keeps_a_typed_record_and_reads_back() {
         assert_eq!(run.request.baseline, Baseline::ActivePolicy);
         assert_eq!(run.request.draft, draft.value);
         assert_eq!(run.summary, saved.summary);
-        assert_eq!(run.trace_count, 1);
+        assert_eq!(run.traces_in_scope(), Some(1));
+        assert_eq!(run.request.dataset_version, Some(2));
         // An unknown dataset is not found, not zero events.
         let missing = simulation::run(
             env.store.as_ref(),
             &env.viewer,
             &draft,
             Baseline::Recorded,
-            Scope::Dataset("nope".into()),
+            Scope::dataset("nope"),
         )
         .await
         .unwrap_err();
@@ -587,6 +588,238 @@ async fn every_write_records_its_actor() {
             service::changes::page(s, &env.agent, None, 10).await,
             Err(ServiceError::OutOfScope { .. })
         ));
+    })
+    .await;
+}
+
+/// A stored run is a receipt: editing the dataset, changing the policy or deleting
+/// events never changes what it says; a re-run is a new run linked to it; a dataset's
+/// older version can be run again; expectations report what broke and why.
+#[tokio::test]
+async fn receipts_never_drift_and_expectations_say_what_broke() {
+    use futures::TryStreamExt;
+    each_backend(|env| async move {
+        let store = env.store.as_ref();
+        ingest(
+            &env,
+            vec![
+                span(
+                    "t1",
+                    "s1",
+                    "tool_call",
+                    "wire_transfer",
+                    0,
+                    json!({"status": "blocked"}),
+                ),
+                span("t1", "s2", "tool_call", "search", 1, json!({})),
+                span("t2", "s3", "tool_call", "wire_fee", 2, json!({})),
+                span("t3", "s4", "tool_call", "wire_refund", 3, json!({})),
+            ],
+        )
+        .await;
+        let dataset = datasets::create(store, &env.admin, "fixtures", None)
+            .await
+            .unwrap();
+        let admin = &env.admin;
+        let dataset_id = dataset.id.clone();
+        let pin = |traces: &[&str]| {
+            let traces: Vec<String> = traces.iter().map(|t| t.to_string()).collect();
+            let target = datasets::PinTarget::Existing(dataset_id.clone());
+            async move { datasets::pin(store, admin, target, &traces).await.unwrap() }
+        };
+        pin(&["t1", "t2"]).await;
+        // t1 keeps blocking wire transfers; nothing is said of t2.
+        datasets::expect(
+            store,
+            &env.admin,
+            &dataset.id,
+            policy::Expectation {
+                trace_id: "t1".into(),
+                pattern: "wire_*".into(),
+                expected: policy::Expected::Is(policy::Verdict::Blocked),
+            },
+        )
+        .await
+        .unwrap();
+        let allow = Draft::from_value(json!({"kind": "allow", "pattern": "wire_*"})).unwrap();
+        let first = simulation::run(
+            store,
+            &env.viewer,
+            &allow,
+            Baseline::Recorded,
+            Scope::dataset(dataset.id.clone()),
+        )
+        .await
+        .unwrap();
+        let report = first.summary.expectations.clone().unwrap();
+        assert_eq!(report.expectations_broken(), 1);
+        assert_eq!(report.regressions[0].span_id, "s1");
+        assert_eq!(
+            report.regressions[0]
+                .rule
+                .as_ref()
+                .map(|r| r.pattern.as_str()),
+            Some("wire_*")
+        );
+        assert_eq!(
+            report.unreviewed_changes, 0,
+            "t2's wire_fee was allowed already"
+        );
+        let digest = first.summary.digest.clone().unwrap();
+        let receipt = simulation::stored(store, &env.admin, &first.id)
+            .await
+            .unwrap();
+        assert_eq!(receipt.request.dataset_version, Some(2));
+        assert_eq!(receipt.request.dataset_name.as_deref(), Some("fixtures"));
+        assert_eq!(receipt.traces_in_scope(), Some(2));
+        assert_eq!(
+            receipt.request.evaluator_version.as_deref(),
+            Some(policy::EVALUATOR_VERSION)
+        );
+
+        // The world changes: a trace pinned and another unpinned, a policy saved.
+        pin(&["t3"]).await;
+        datasets::unpin(store, &env.admin, &dataset.id, "t2")
+            .await
+            .unwrap();
+        let set =
+            policies::parse_rule_set(None, &json!([{"pattern": "*", "action": "block"}])).unwrap();
+        policies::save(store, &env.admin, None, &set, None)
+            .await
+            .unwrap();
+        let again = simulation::stored(store, &env.admin, &first.id)
+            .await
+            .unwrap();
+        assert_eq!(again, receipt, "the receipt is as it was");
+
+        // Its fixtures still reproduce its digest: the same events under the same rules.
+        let events: Vec<policy::Event> = simulation::receipt_events(store, &env.viewer, &again)
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let rules = again.request.draft_rules.clone().unwrap();
+        let header = policy::receipt_header(&rules, allow.unmatched, None);
+        let mut check = policy::Simulator::new(&allow.compiled, allow.unmatched).digesting(&header);
+        for e in &events {
+            check.push(e);
+        }
+        assert_eq!(check.finish().digest, Some(digest.clone()));
+
+        // Run again: the dataset as it is now, linked to the first run.
+        let rerun = simulation::rerun(store, &env.viewer, &first.id)
+            .await
+            .unwrap();
+        assert_eq!(rerun.request.rerun_of.as_deref(), Some(first.id.as_str()));
+        assert_eq!(rerun.request.dataset_version, Some(4));
+        assert_ne!(rerun.summary.digest, Some(digest.clone()));
+        let change = simulation::scope_change(&receipt.request, &rerun.request).unwrap();
+        assert_eq!(change.added, vec!["t3".to_string()]);
+        assert_eq!(change.removed, vec!["t2".to_string()]);
+        // ... and an older version can be run on purpose: the same digest as the first.
+        let old = simulation::run(
+            store,
+            &env.viewer,
+            &allow,
+            Baseline::Recorded,
+            Scope::Dataset {
+                id: dataset.id.clone(),
+                version: Some(2),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(old.summary.digest, Some(digest));
+        let never = simulation::run(
+            store,
+            &env.viewer,
+            &allow,
+            Baseline::Recorded,
+            Scope::Dataset {
+                id: dataset.id.clone(),
+                version: Some(99),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(never, ServiceError::NotFound(_)), "{never:?}");
+        // A whole rule set against the active policy records that policy in the receipt.
+        let whole = Draft::from_value(json!([{"action": "allow", "pattern": "*"}])).unwrap();
+        let against = simulation::run(
+            store,
+            &env.viewer,
+            &whole,
+            Baseline::ActivePolicy,
+            Scope::dataset(dataset.id.clone()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(against.request.baseline_version, Some(1));
+        assert_eq!(against.request.baseline_rules.as_ref(), Some(&set));
+    })
+    .await;
+}
+
+/// Approvals are a person's judgement of a real call: a run says which approved calls
+/// a draft would block and which rejected ones it would allow.
+#[tokio::test]
+async fn decided_approvals_label_the_calls_they_decided() {
+    each_backend(|env| async move {
+        let store = env.store.as_ref();
+        let approved = approvals::request(store, &env.key, "payments.refund", None)
+            .await
+            .unwrap();
+        let rejected = approvals::request(store, &env.key, "payments.refund", None)
+            .await
+            .unwrap();
+        approvals::decide(
+            store,
+            &env.admin,
+            &approved.id,
+            approvals::Decision::Approved,
+            None,
+        )
+        .await
+        .unwrap();
+        approvals::decide(
+            store,
+            &env.admin,
+            &rejected.id,
+            approvals::Decision::Rejected,
+            None,
+        )
+        .await
+        .unwrap();
+        let held = |trace: &str, id: &str| {
+            span(
+                trace,
+                "s1",
+                "tool_call",
+                "payments.refund",
+                0,
+                json!({"status": "pending_approval", "approval_id": id}),
+            )
+        };
+        ingest(
+            &env,
+            vec![held("t1", &approved.id), held("t2", &rejected.id)],
+        )
+        .await;
+        let block = Draft::from_value(json!({"kind": "block", "pattern": "payments.*"})).unwrap();
+        let run = simulation::run(
+            store,
+            &env.viewer,
+            &block,
+            Baseline::Recorded,
+            Scope::Traces(vec!["t1".into(), "t2".into()]),
+        )
+        .await
+        .unwrap();
+        let reviews = run.summary.reviews.unwrap();
+        assert_eq!((reviews.approved, reviews.rejected), (1, 1));
+        assert_eq!(reviews.approved_would_block, 1);
+        assert_eq!(reviews.rejected_would_allow, 0);
+        assert_eq!(reviews.samples[0].trace_id, "t1");
     })
     .await;
 }

@@ -112,6 +112,13 @@ pub trait Store: Send + Sync {
         project_id: &'a str,
         scan: EventScan,
     ) -> BoxStream<'a, Result<policy::Event, StoreError>>;
+    /// The events `scan_events` would yield that carry a decided approval (trace,
+    /// span, decision), at most 100,000.
+    async fn reviewed_events(
+        &self,
+        project_id: &str,
+        scan: EventScan,
+    ) -> Result<Vec<(String, String, policy::Review)>, StoreError>;
     /// How many events `scan_events` would yield.
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError>;
 

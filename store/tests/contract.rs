@@ -52,6 +52,7 @@ contract!(
     audit::audit_log,
     changes::change_log,
     scan::scan_and_count,
+    scan::reviewed_events,
     datasets::datasets_crud,
     datasets::dataset_items,
     datasets::delete_cascades_to_items_not_events,

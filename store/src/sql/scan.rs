@@ -108,6 +108,52 @@ pub(crate) fn scan_sql<'a>(
     )
 }
 
+/// The scanned events of a scope that carry a decided approval: trace, span and the
+/// decision (`status`). Driven by the project's decided approvals (few) through
+/// `events_by_approval`.
+pub(crate) fn reviews_sql<'a>(
+    dialect: Dialect,
+    project_id: &'a str,
+    scan: &'a EventScan,
+    limit: i64,
+) -> (String, Params<'a>) {
+    let (cond, mut p) = scope(dialect, project_id, scan);
+    let limit = p.add(Int(limit));
+    (
+        format!(
+            "SELECT e.trace_id, e.span_id, a.status FROM approvals a \
+             JOIN events e ON e.project_id = a.project_id AND e.approval_id = a.id \
+             WHERE a.project_id = $1 AND a.status IN ('approved', 'rejected') AND {cond} \
+             LIMIT {limit}"
+        ),
+        p,
+    )
+}
+
+/// Most reviewed calls one run compares with.
+pub(crate) const MAX_REVIEWS: i64 = 100_000;
+
+pub(super) async fn reviews<B: super::Backend>(
+    b: &B,
+    project_id: &str,
+    scan: &EventScan,
+) -> Result<Vec<(String, String, policy::Review)>, crate::StoreError> {
+    use super::{Access, RowGet, Scope, Tx};
+    let (sql, p) = reviews_sql(B::DIALECT, project_id, scan, MAX_REVIEWS);
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    tx.fetch_all(&sql, &p.args)
+        .await?
+        .iter()
+        .map(|r| {
+            let review = match r.text("status")?.as_str() {
+                "approved" => policy::Review::Approved,
+                _ => policy::Review::Rejected,
+            };
+            Ok((r.text("trace_id")?, r.text("span_id")?, review))
+        })
+        .collect()
+}
+
 pub(crate) fn count_sql<'a>(
     dialect: Dialect,
     project_id: &'a str,

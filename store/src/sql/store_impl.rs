@@ -127,6 +127,13 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> BoxStream<'a, Result<policy::Event, StoreError>> {
         self.backend.scan_events(project_id, scan)
     }
+    async fn reviewed_events(
+        &self,
+        project_id: &str,
+        scan: EventScan,
+    ) -> Result<Vec<(String, String, policy::Review)>, StoreError> {
+        scan::reviews(&self.backend, project_id, &scan).await
+    }
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError> {
         scan::count(&self.backend, project_id, &scan).await
     }

@@ -113,3 +113,64 @@ pub async fn scan_and_count(s: &dyn Store) {
         1
     );
 }
+
+/// Calls with a decided approval are found in a scope with their decision; pending
+/// ones, other scopes and other projects are not.
+pub async fn reviewed_events(s: &dyn Store) {
+    let p = s.create_project("p").await.unwrap();
+    let other = s.create_project("other").await.unwrap();
+    let mut events = Vec::new();
+    let mut approvals = Vec::new();
+    for (i, decision) in [Some("approved"), Some("rejected"), None]
+        .into_iter()
+        .enumerate()
+    {
+        let approval = s
+            .create_approval(&p.id, "payments.refund", serde_json::json!({}), "key:jj_x")
+            .await
+            .unwrap();
+        if let Some(decision) = decision {
+            s.decide_approval(&p.id, &approval.id, decision, None, "ana@example.com")
+                .await
+                .unwrap();
+        }
+        let mut event = ev(&format!("t{i}"), "held", i as i64);
+        event.approval_id = Some(approval.id.clone());
+        events.push(event);
+        approvals.push(approval);
+    }
+    events.push(ev("t0", "plain", 9));
+    s.upsert_events(&p.id, &events).await.unwrap();
+    // The same approval id in another project means nothing here.
+    let mut theirs = ev("t1", "held", 1);
+    theirs.approval_id = Some(approvals[0].id.clone());
+    s.upsert_events(&other.id, &[theirs]).await.unwrap();
+
+    let all = EventScan::Window {
+        since_micros: None,
+        until_micros: None,
+    };
+    let mut found = s.reviewed_events(&p.id, all.clone()).await.unwrap();
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(
+        found,
+        vec![
+            (
+                "t0".to_string(),
+                "held".to_string(),
+                policy::Review::Approved
+            ),
+            (
+                "t1".to_string(),
+                "held".to_string(),
+                policy::Review::Rejected
+            ),
+        ]
+    );
+    let one = s
+        .reviewed_events(&p.id, EventScan::Traces(ids(&["t1", "t2"])))
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(s.reviewed_events(&other.id, all).await.unwrap().is_empty());
+}
