@@ -76,6 +76,10 @@ fn expected() -> Vec<(
         ),
         ("post", "/v1/policy/simulate/batch", READ, Some(draft)),
         ("get", "/v1/policy/simulations/{id}", READ, None),
+        ("post", "/v1/policy/simulations/{id}/rerun", READ, None),
+        ("get", "/v1/policy/simulations/{id}/events", READ, None),
+        ("get", "/v1/datasets/{id}/versions", READ, None),
+        ("get", "/v1/datasets/{id}/expectations", READ, None),
         // What changes what governs.
         ("put", "/v1/policies", ADMIN, Some(json!({"rules": []}))),
         ("post", "/v1/policies/rules", ADMIN, Some(rule.clone())),
@@ -114,6 +118,18 @@ fn expected() -> Vec<(
         ),
         ("delete", "/v1/datasets/{id}/items/{trace_id}", ADMIN, None),
         (
+            "put",
+            "/v1/datasets/{id}/expectations",
+            ADMIN,
+            Some(json!({"trace_id": "t1", "pattern": "*", "verdict": "recorded"})),
+        ),
+        (
+            "delete",
+            "/v1/datasets/{id}/expectations/{expectation_id}",
+            ADMIN,
+            None,
+        ),
+        (
             "post",
             "/v1/approvals/{id}/decision",
             ADMIN,
@@ -129,6 +145,7 @@ fn concrete(path: &str, project: &str) -> String {
         .replace("{version}", "1")
         .replace("{trace_id}", "t1")
         .replace("{session_id}", "s1")
+        .replace("{expectation_id}", "exp_x1")
         .replace("{id}", "x1")
 }
 

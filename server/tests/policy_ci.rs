@@ -143,7 +143,7 @@ fn export_import_and_simulate_agree_everywhere() {
     let out = preflight(&db_b, &["dataset", "import", &fixtures_path]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("Imported 6 events in 2 traces as dataset \"refunds\""),
+        stderr(&out).contains("Imported 6 events in 2 traces and 0 expectations as dataset \"refunds\""),
         "{}",
         stderr(&out)
     );
@@ -375,4 +375,230 @@ fn fixtures_need_a_dataset_name_and_valid_events() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Datasets as fixtures, end to end: expectations set over the API travel with the
+/// export, `--fail-on-regression` fails only on a broken one (locally and against the
+/// server alike), a run's receipt verifies offline against its exported events and
+/// stops verifying when they change, editing the dataset leaves the receipt as it was,
+/// and a run can pin an older dataset version or be run again.
+#[test]
+fn expectations_regressions_and_receipts() {
+    let dir = scratch("fixtures-ci");
+    let db = sqlite_url(&dir);
+    create_project(&db, "support");
+    let key = create_key(&db, "support", "admin");
+    let server = Server::start(&db);
+    let api = Api::new(&server.url, &key);
+    let (status, body) = api.post("/v1/events/ingest", &recorded_events());
+    assert_eq!(status, 200, "{body}");
+    let (_, ds) = api.post("/v1/datasets", &json!({"name": "refunds"}));
+    let ds = ds["id"].as_str().unwrap().to_string();
+    api.post(
+        &format!("/v1/datasets/{ds}/items"),
+        &json!({"trace_ids": ["t1", "t2"]}),
+    );
+    // t2's refund must stay blocked; t1 must keep every recorded verdict.
+    for (trace, pattern, verdict) in [
+        ("t2", "payments.refund", "blocked"),
+        ("t1", "*", "recorded"),
+    ] {
+        let (status, body) = api.put(
+            &format!("/v1/datasets/{ds}/expectations"),
+            &json!({"trace_id": trace, "pattern": pattern, "verdict": verdict}),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert!(body["id"].as_str().unwrap().starts_with("exp_"));
+    }
+    // Not pinned, or not a verdict: a 422 naming the problem.
+    let (status, body) = api.put(
+        &format!("/v1/datasets/{ds}/expectations"),
+        &json!({"trace_id": "t3", "pattern": "*", "verdict": "blocked"}),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("not pinned"), "{body}");
+    let (status, _) = api.put(
+        &format!("/v1/datasets/{ds}/expectations"),
+        &json!({"trace_id": "t2", "pattern": "*", "verdict": "denied"}),
+    );
+    assert_eq!(status, 422);
+
+    let allow = write(
+        &dir,
+        "allow.json",
+        r#"{"kind": "allow", "pattern": "payments.*"}"#,
+    );
+    let block_crm = write(&dir, "crm.json", r#"{"kind": "block", "pattern": "crm.*"}"#);
+    // Allowing payments breaks t2's expectation: a regression, the run fails.
+    let out = simulate_remote(
+        &server.url,
+        &key,
+        &allow,
+        &["--fail-on-regression", "--format", "table"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("1 expectation broken")
+            && stderr(&out).contains("t2 payments.refund -> blocked"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("Expectations: 1 broken, 1 kept"),
+        "{}",
+        stdout(&out)
+    );
+    // Blocking crm.* changes t2's errored lookup, which no expectation covers: it passes
+    // --fail-on-regression, and --fail-on-change still catches it.
+    let out = simulate_remote(&server.url, &key, &block_crm, &["--fail-on-regression"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let crm: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(crm["expectations"]["unreviewed_changes"], 1, "{crm}");
+    let out = simulate_remote(&server.url, &key, &block_crm, &["--fail-on-change"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // The export carries the expectations; the local run agrees with the server's.
+    let out = preflight(&db, &["dataset", "export", "refunds"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let export = stdout(&out);
+    assert_eq!(
+        export
+            .lines()
+            .filter(|l| l.contains("\"expectation\""))
+            .count(),
+        2,
+        "{export}"
+    );
+    let export_path = write(&dir, "refunds.jsonl", &export);
+    let local = preflight(
+        &db,
+        &[
+            "policy",
+            "simulate",
+            "--draft",
+            &allow,
+            "--events",
+            &export_path,
+            "--fail-on-regression",
+        ],
+    );
+    assert_eq!(local.status.code(), Some(1), "{}", stderr(&local));
+    let local: Value = serde_json::from_str(&stdout(&local)).unwrap();
+    let remote = summary(&simulate_remote(&server.url, &key, &allow, &[]));
+    assert_eq!(local["expectations"], remote["expectations"]);
+    assert_eq!(numbers(&local), numbers(&remote));
+    // And an import recreates them.
+    let db_b = sqlite_url(&dir.join("b"));
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    create_project(&db_b, "ci");
+    let out = preflight(&db_b, &["dataset", "import", &export_path]);
+    assert!(
+        stderr(&out).contains("and 2 expectations as dataset"),
+        "{}",
+        stderr(&out)
+    );
+    let out = preflight(&db_b, &["dataset", "export", "refunds"]);
+    assert_eq!(stdout(&out), export, "a round trip keeps everything");
+
+    // A receipt verifies offline against its own events...
+    let (status, run) = api.post(
+        "/v1/policy/simulate/batch",
+        &json!({"draft": {"kind": "allow", "pattern": "payments.*"}, "dataset_id": ds}),
+    );
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["dataset_version"], 2);
+    assert_eq!(run["traces_in_scope"], 2);
+    let id = run["simulation_id"].as_str().unwrap().to_string();
+    let (_, receipt) = api.get_raw(&format!("/v1/policy/simulations/{id}"));
+    let (status, events) = api.get_raw(&format!("/v1/policy/simulations/{id}/events"));
+    assert_eq!(status, 200);
+    let receipt_path = write(
+        &dir,
+        "receipt.json",
+        &String::from_utf8(receipt.clone()).unwrap(),
+    );
+    let events_text = String::from_utf8(events).unwrap();
+    assert_eq!(events_text.lines().count(), 5, "{events_text}");
+    let events_path = write(&dir, "events.jsonl", &events_text);
+    let verify = |events: &str| {
+        preflight(
+            &db,
+            &[
+                "simulation",
+                "verify",
+                "--receipt",
+                &receipt_path,
+                "--events",
+                events,
+            ],
+        )
+    };
+    let out = verify(&events_path);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("receipt {id} holds: 5 events")),
+        "{}",
+        stdout(&out)
+    );
+    // ... and says what differs when they are not the same events.
+    let edited = events_text.replacen("\"recorded\":\"blocked\"", "\"recorded\":\"allowed\"", 1);
+    assert_ne!(edited, events_text);
+    let out = verify(&write(&dir, "edited.jsonl", &edited));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("does not hold") && stdout(&out).contains("digest"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Editing the dataset leaves the receipt as it was.
+    assert_eq!(api.delete(&format!("/v1/datasets/{ds}/items/t1")), 204);
+    let (_, again) = api.get_raw(&format!("/v1/policy/simulations/{id}"));
+    assert_eq!(again, receipt);
+    // Versions: created (1), pinned (2), unpinned (3); version 2 can still be run.
+    let (_, versions) = api.get(&format!("/v1/datasets/{ds}/versions"));
+    let changes: Vec<&str> = versions["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["unpinned", "pinned", "created"]);
+    let (_, old) = api.post(
+        "/v1/policy/simulate/batch",
+        &json!({"draft": {"kind": "allow", "pattern": "payments.*"}, "dataset_id": ds, "dataset_version": 2}),
+    );
+    assert_eq!(
+        old["digest"], run["digest"],
+        "the same version, the same receipt digest"
+    );
+    let (status, body) = api.post(
+        "/v1/policy/simulate/batch",
+        &json!({"draft": {"kind": "allow", "pattern": "x"}, "dataset_id": ds, "dataset_version": 9}),
+    );
+    assert_eq!(status, 404, "{body}");
+    // Run again: the dataset as it is now, linked to the first run.
+    let (status, rerun) = api.post(&format!("/v1/policy/simulations/{id}/rerun"), &json!({}));
+    assert_eq!(status, 200, "{rerun}");
+    assert_eq!(rerun["rerun_of"], json!(id));
+    assert_eq!(rerun["dataset_version"], 3);
+    assert_eq!(rerun["traces_in_scope"], 1);
 }

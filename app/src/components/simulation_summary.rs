@@ -108,6 +108,194 @@ pub fn Transitions(summary: SimulationSummary) -> impl IntoView {
     view! { <ul class="transitions">{items}</ul> }.into_any()
 }
 
+/// What a draft is, in a few words: `block \`*_transfer\`` for one rule, "3 rules" for
+/// a set (the permalink's title and unfurl).
+pub fn draft_label(draft: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(draft) else {
+        return "a draft".to_string();
+    };
+    match policy::RuleSet::from_value(&value) {
+        Ok(set) if set.rules.len() == 1 => {
+            let rule = &set.rules[0];
+            format!("{} `{}`", rule.action.as_str(), rule.pattern)
+        }
+        Ok(set) => format!("{} rules", set.rules.len()),
+        Err(_) => "a draft".to_string(),
+    }
+}
+
+/// The line a pasted permalink previews with.
+pub fn unfurl_line(draft: &str, summary: &SimulationSummary) -> String {
+    let mut line = format!("{} · {}", draft_label(draft), headline(summary));
+    if let Some(report) = &summary.expectations {
+        let broken = report.expectations_broken();
+        if broken > 0 {
+            line.push_str(&format!(
+                " · {broken} {} broken",
+                if broken == 1 {
+                    "expectation"
+                } else {
+                    "expectations"
+                }
+            ));
+        }
+    }
+    line
+}
+
+fn rule_text(rule: &Option<policy::MatchedRule>) -> String {
+    match rule {
+        Some(r) => format!("#{} {} {}", r.index + 1, r.action.as_str(), r.pattern),
+        None => "no rule decided it".to_string(),
+    }
+}
+
+/// Expectations a run checked: regressions first (with the rule that broke each), then
+/// the expectations kept, then changes no expectation covers.
+#[component]
+pub fn ExpectationResults(report: policy::ExpectationReport, project: String) -> impl IntoView {
+    let broken = report.expectations_broken();
+    let kept = report.expectations_kept();
+    let trace_link = move |trace: &str, span: &str| {
+        href(
+            &format!("/dashboard/traces/{trace}"),
+            &project,
+            &[("span", span)],
+        )
+    };
+    let regressions = report
+        .regressions
+        .iter()
+        .map(|r| {
+            let expected = r.expected.map(|e| e.to_string()).unwrap_or_default();
+            view! {
+                <tr class="regression">
+                    <td class="mono"><a href=trace_link(&r.trace_id, &r.span_id) title=r.trace_id.clone()>{short_id(&r.trace_id)}</a></td>
+                    <td class="mono">{r.tool.clone()}</td>
+                    <td class="mono">{r.expectation_pattern.clone().unwrap_or_default()}</td>
+                    <td>{format!("expected {expected}")}</td>
+                    <td><VerdictChip verdict=r.simulated/></td>
+                    <td class="mono rule">{rule_text(&r.rule)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let unreviewed = report
+        .unreviewed_samples
+        .iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td class="mono"><a href=trace_link(&r.trace_id, &r.span_id) title=r.trace_id.clone()>{short_id(&r.trace_id)}</a></td>
+                    <td class="mono">{r.tool.clone()}</td>
+                    <td class="transition"><VerdictChip verdict=r.recorded/><span class="arrow">"→"</span><VerdictChip verdict=r.simulated/></td>
+                    <td class="mono rule">{rule_text(&r.rule)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let outcomes = report
+        .expectations
+        .iter()
+        .map(|o| {
+            let status = o.status();
+            let (class, word) = match status {
+                policy::fixtures::ExpectationStatus::Broken => ("chip status s-rejected", "broken"),
+                policy::fixtures::ExpectationStatus::Kept => ("chip status s-approved", "kept"),
+                policy::fixtures::ExpectationStatus::NothingInScope => ("chip", "nothing in scope"),
+            };
+            view! {
+                <tr data-expectation=format!("{}:{}", o.expectation.trace_id, o.expectation.pattern)>
+                    <td class="mono" title=o.expectation.trace_id.clone()>{short_id(&o.expectation.trace_id)}</td>
+                    <td class="mono">{o.expectation.pattern.clone()}</td>
+                    <td>{o.expectation.expected.to_string()}</td>
+                    <td><span class=class>{word}</span></td>
+                    <td class="num">{format!("{} of {}", o.kept, o.events)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let summary_class = if broken > 0 {
+        "expect-summary bad"
+    } else {
+        "expect-summary good"
+    };
+    view! {
+        <section class="card expectations" id="expectations">
+            <h2>"Expectations"</h2>
+            <p class=summary_class id="expect-summary">
+                {format!(
+                    "{broken} broken · {kept} kept · {} events checked · {} changes no expectation covers",
+                    report.events_checked, report.unreviewed_changes
+                )}
+            </p>
+            {(!report.regressions.is_empty()).then(|| view! {
+                <h3>"Regressions"</h3>
+                <div class="table-wrap"><table class="data regressions" id="regressions">
+                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Expectation"</th><th>"Wanted"</th><th>"Got"</th><th>"Broken by"</th></tr></thead>
+                    <tbody>{regressions}</tbody>
+                </table></div>
+            })}
+            <div class="table-wrap"><table class="data expectation-list">
+                <thead><tr><th>"Trace"</th><th>"Pattern"</th><th>"Verdict"</th><th>"Status"</th><th class="num">"Events kept"</th></tr></thead>
+                <tbody>{outcomes}</tbody>
+            </table></div>
+            {(!report.unreviewed_samples.is_empty()).then(|| view! {
+                <h3>"Changes no expectation covers"</h3>
+                <p class="muted">"Intended or not yet reviewed: accept one as an expectation from the dataset page."</p>
+                <div class="table-wrap"><table class="data unreviewed" id="unreviewed">
+                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Recorded → simulated"</th><th>"Decided by"</th></tr></thead>
+                    <tbody>{unreviewed}</tbody>
+                </table></div>
+            })}
+        </section>
+    }
+}
+
+/// Reviewed calls the draft judges against their reviewer.
+#[component]
+pub fn ReviewResults(report: policy::ReviewReport, project: String) -> impl IntoView {
+    let rows = report
+        .samples
+        .iter()
+        .map(|r| {
+            let link = href(
+                &format!("/dashboard/traces/{}", r.trace_id),
+                &project,
+                &[("span", r.span_id.as_str())],
+            );
+            let review = match r.review {
+                policy::Review::Approved => "approved",
+                policy::Review::Rejected => "rejected",
+            };
+            view! {
+                <tr>
+                    <td class="mono"><a href=link title=r.trace_id.clone()>{short_id(&r.trace_id)}</a></td>
+                    <td class="mono">{r.tool.clone()}</td>
+                    <td>{format!("reviewer {review}")}</td>
+                    <td><VerdictChip verdict=r.simulated/></td>
+                    <td class="mono rule">{rule_text(&r.rule)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card reviews" id="reviews">
+            <h2>"Reviewed calls"</h2>
+            <p id="reviews-summary">{format!(
+                "{} of {} approved calls would be blocked · {} of {} rejected calls would be allowed",
+                report.approved_would_block, report.approved, report.rejected_would_allow, report.rejected
+            )}</p>
+            {(!report.samples.is_empty()).then(|| view! {
+                <div class="table-wrap"><table class="data">
+                    <thead><tr><th>"Trace"</th><th>"Call"</th><th>"Review"</th><th>"Draft"</th><th>"Decided by"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table></div>
+            })}
+        </section>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

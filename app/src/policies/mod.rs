@@ -72,7 +72,7 @@ pub(crate) mod support {
     /// The service's scope for the simulator's choice (a window ends now).
     pub fn scope(scope: SimScope) -> service::simulation::Scope {
         match scope {
-            SimScope::Dataset(id) => service::simulation::Scope::Dataset(id),
+            SimScope::Dataset(id) => service::simulation::Scope::dataset(id),
             SimScope::Window(window) => {
                 service::simulation::Scope::window(window, store::now_micros())
             }

@@ -30,26 +30,48 @@ pub struct PreviewEvents {
     pub truncated: bool,
 }
 
-/// A server simulation run, as the modal and the permalink show it.
+/// A server simulation run, as the modal and the permalink show it: only what its
+/// receipt stored, so the page says the same thing however the dataset, the policy or
+/// the events change afterwards.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimulationView {
     pub id: String,
     pub created_micros: i64,
     /// The draft as sent, pretty-printed JSON.
     pub draft: String,
+    /// The dataset as it was when the run was made: its id, name and version.
     pub dataset: Option<DatasetRef>,
-    /// The dataset id when the dataset no longer exists.
     pub dataset_id: Option<String>,
+    pub dataset_version: Option<i64>,
     pub trace_ids: Option<Vec<String>>,
     pub baseline: policy::Baseline,
+    /// The active policy version an `active_policy` baseline compared with.
+    pub baseline_version: Option<i64>,
     pub summary: SimulationSummary,
-    /// How many traces were in scope (dataset items or listed ids).
-    pub trace_count: usize,
-    /// Start of the time window of a run over recorded events (RFC 3339), if any.
+    /// How many traces were in scope, as recorded (`None`: a window, or a run from
+    /// before receipts).
+    pub traces_in_scope: Option<u64>,
+    /// The time window of a run over recorded events (RFC 3339), if any.
     #[serde(default)]
     pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    pub evaluator_version: Option<String>,
+    /// The run this one ran again, and what changed in scope since.
+    pub rerun_of: Option<String>,
+    pub scope_change: Option<ScopeChange>,
     /// This server's base URL as the browser reached it, for the shareable link.
     pub base_url: String,
+}
+
+/// What changed in scope between a run and its re-run (`service::simulation::ScopeChange`,
+/// which the browser cannot name).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeChange {
+    pub from_version: Option<i64>,
+    pub to_version: Option<i64>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 /// A draft the server refused, with the field at fault.
@@ -69,7 +91,7 @@ pub enum SimulateOutcome {
 impl From<DraftScope> for service::simulation::Scope {
     fn from(scope: DraftScope) -> Self {
         match scope {
-            DraftScope::Dataset(id) => service::simulation::Scope::Dataset(id),
+            DraftScope::Dataset(id) => service::simulation::Scope::dataset(id),
             DraftScope::Traces(ids) => service::simulation::Scope::Traces(ids),
         }
     }
@@ -164,20 +186,69 @@ async fn load_simulation(
     else {
         return Ok(None);
     };
-    let draft = &run.request.draft;
+    // A re-run shows what changed in scope since the run it repeated: both receipts
+    // are immutable, so this too says the same thing forever.
+    let scope_change = match &run.request.rerun_of {
+        Some(before) => {
+            match support::found(
+                service::simulation::stored(ctx.store(), &ctx.caller, before).await,
+            )? {
+                Some(before) => service::simulation::scope_change(&before.request, &run.request)
+                    .map(|c| ScopeChange {
+                        from_version: c.from_version,
+                        to_version: c.to_version,
+                        added: c.added,
+                        removed: c.removed,
+                    }),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let traces_in_scope = run.traces_in_scope();
+    let request = run.request;
+    let draft = &request.draft;
+    let dataset = match (&request.dataset_id, &request.dataset_name) {
+        (Some(id), Some(name)) => Some(DatasetRef {
+            id: id.clone(),
+            name: name.clone(),
+        }),
+        _ => None,
+    };
     Ok(Some(SimulationView {
         id: run.id,
         created_micros: run.created_at.micros(),
         draft: serde_json::to_string_pretty(draft).unwrap_or_else(|_| draft.to_string()),
-        dataset: run.dataset.as_ref().map(DatasetRef::from),
-        dataset_id: run.request.dataset_id,
-        trace_ids: run.request.trace_ids,
-        baseline: run.request.baseline,
+        dataset,
+        dataset_id: request.dataset_id.clone(),
+        dataset_version: request.dataset_version,
+        trace_ids: request.trace_ids.clone(),
+        baseline: request.baseline,
+        baseline_version: request.baseline_version,
         summary: run.summary,
-        trace_count: run.trace_count,
-        since: run.request.since,
+        traces_in_scope,
+        since: request.since.clone(),
+        until: request.until.clone(),
+        evaluator_version: request.evaluator_version.clone(),
+        rerun_of: request.rerun_of.clone(),
+        scope_change,
         base_url: crate::server::server_url(),
     }))
+}
+
+/// "Run again": the stored run's draft and baseline over its scope as it is now (a
+/// dataset's current version), kept as a new run linked to the old one. Returns the new
+/// run's id.
+#[server(prefix = "/api/read")]
+pub async fn rerun_simulation(
+    project: Option<String>,
+    id: String,
+) -> Result<String, ServerFnError> {
+    let ctx = support::require(project).await?;
+    let saved = service::simulation::rerun(ctx.store(), &ctx.caller, &id)
+        .await
+        .map_err(service_error)?;
+    Ok(saved.id)
 }
 
 #[server(prefix = "/api/read")]

@@ -17,6 +17,10 @@ pub struct SimulateBody {
     pub draft: Value,
     pub trace_ids: Option<Vec<String>>,
     pub dataset_id: Option<String>,
+    /// A version of the dataset (`GET /v1/datasets/{id}/versions`); its current one
+    /// when absent.
+    #[schema(minimum = 1)]
+    pub dataset_version: Option<i64>,
     pub since: Option<String>,
     pub until: Option<String>,
     /// `recorded` (default): compare with what happened. `active_policy`: with the
@@ -64,12 +68,22 @@ async fn run(
             service::ServiceError::Draft(errors) => draft_errors(errors),
             other => other.into(),
         })?;
+    answer(saved)
+}
+
+/// A run as the simulate endpoints answer it: the summary (numbers, transitions,
+/// samples, expectations, reviewed calls, digest), the run's id, and the scope as it
+/// resolved.
+fn answer(saved: simulation::SavedSimulation) -> ApiResult<Json<Value>> {
     crate::ops::metrics().simulation(saved.summary.events_scanned, saved.elapsed);
     let mut response =
         serde_json::to_value(&saved.summary).map_err(|e| AppError::Internal(e.to_string()))?;
     response["simulation_id"] = json!(saved.id);
     response["created_at"] = json!(saved.created_at);
     response["elapsed_ms"] = json!(saved.elapsed.as_secs_f64() * 1000.0);
+    response["dataset_version"] = json!(saved.request.dataset_version);
+    response["traces_in_scope"] = json!(saved.request.traces_in_scope);
+    response["rerun_of"] = json!(saved.request.rerun_of);
     Ok(Json(response))
 }
 
@@ -80,7 +94,11 @@ pub async fn batch(
     caller: Caller,
     ApiJson(body): ApiJson<SimulateBody>,
 ) -> ApiResult<Json<Value>> {
-    let scope = Scope::batch(body.dataset_id.clone(), body.trace_ids.clone())?;
+    let scope = Scope::batch(
+        body.dataset_id.clone(),
+        body.dataset_version,
+        body.trace_ids.clone(),
+    )?;
     run(&state, &caller, body, scope).await
 }
 
@@ -91,7 +109,7 @@ pub async fn window(
     caller: Caller,
     ApiJson(body): ApiJson<SimulateBody>,
 ) -> ApiResult<Json<Value>> {
-    if body.dataset_id.is_some() || body.trace_ids.is_some() {
+    if body.dataset_id.is_some() || body.trace_ids.is_some() || body.dataset_version.is_some() {
         return Err(AppError::invalid(
             "dataset_id",
             "use /v1/policy/simulate/batch for datasets and trace lists",
@@ -105,7 +123,9 @@ pub async fn window(
 }
 
 /// `GET /v1/policy/simulations/{id}`.
-#[utoipa::path(get, path = "/v1/policy/simulations/{id}", tag = "simulation", summary = "A stored simulation run", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/policy/simulations/{id}", tag = "simulation", summary = "A stored simulation run: its receipt",
+    description = "`{id, project_id, created_at, request, summary}`. `request` is what the run was made of, as it was then:                    the draft as given and normalised (`draft_rules`, `unmatched`), the baseline (`baseline`, and for                    `active_policy` its `baseline_version` and `baseline_rules`), the scope as resolved (`dataset_id`,                    `dataset_name`, `dataset_version`, `trace_ids`, `traces_in_scope`, or `since_micros`/`until_micros`),                    `evaluator_version` and `rerun_of`. `summary` holds the numbers, transitions, samples, `expectations`,                    `reviews` and the `digest` over draft, events and verdicts. Nothing in it changes afterwards.",
+    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,4 +134,81 @@ pub async fn get(
     Ok(Json(
         simulation::stored_raw(state.store.as_ref(), &caller, &id).await?,
     ))
+}
+
+/// `POST /v1/policy/simulations/{id}/rerun`.
+#[utoipa::path(post, path = "/v1/policy/simulations/{id}/rerun", tag = "simulation", summary = "Run a stored simulation again",
+    description = "The same draft and baseline over the run's scope as it is now (a dataset's current version, the same \
+                   traces, the same window), kept as a new run whose `rerun_of` names the old one.",
+    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn rerun(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    answer(simulation::rerun(state.store.as_ref(), &caller, &id).await?)
+}
+
+/// Bytes of JSON lines sent at a time.
+const EVENTS_CHUNK: usize = 64 * 1024;
+
+/// `GET /v1/policy/simulations/{id}/events`.
+#[utoipa::path(get, path = "/v1/policy/simulations/{id}/events", tag = "simulation", summary = "The events a stored run read, as JSON lines",
+    description = "The run's fixtures: its scope read again exactly as recorded (the dataset version, the traces, the window), \
+                   in the order the run read them, one `policy::Event` per line (`kind`, `tool`, `agent`, `cost_usd`, \
+                   `timestamp`, `trace_id`, `span_id`, `recorded`). `preflight simulation verify --receipt R --events E` \
+                   recomputes the receipt's digest over them: events deleted or re-sent since show as a digest that \
+                   no longer matches. 409 for a dataset run made before dataset versions.",
+    params(("id" = String, Path)), responses((status = 200, description = "JSON lines", content_type = "application/x-ndjson"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 409, description = "The run's scope cannot be read again", body = ErrorBody)), security(("bearer" = [])))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use futures::StreamExt;
+    let run = simulation::stored(state.store.as_ref(), &caller, &id).await?;
+    // Refused before anything is sent (a scope that cannot be told).
+    drop(simulation::receipt_events(
+        state.store.as_ref(),
+        &caller,
+        &run,
+    )?);
+    let (lines, inbox) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let (store, caller) = (state.store.clone(), caller.0.clone());
+    let filename = format!("events-{}.jsonl", super::replay::sanitize(&run.id));
+    tokio::spawn(async move {
+        let Ok(mut events) = simulation::receipt_events(store.as_ref(), &caller, &run) else {
+            return;
+        };
+        let mut buf = Vec::with_capacity(EVENTS_CHUNK + 1024);
+        while let Some(event) = events.next().await {
+            let written = event
+                .map_err(|e| std::io::Error::other(e.to_string()))
+                .and_then(|e| serde_json::to_writer(&mut buf, &e).map_err(std::io::Error::other));
+            if let Err(e) = written {
+                let _ = lines.send(Err(e)).await;
+                return;
+            }
+            buf.push(b'\n');
+            if buf.len() >= EVENTS_CHUNK {
+                let full = std::mem::replace(&mut buf, Vec::with_capacity(EVENTS_CHUNK + 1024));
+                if lines.send(Ok(full)).await.is_err() {
+                    return; // the client went away
+                }
+            }
+        }
+        if !buf.is_empty() {
+            let _ = lines.send(Ok(buf)).await;
+        }
+    });
+    let body = futures::stream::unfold(inbox, |mut inbox| async move {
+        inbox.recv().await.map(|chunk| (chunk, inbox))
+    });
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    axum::response::Response::builder()
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .body(axum::body::Body::from_stream(body))
+        .map_err(|e| AppError::Internal(e.to_string()))
 }

@@ -12,7 +12,14 @@
 //! ```
 //!
 //! `span_name` appears only when it differs from `tool` (a tool call named after its
-//! tool has just `tool`). Lines are in time order, as the server replays them.
+//! tool has just `tool`). Lines are in time order, as the server replays them. The
+//! dataset's expectations follow the events, one per line:
+//!
+//! ```json
+//! {"dataset":"refunds","expectation":{"trace_id":"t1","pattern":"wire_*","verdict":"blocked"}}
+//! ```
+//!
+//! `preflight policy simulate --events FILE --fail-on-regression` checks them.
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -321,19 +328,48 @@ async fn export(
             .map_err(|e| e.to_string())?;
         writeln!(out, "{line}").map_err(|err| format!("cannot write: {err}"))?;
     }
+    let expectations = store
+        .dataset_expectations(&project.id, &dataset.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    for e in &expectations {
+        let line = serde_json::to_string(&ExpectationLine {
+            dataset: Some(dataset.name.clone()),
+            expectation: e.expectation.clone(),
+        })
+        .map_err(|e| e.to_string())?;
+        writeln!(out, "{line}").map_err(|err| format!("cannot write: {err}"))?;
+    }
     out.flush().map_err(|err| format!("cannot write: {err}"))?;
     eprintln!(
-        "Exported {} events from {} traces of dataset {:?} (project {:?}).",
+        "Exported {} events from {} traces and {} expectations of dataset {:?} (project {:?}).",
         events.len(),
         traces,
+        expectations.len(),
         dataset.name,
         project.name
     );
     Ok(())
 }
 
-/// Every fixture of a file, or every bad line with its number.
-fn read_fixtures(file: &PathBuf) -> Result<Vec<Fixture>, String> {
+/// An expectation line of an export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectationLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    pub expectation: policy::Expectation,
+}
+
+/// A file's fixtures and expectations.
+#[derive(Debug, Default)]
+struct FixtureFile {
+    fixtures: Vec<Fixture>,
+    expectations: Vec<policy::Expectation>,
+}
+
+/// Every fixture and expectation of a file, or every bad line with its number.
+fn read_fixtures(file: &PathBuf) -> Result<FixtureFile, String> {
     let reader: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
@@ -341,22 +377,29 @@ fn read_fixtures(file: &PathBuf) -> Result<Vec<Fixture>, String> {
             |err| format!("cannot read {}: {err}", file.display()),
         )?))
     };
-    let mut fixtures = Vec::new();
+    let (mut fixtures, mut expectations) = (Vec::new(), Vec::new());
     let mut errors = Vec::new();
     for (number, line) in reader.lines().enumerate() {
         let line = line.map_err(|err| format!("cannot read {}: {err}", file.display()))?;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Fixture>(&line) {
-            Ok(f) => fixtures.push((number + 1, f)),
-            Err(err) => errors.push(format!("  {}:{}: {err}", file.display(), number + 1)),
+        let parsed = if line.contains("\"expectation\"") {
+            serde_json::from_str::<ExpectationLine>(&line).map(|l| expectations.push(l.expectation))
+        } else {
+            serde_json::from_str::<Fixture>(&line).map(|f| fixtures.push(f))
+        };
+        if let Err(err) = parsed {
+            errors.push(format!("  {}:{}: {err}", file.display(), number + 1));
         }
     }
     if !errors.is_empty() {
         return Err(format!("invalid fixtures:\n{}", errors.join("\n")));
     }
-    Ok(fixtures.into_iter().map(|(_, f)| f).collect())
+    Ok(FixtureFile {
+        fixtures,
+        expectations,
+    })
 }
 
 async fn import(
@@ -365,7 +408,13 @@ async fn import(
     file: &PathBuf,
     name: Option<&str>,
 ) -> Result<(), String> {
-    let fixtures = read_fixtures(file)?;
+    let FixtureFile {
+        fixtures,
+        expectations,
+    } = read_fixtures(file)?;
+    // Checked before anything is written.
+    policy::ExpectationSet::new(expectations.clone())
+        .map_err(|errors| format!("invalid expectations: {}", policy::join_errors(&errors)))?;
     let name = match name {
         Some(n) => n.trim().to_string(),
         None => {
@@ -432,25 +481,44 @@ async fn import(
             .unwrap_or_else(|| "stdin".to_string())
     );
     let dataset = store
-        .create_dataset(&project.id, &name, Some(&description))
+        .create_dataset(&project.id, &name, Some(&description), super::CLI_AUTHOR)
         .await
         .map_err(|e| format!("cannot create dataset {name:?}: {e}"))?;
     for chunk in trace_ids.chunks(PIN_CHUNK) {
         store
-            .add_dataset_items(&project.id, &dataset.id, chunk)
+            .add_dataset_items(&project.id, &dataset.id, chunk, IMPORTED)
             .await
             .map_err(|e| format!("cannot pin the traces: {e}"))?;
     }
+    for expectation in &expectations {
+        store
+            .set_dataset_expectation(&project.id, &dataset.id, expectation, super::CLI_AUTHOR)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot keep the expectation on trace {:?}: {e}",
+                    expectation.trace_id
+                )
+            })?;
+    }
     eprintln!(
-        "Imported {} events in {} traces as dataset {:?} ({}) of project {:?}.",
+        "Imported {} events in {} traces and {} expectations as dataset {:?} ({}) of project {:?}.",
         events.len(),
         trace_ids.len(),
+        expectations.len(),
         dataset.name,
         dataset.id,
         project.name
     );
     Ok(())
 }
+
+/// How an import changes a dataset's membership: one `imported` version per chunk of
+/// pins, made by the command line.
+const IMPORTED: store::MembershipChange<'static> = store::MembershipChange {
+    kind: store::DatasetChangeKind::Imported,
+    author: super::CLI_AUTHOR,
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@ use serde_json::{json, Map, Value};
 
 /// The demo project's name.
 pub const DEMO_PROJECT: &str = "demo";
+/// Who made the demo's datasets, as their versions record it.
+const DEMO_AUTHOR: &str = "demo";
 
 /// What `load` created.
 #[derive(Debug)]
@@ -838,11 +840,19 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
         ),
     ] {
         let dataset = store
-            .create_dataset(&project.id, name, Some(description))
+            .create_dataset(&project.id, name, Some(description), DEMO_AUTHOR)
             .await
             .map_err(|e| format!("cannot create the demo dataset {name}: {e}"))?;
         store
-            .add_dataset_items(&project.id, &dataset.id, traces)
+            .add_dataset_items(
+                &project.id,
+                &dataset.id,
+                traces,
+                store::MembershipChange {
+                    kind: store::DatasetChangeKind::Pinned,
+                    author: DEMO_AUTHOR,
+                },
+            )
             .await
             .map_err(|e| format!("cannot pin the demo traces: {e}"))?;
         datasets.push(

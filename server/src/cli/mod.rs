@@ -10,7 +10,12 @@ pub mod bench;
 mod dataset_cmd;
 pub mod demo;
 mod policy_cmd;
+mod simulation_cmd;
 mod user_cmd;
+
+/// Who changes a project through the command line (direct database access, no account
+/// or key), as dataset versions and the change log record it.
+pub const CLI_AUTHOR: &str = "cli";
 
 /// Where the data lives; shared by every command that opens the store.
 #[derive(clap::Args, Debug, Clone)]
@@ -148,6 +153,9 @@ pub enum Command {
     /// Export a dataset's events as JSON-lines fixtures, or import them.
     #[command(subcommand)]
     Dataset(dataset_cmd::DatasetCommand),
+    /// Stored simulation runs: verify a receipt against its exported events.
+    #[command(subcommand)]
+    Simulation(simulation_cmd::SimulationCommand),
     /// Benchmarks (BENCHMARKS.md): evaluator, simulate, ingest, render.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -301,6 +309,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Project(cmd) => block_on(admin_cmd::project(cmd)),
         Command::Key(cmd) => block_on(admin_cmd::key(cmd)),
         Command::Dataset(cmd) => block_on(dataset_cmd::run(cmd)),
+        Command::Simulation(cmd) => simulation_cmd::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::User(cmd) => block_on(user_cmd::run(cmd)),
     }

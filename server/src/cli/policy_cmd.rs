@@ -45,6 +45,11 @@ pub struct SimulateArgs {
     /// Exit 1 when any event's verdict would change (for CI).
     #[arg(long)]
     pub fail_on_change: bool,
+    /// Exit 1 only when an expectation is broken: what a dataset's traces must keep
+    /// getting (the export's expectation lines, or the server dataset's). Changes no
+    /// expectation covers are reported but pass.
+    #[arg(long)]
+    pub fail_on_regression: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -87,25 +92,44 @@ fn load_rule_set(path: &Path) -> Result<RuleSet, String> {
     })
 }
 
-/// Parses a JSON-lines file of events; a bad line is an error naming its line number.
-fn load_events(path: &Path) -> Result<Vec<Event>, String> {
+/// A JSON-lines file of events, with the expectations a dataset export carries
+/// (`{"expectation": {"trace_id", "pattern", "verdict"}}` lines).
+#[derive(Debug, Default)]
+pub(super) struct Fixtures {
+    pub events: Vec<Event>,
+    pub expectations: Vec<policy::Expectation>,
+}
+
+/// Parses a JSON-lines file of events and expectations; a bad line is an error naming
+/// its line number.
+pub(super) fn load_fixtures(path: &Path) -> Result<Fixtures, String> {
     let text = read(path)?;
-    let mut events = Vec::new();
+    let mut fixtures = Fixtures::default();
     let mut errors = Vec::new();
     for (number, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Event>(line) {
-            Ok(event) => events.push(event),
-            Err(err) => errors.push(format!("  {}:{}: {err}", path.display(), number + 1)),
+        let parsed = if line.contains("\"expectation\"") {
+            serde_json::from_str::<super::dataset_cmd::ExpectationLine>(line)
+                .map(|l| fixtures.expectations.push(l.expectation))
+        } else {
+            serde_json::from_str::<Event>(line).map(|e| fixtures.events.push(e))
+        };
+        if let Err(err) = parsed {
+            errors.push(format!("  {}:{}: {err}", path.display(), number + 1));
         }
     }
     if errors.is_empty() {
-        Ok(events)
+        Ok(fixtures)
     } else {
         Err(format!("invalid events:\n{}", errors.join("\n")))
     }
+}
+
+/// The events of a JSON-lines file (expectation lines are skipped).
+fn load_events(path: &Path) -> Result<Vec<Event>, String> {
+    Ok(load_fixtures(path)?.events)
 }
 
 fn test(
@@ -189,6 +213,39 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
         }
         Format::Table => print!("{}", table::render(&summary)),
     }
+    if args.fail_on_regression {
+        let broken: Vec<String> = summary["expectations"]["expectations"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|o| o["broken"].as_u64().unwrap_or(0) > 0)
+                    .map(|o| {
+                        format!(
+                            "{} {} -> {}",
+                            o["trace_id"].as_str().unwrap_or(""),
+                            o["pattern"].as_str().unwrap_or(""),
+                            o["verdict"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if summary["expectations"].is_null() {
+            eprintln!(
+                "note: --fail-on-regression with no expectations in scope: nothing can regress"
+            );
+        }
+        if !broken.is_empty() {
+            eprintln!(
+                "policy check failed: {} expectation{} broken under {}:\n  {}",
+                broken.len(),
+                if broken.len() == 1 { "" } else { "s" },
+                args.draft.display(),
+                broken.join("\n  ")
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     if args.fail_on_change && changed > 0 {
         eprintln!(
             "policy check failed: {changed} event{} would change verdict under {}",
@@ -226,9 +283,12 @@ fn simulate_locally(args: &SimulateArgs, text: &str, events: &Path) -> Result<Va
         None if is_whole_set(&draft_value(&args.draft, text)?) => Unmatched::Allowed,
         None => Unmatched::KeepRecorded,
     };
-    let mut simulator = Simulator::new(&draft, unmatched);
-    for event in load_events(events)? {
-        simulator.push(&event);
+    let fixtures = load_fixtures(events)?;
+    let expectations = policy::ExpectationSet::new(fixtures.expectations)
+        .map_err(|errors| format!("invalid expectations: {}", join(&errors)))?;
+    let mut simulator = Simulator::new(&draft, unmatched).expecting(&expectations);
+    for event in &fixtures.events {
+        simulator.push(event);
     }
     serde_json::to_value(simulator.finish()).map_err(|err| err.to_string())
 }
@@ -238,7 +298,7 @@ fn is_whole_set(draft: &Value) -> bool {
     draft.is_array() || draft.get("rules").is_some()
 }
 
-fn join(errors: &[policy::FieldError]) -> String {
+pub(super) fn join(errors: &[policy::FieldError]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

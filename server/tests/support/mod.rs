@@ -272,6 +272,27 @@ impl Api {
         );
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
+
+    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, body) = Self::finish(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .header("authorization", format!("Bearer {}", self.key))
+                .header("content-type", "application/json")
+                .send(body.to_string()),
+        );
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn delete(&self, path: &str) -> u16 {
+        Self::finish(
+            self.agent
+                .delete(format!("{}{path}", self.base))
+                .header("authorization", format!("Bearer {}", self.key))
+                .call(),
+        )
+        .0
+    }
 }
 
 // ---- The router without a socket ----

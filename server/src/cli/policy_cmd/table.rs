@@ -90,6 +90,7 @@ pub fn render(summary: &Value) -> String {
             .collect();
         out.push_str(&columns(&rows));
     }
+    expectations(&mut out, &summary["expectations"]);
     let flips: Vec<&Value> = summary["sample_matches"]
         .as_array()
         .map(|samples| {
@@ -136,6 +137,59 @@ pub fn render(summary: &Value) -> String {
     out
 }
 
+/// Expectations first: the broken ones with the events that broke them and the rule
+/// that decided each, then how many were kept, then changes none covers.
+fn expectations(out: &mut String, report: &Value) {
+    let Some(all) = report["expectations"].as_array() else {
+        return;
+    };
+    let broken = all.iter().filter(|o| count(o, "broken") > 0).count();
+    let kept = all
+        .iter()
+        .filter(|o| count(o, "broken") == 0 && count(o, "events") > 0)
+        .count();
+    let _ = writeln!(
+        out,
+        "\nExpectations: {broken} broken, {kept} kept, {} with nothing in scope",
+        all.len() - broken - kept
+    );
+    let regressions = report["regressions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !regressions.is_empty() {
+        let mut rows = vec![vec![
+            "REGRESSION".to_string(),
+            "TRACE".to_string(),
+            "SPAN".to_string(),
+            "TOOL".to_string(),
+            "EXPECTED".to_string(),
+            "GOT".to_string(),
+            "BROKEN BY".to_string(),
+        ]];
+        for r in &regressions {
+            rows.push(vec![
+                cell(&r["expectation_pattern"]),
+                cell(&r["trace_id"]),
+                cell(&r["span_id"]),
+                cell(&r["tool"]),
+                cell(&r["expected"]),
+                cell(&r["simulated"]),
+                rule(r),
+            ]);
+        }
+        out.push_str(&columns(&rows));
+    }
+    let unreviewed = count(report, "unreviewed_changes");
+    if unreviewed > 0 {
+        let _ = writeln!(
+            out,
+            "{unreviewed} changed event{} no expectation covers (intended, or not yet reviewed)",
+            if unreviewed == 1 { "" } else { "s" }
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -178,5 +232,40 @@ mod tests {
         let text = render(&json!({"events_scanned": 1, "events_matched": 0,
             "events_would_have_changed": 0, "transitions": {}, "sample_matches": []}));
         assert!(text.contains("No verdict would change."), "{text}");
+    }
+
+    #[test]
+    fn regressions_come_first_with_the_rule_that_broke_them() {
+        let summary = json!({"events_scanned": 2, "events_matched": 2,
+            "events_would_have_changed": 2, "transitions": {"blocked->allowed": 2},
+            "sample_matches": [],
+            "expectations": {
+                "expectations": [
+                    {"trace_id": "t1", "pattern": "wire_*", "verdict": "blocked", "events": 1, "kept": 0, "broken": 1},
+                    {"trace_id": "t2", "pattern": "*", "verdict": "recorded", "events": 3, "kept": 3, "broken": 0}
+                ],
+                "events_checked": 4, "events_broken": 1,
+                "regressions": [{"trace_id": "t1", "span_id": "s1", "tool": "wire_transfer",
+                    "recorded": "blocked", "simulated": "allowed", "expected": "blocked",
+                    "expectation_pattern": "wire_*",
+                    "rule": {"index": 0, "action": "allow", "pattern": "wire_*"}}],
+                "unreviewed_changes": 1, "unreviewed_samples": []
+            }
+        });
+        let text = render(&summary);
+        let expectations = text.find("Expectations: 1 broken, 1 kept, 0 with nothing in scope");
+        let changes = text.find("TRACE  SPAN  TOOL");
+        assert!(expectations.is_some(), "{text}");
+        assert!(expectations < changes, "expectations come first: {text}");
+        let row = text.lines().find(|l| l.starts_with("wire_*")).unwrap();
+        assert!(
+            row.contains("t1") && row.contains("blocked") && row.contains("allowed"),
+            "{row}"
+        );
+        assert!(row.ends_with("#0 allow wire_*"), "{row}");
+        assert!(
+            text.contains("1 changed event no expectation covers"),
+            "{text}"
+        );
     }
 }
