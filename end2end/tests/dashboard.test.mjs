@@ -106,6 +106,88 @@ test("curate → draft → preview in the browser → simulate on the server →
   await context.close();
 });
 
+test("fixtures: pin → expect → a draft that breaks it → regression first → the permalink never changes, without JavaScript", async () => {
+  // Pin two traces that have allowed calls.
+  const { traces } = await api(server, "GET", "/v1/traces?limit=50");
+  const withAllowed = traces.filter((t) => (t.verdicts?.allowed ?? 0) > 0).map((t) => t.trace_id);
+  assert.ok(withAllowed.length >= 2, "the demo has traces with allowed calls");
+  const [kept, other] = withAllowed;
+  const dataset = await api(server, "POST", "/v1/datasets", { name: "e2e-fixtures" });
+  await api(server, "POST", `/v1/datasets/${dataset.id}/items`, { trace_ids: [kept, other] });
+
+  // Expect, in the dashboard: the first trace keeps every recorded verdict.
+  const context = await browser.newContext({ viewport: WIDE });
+  const page = await openHydrated(server, context, `/dashboard/datasets/${dataset.id}`);
+  await page.waitForSelector("#expect-form");
+  await page.selectOption("#expect-trace", kept);
+  await page.fill("#expect-pattern", "*");
+  await page.selectOption("#expect-verdict", "recorded");
+  await page.click("#expect-save");
+  await page.waitForSelector("#dataset-expectations .expectations-table tbody tr", { timeout: 20_000 });
+  const { expectations } = await api(server, "GET", `/v1/datasets/${dataset.id}/expectations`);
+  assert.deepEqual(expectations.map((e) => [e.trace_id, e.pattern, e.verdict]), [[kept, "*", "recorded"]]);
+
+  // A draft that blocks everything breaks it: the server run lists the regression first.
+  await page.click("#run-draft");
+  await page.waitForSelector("#preview-counts", { timeout: 20_000 });
+  await page.fill("#draft-editor", '{"kind": "block", "pattern": "*"}');
+  await page.waitForFunction(() => /would change verdict$/.test(document.querySelector("#preview-counts")?.textContent ?? ""));
+  await page.click("#simulate");
+  await page.waitForSelector("#server-result #regressions", { timeout: 20_000 });
+  assert.match(await text(page, "#server-result #expect-summary"), /^1 broken · 0 kept/);
+  const order = await page.$$eval("#server-result #expectations table", (ts) => ts.map((t) => t.id || t.className));
+  assert.equal(order[0], "regressions", `regressions come first: ${order}`);
+  const brokenTrace = await page.$eval("#server-result #regressions tbody tr a", (a) => a.title);
+  assert.equal(brokenTrace, kept);
+  assert.ok(await page.$("#server-result #coverage"), "coverage beside the result");
+  await page.screenshot({ path: `${artifacts}/fixtures-regression-light.png`, fullPage: true });
+  const permalink = await page.getAttribute("#permalink", "href");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+
+  // Without JavaScript the permalink shows the receipt; editing the dataset does not change it.
+  const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const plain = await noJs.newPage();
+  const read = async () => {
+    const response = await plain.goto(server.url + permalink);
+    assert.equal(response.status(), 200);
+    return {
+      numbers: await text(plain, "#sim-numbers"),
+      expectations: await text(plain, "#expect-summary"),
+      regression: await plain.$eval("#regressions tbody tr a", (a) => a.title),
+      digest: await text(plain, "#sim-digest"),
+      dataset: await text(plain, "p.scope"),
+      og: await plain.getAttribute('meta[property="og:description"]', "content"),
+    };
+  };
+  const before = await read();
+  assert.equal(before.regression, kept);
+  assert.match(before.og, /^block `\*` · \d+ of \d+ events match · \d+ would change verdict · 1 expectation broken$/);
+  await plain.screenshot({ path: `${artifacts}/fixtures-permalink-nojs-light.png`, fullPage: true });
+  await api(server, "DELETE", `/v1/datasets/${dataset.id}/items/${other}`);
+  await api(server, "DELETE", `/v1/datasets/${dataset.id}/expectations/${expectations[0].id}`);
+  assert.deepEqual(await read(), before, "a receipt renders from what was stored");
+
+  // It prints as a document: no navigation or controls, the numbers and findings kept.
+  await plain.emulateMedia({ media: "print" });
+  assert.equal(await plain.isVisible("nav.sidebar, .sidebar"), false);
+  assert.equal(await plain.isVisible("#rerun"), false);
+  assert.ok(await plain.isVisible("#sim-numbers"));
+  assert.ok(await plain.isVisible("#regressions"));
+  await plain.pdf({ path: `${artifacts}/fixtures-permalink.pdf` });
+  await noJs.close();
+
+  // And in the dark theme, still without JavaScript.
+  const dark = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  await dark.addCookies([{ name: "preflight_theme", value: "dark", url: server.url }]);
+  const darkPage = await dark.newPage();
+  await darkPage.goto(server.url + permalink);
+  assert.equal(await darkPage.getAttribute("html", "data-theme"), "dark");
+  assert.equal(await text(darkPage, "#expect-summary"), before.expectations);
+  await darkPage.screenshot({ path: `${artifacts}/fixtures-permalink-nojs-dark.png`, fullPage: true });
+  await dark.close();
+});
+
 test("a draft can run over a trace selection without a dataset", async () => {
   const context = await browser.newContext({ viewport: WIDE });
   const page = await openHydrated(server, context, "/dashboard/traces?tool=wire_transfer");

@@ -213,7 +213,7 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   assert.equal(Number((await text(page, "#n-changed")).replace(/,/g, "")), changed);
   assert.match(await text(page, "#sim-draft"), /payments\.\*/);
   assert.match(await text(page, "p.scope"), /Over events recorded since \d{4}-\d\d-\d\dT[\d:]+Z · baseline: recorded/);
-  assert.match(await page.getAttribute("#rerun", "href"), /^\/dashboard\/policies\/simulate\?/);
+  assert.match(await page.getAttribute("#edit-draft", "href"), /^\/dashboard\/policies\/simulate\?/);
 
   // The whole active set against itself flips nothing; a dataset scope works too.
   const sim = await openHydrated(server, context, "/dashboard/policies/simulate");

@@ -3,6 +3,7 @@
 //! JamJet adapter conformance format, extended:
 //!
 //! ```yaml
+//! version: 1                    # optional; the conformance suite's
 //! cases:
 //!   - id: payments-read-allowed
 //!     policy: {version: 1, rules: [{match: "payments.*", action: block}]}  # any accepted shape
@@ -20,6 +21,9 @@
 //!     expect: {events_scanned: 2, events_matched: 1, events_would_have_changed: 1,
 //!              transitions: {"allowed->blocked": 1}, sample_span_ids: [s1]}
 //! ```
+//! A case may say `requires_mcp_prefix_strip: true` (it tests an MCP adapter's
+//! stripping of `mcp__<server>__`): it runs only with
+//! [`CaseOptions::mcp_prefix_strip`] and is otherwise skipped, never passed.
 //! Every key of `expect` is optional and only present keys are checked
 //! (`rule: null` checks that no rule decided). Beyond the shared format this
 //! driver also understands `verdict`, `audited`, `rule_index` (cases),
@@ -41,12 +45,57 @@ use crate::yaml::json_from_yaml;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CaseOutcome {
     pub id: String,
-    pub passed: bool,
+    pub status: CaseStatus,
     pub expected: String,
     pub got: String,
 }
 
-const CASE_KEYS: [&str; 8] = [
+impl CaseOutcome {
+    pub fn passed(&self) -> bool {
+        self.status == CaseStatus::Passed
+    }
+}
+
+/// Whether a case held. `Skipped` is a case that tests an adapter behaviour this run
+/// did not opt into (`requires_mcp_prefix_strip` without the option): never counted as
+/// passed, never as failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+impl CaseStatus {
+    fn from_passed(passed: bool) -> Self {
+        if passed {
+            Self::Passed
+        } else {
+            Self::Failed
+        }
+    }
+}
+
+/// How a case file runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaseOptions {
+    /// Applies to policies that do not state a precedence.
+    pub default_precedence: Option<Precedence>,
+    /// Strip a host-injected `mcp__<server>__` prefix from tool names before matching,
+    /// as MCP adapters do; cases marked `requires_mcp_prefix_strip` run only with it.
+    pub mcp_prefix_strip: bool,
+}
+
+/// `mcp__<server>__<tool>` → `<tool>`; any other name unchanged. The server part is
+/// non-empty and holds no `__`; the tool part is non-empty.
+pub fn strip_mcp_prefix(tool: &str) -> &str {
+    tool.strip_prefix("mcp__")
+        .and_then(|rest| rest.split_once("__"))
+        .filter(|(server, tool)| !server.is_empty() && !tool.is_empty())
+        .map_or(tool, |(_, tool)| tool)
+}
+
+const CASE_KEYS: [&str; 9] = [
     "id",
     "description",
     "policy",
@@ -55,6 +104,7 @@ const CASE_KEYS: [&str; 8] = [
     "cost_usd",
     "expect",
     "warnings",
+    "requires_mcp_prefix_strip",
 ];
 const SIM_KEYS: [&str; 6] = [
     "id",
@@ -65,13 +115,11 @@ const SIM_KEYS: [&str; 6] = [
     "expect",
 ];
 
-/// Runs every case and simulation of one file. `default_precedence`, when
-/// given, applies to policies that do not state a precedence. `Err` only
-/// when the file itself is unreadable; a malformed case is a failed outcome.
-pub fn run_case_file(
-    yaml_text: &str,
-    default_precedence: Option<Precedence>,
-) -> Result<Vec<CaseOutcome>, String> {
+/// Runs every case and simulation of one file. `Err` only when the file itself is
+/// unreadable; a malformed case is a failed outcome. A top-level `version` (the
+/// conformance suite's) must be 1.
+pub fn run_case_file(yaml_text: &str, options: &CaseOptions) -> Result<Vec<CaseOutcome>, String> {
+    let default_precedence = options.default_precedence;
     let doc: Yaml = serde_yaml::from_str(yaml_text).map_err(|e| format!("invalid YAML: {e}"))?;
     let Yaml::Mapping(top) = doc else {
         return Err("expected a mapping with `cases` and/or `simulations`".to_string());
@@ -79,9 +127,18 @@ pub fn run_case_file(
     let mut outcomes = Vec::new();
     for (key, value) in &top {
         let key = key.as_str().unwrap_or_default();
+        if key == "version" {
+            if value.as_u64() != Some(1) {
+                return Err(format!(
+                    "unsupported case file version {}; this driver reads version 1",
+                    serde_yaml::to_string(value).unwrap_or_default().trim()
+                ));
+            }
+            continue;
+        }
         if key != "cases" && key != "simulations" {
             return Err(format!(
-                "unknown top-level key `{key}`; expected cases, simulations"
+                "unknown top-level key `{key}`; expected version, cases, simulations"
             ));
         }
         let Yaml::Sequence(items) = value else {
@@ -90,7 +147,12 @@ pub fn run_case_file(
         for (i, item) in items.iter().enumerate() {
             let fallback_id = format!("{key}[{i}]");
             outcomes.push(if key == "cases" {
-                run_case(item, &fallback_id, default_precedence)
+                run_case(
+                    item,
+                    &fallback_id,
+                    default_precedence,
+                    options.mcp_prefix_strip,
+                )
             } else {
                 run_simulation(item, &fallback_id, default_precedence)
             });
@@ -163,7 +225,7 @@ fn parse_entry(
 fn malformed(id: String, message: String) -> CaseOutcome {
     CaseOutcome {
         id,
-        passed: false,
+        status: CaseStatus::Failed,
         expected: "a well-formed case".to_string(),
         got: message,
     }
@@ -200,7 +262,12 @@ fn normalize_kind(v: &Value) -> Value {
     }
 }
 
-fn run_case(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -> CaseOutcome {
+fn run_case(
+    item: &Yaml,
+    fallback_id: &str,
+    default: Option<Precedence>,
+    mcp_prefix_strip: bool,
+) -> CaseOutcome {
     let parsed = match parse_entry(item, fallback_id, "policy", &CASE_KEYS, default) {
         Ok(p) => p,
         Err((id, message)) => return malformed(id, message),
@@ -209,10 +276,33 @@ fn run_case(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -> Case
     let Some(Value::Object(expect)) = fields.get("expect") else {
         return malformed(id, "malformed case: `expect` must be a mapping".to_string());
     };
+    let requires_strip = match fields.get("requires_mcp_prefix_strip") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return malformed(
+                id,
+                "malformed case: `requires_mcp_prefix_strip` must be true or false".to_string(),
+            )
+        }
+    };
+    if requires_strip && !mcp_prefix_strip {
+        return CaseOutcome {
+            id,
+            status: CaseStatus::Skipped,
+            expected: "an MCP adapter's prefix stripping".to_string(),
+            got: "skipped: run with the MCP prefix strip to check this case".to_string(),
+        };
+    }
     let tool = fields
         .get("tool")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    let tool = if mcp_prefix_strip {
+        strip_mcp_prefix(tool)
+    } else {
+        tool
+    };
     let agent = fields.get("agent").and_then(Value::as_str);
     let cost_usd = fields.get("cost_usd").and_then(Value::as_f64);
     let compiled = compiled(policy);
@@ -223,13 +313,15 @@ fn run_case(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -> Case
         return match compiled {
             Err(errors) => CaseOutcome {
                 id,
-                passed: errors.iter().any(|e| e.to_string().contains(&wanted)),
+                status: CaseStatus::from_passed(
+                    errors.iter().any(|e| e.to_string().contains(&wanted)),
+                ),
                 expected,
                 got: format!("errors: {}", error_list(&errors)),
             },
             Ok(_) => CaseOutcome {
                 id,
-                passed: false,
+                status: CaseStatus::Failed,
                 expected,
                 got: "the policy was accepted".to_string(),
             },
@@ -240,7 +332,7 @@ fn run_case(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -> Case
         Err(errors) => {
             return CaseOutcome {
                 id,
-                passed: false,
+                status: CaseStatus::Failed,
                 expected: "a valid policy".to_string(),
                 got: format!("errors: {}", error_list(&errors)),
             }
@@ -313,7 +405,7 @@ fn run_case(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -> Case
     }
     CaseOutcome {
         id,
-        passed,
+        status: CaseStatus::from_passed(passed),
         expected: expected_parts.join(" "),
         got: got_parts.join(" "),
     }
@@ -356,7 +448,7 @@ fn run_simulation(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -
         };
         return CaseOutcome {
             id,
-            passed,
+            status: CaseStatus::from_passed(passed),
             expected: format!("error containing {wanted:?}"),
             got,
         };
@@ -420,7 +512,7 @@ fn run_simulation(item: &Yaml, fallback_id: &str, default: Option<Precedence>) -
     }
     CaseOutcome {
         id,
-        passed,
+        status: CaseStatus::from_passed(passed),
         expected: expected_parts.join(" "),
         got: got_parts.join(" "),
     }

@@ -116,13 +116,14 @@ fn syntax_message(e: &serde_json::Error) -> String {
     }
 }
 
-/// Replays events under a compiled draft: the browser preview's whole computation.
+/// Replays events under a compiled draft: the browser preview's whole computation,
+/// with per-rule coverage (as the server's runs have it).
 pub fn preview(
     compiled: &CompiledPolicy,
     unmatched: Unmatched,
     events: &[crate::simulate::Event],
 ) -> SimulationSummary {
-    let mut simulator = Simulator::new(compiled, unmatched);
+    let mut simulator = Simulator::new(compiled, unmatched).covering();
     for event in events {
         simulator.push(event);
     }

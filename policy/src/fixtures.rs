@@ -742,9 +742,16 @@ mod tests {
         let report = run(&block, &set, &events).expectations.unwrap();
         assert_eq!(report.expectations_broken(), 0);
         assert!(report.regressions.is_empty());
-        // No expectations: no report.
+        // No expectations: every change is unreviewed.
         let none = ExpectationSet::default();
-        assert!(run(&block, &none, &events).expectations.is_none());
+        let report = run(&block, &none, &events).expectations.unwrap();
+        assert!(report.expectations.is_empty());
+        assert_eq!(
+            report.unreviewed_changes, 0,
+            "block keeps every recorded block"
+        );
+        let report = run(&allow, &none, &events).expectations.unwrap();
+        assert_eq!(report.unreviewed_changes, 2);
     }
 
     #[test]

@@ -53,6 +53,24 @@ pub fn fnmatch(pattern: &str, name: &str) -> bool {
 /// negated class or a class with non-ASCII members, globset (which matches
 /// bytes) cannot be exact on non-ASCII names; the compiled policy decides
 /// those names with this crate's own matcher (see the crate docs).
+/// A pattern matching exactly `name`: `*`, `?` and `[` become one-character classes
+/// (`[*]`, `[?]`, `[[]`), the rest stands for itself. What "accept this change as an
+/// expectation" writes for one tool.
+pub fn escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn to_globset_syntax(pattern: &str) -> Option<String> {
     emit::exact(&tokenize(pattern))
 }
@@ -309,6 +327,17 @@ mod tests {
             negated,
             ranges: ranges.to_vec(),
         }
+    }
+
+    #[test]
+    fn escaped_names_match_only_themselves() {
+        for name in ["payments.refund", "a*b", "what?", "[x]", "*", "über[!]"] {
+            let pattern = escape(name);
+            assert!(fnmatch(&pattern, name), "{pattern} should match {name}");
+        }
+        assert!(!fnmatch(&escape("a*b"), "axxb"));
+        assert!(!fnmatch(&escape("what?"), "whats"));
+        assert_eq!(escape("a*b"), "a[*]b");
     }
 
     #[test]

@@ -88,6 +88,7 @@
 //! precedence.
 
 mod cache;
+mod coverage;
 mod draft;
 mod emit;
 mod eval;
@@ -109,6 +110,7 @@ mod yaml;
 #[cfg(feature = "yaml")]
 pub mod cases;
 
+pub use coverage::{CoverageReport, RuleCoverage};
 pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};
 pub use eval::{CompiledPolicy, Decision, MatchedRule, Subject, DEFAULT_AGENT};
 pub use fixtures::{

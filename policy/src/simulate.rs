@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coverage::{CoverageCheck, CoverageReport};
 use crate::eval::{new_scratch, CompiledPolicy, MatchedRule, Scratch, Subject};
 use crate::fixtures::{
     ExpectationCheck, ExpectationReport, ExpectationSet, ReceiptDigest, ReviewCheck, ReviewLabels,
@@ -159,6 +160,9 @@ pub struct SimulationSummary {
     /// runs over scopes with decided approvals).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviews: Option<ReviewReport>,
+    /// Per rule of the draft: events decided and overridden (runs that ask for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageReport>,
 }
 
 /// Keeps the candidates for the sample of one class (changed or unchanged
@@ -234,6 +238,7 @@ pub struct Simulator<'p> {
     expectations: Option<ExpectationCheck<'p>>,
     reviews: Option<ReviewCheck<'p>>,
     digest: Option<ReceiptDigest>,
+    coverage: Option<CoverageCheck>,
 }
 
 impl<'p> Simulator<'p> {
@@ -251,7 +256,15 @@ impl<'p> Simulator<'p> {
             expectations: None,
             reviews: None,
             digest: None,
+            coverage: None,
         }
+    }
+
+    /// Also counts, per rule, the events it decided and those it matched but another
+    /// rule decided.
+    pub fn covering(mut self) -> Self {
+        self.coverage = Some(CoverageCheck::new(self.draft));
+        self
     }
 
     /// Also compares judged events with reviewers' decisions on them.
@@ -262,11 +275,10 @@ impl<'p> Simulator<'p> {
         self
     }
 
-    /// Also checks every judged event against these expectations.
+    /// Also checks every judged event against these expectations (a fixture run: the
+    /// summary then reports them, and the changes none covers, even when there are none).
     pub fn expecting(mut self, expectations: &'p ExpectationSet) -> Self {
-        if !expectations.is_empty() {
-            self.expectations = Some(ExpectationCheck::new(expectations));
-        }
+        self.expectations = Some(ExpectationCheck::new(expectations));
         self
     }
 
@@ -299,6 +311,9 @@ impl<'p> Simulator<'p> {
         };
         if let Some(digest) = &mut self.digest {
             digest.push(e, simulated);
+        }
+        if let (Some(coverage), Some((index, _))) = (&mut self.coverage, decided) {
+            coverage.push(self.draft, &subject, index);
         }
         let draft = self.draft;
         let rule = || decided.and_then(|(index, _)| draft.matched_rule(index));
@@ -372,6 +387,7 @@ impl<'p> Simulator<'p> {
             expectations: self.expectations.map(ExpectationCheck::finish),
             reviews: self.reviews.map(ReviewCheck::finish),
             digest: self.digest.map(ReceiptDigest::finish),
+            coverage: self.coverage.map(|c| c.finish(self.draft)),
         }
     }
 }

@@ -846,6 +846,14 @@ async fn openapi_document_lists_every_endpoint() {
         ("/v1/policy/simulate", &["post"]),
         ("/v1/policy/simulate/batch", &["post"]),
         ("/v1/policy/simulations/{id}", &["get"]),
+        ("/v1/policy/simulations/{id}/rerun", &["post"]),
+        ("/v1/policy/simulations/{id}/events", &["get"]),
+        ("/v1/datasets/{id}/versions", &["get"]),
+        ("/v1/datasets/{id}/expectations", &["get", "put"]),
+        (
+            "/v1/datasets/{id}/expectations/{expectation_id}",
+            &["delete"],
+        ),
         ("/v1/approvals", &["get", "post"]),
         ("/v1/approvals/{id}", &["get"]),
         ("/v1/approvals/{id}/decision", &["post"]),
@@ -870,6 +878,7 @@ async fn openapi_document_lists_every_endpoint() {
         "/v1/approvals",
         "/v1/datasets",
         "/v1/datasets/{id}",
+        "/v1/datasets/{id}/versions",
         "/v1/policies/versions",
     ] {
         let names: Vec<&str> = paths[path]["get"]["parameters"]
@@ -887,7 +896,7 @@ async fn openapi_document_lists_every_endpoint() {
     }
     assert_eq!(
         paths.len(),
-        28,
+        33,
         "undocumented or unexpected paths: {:?}",
         paths.keys().collect::<Vec<_>>()
     );

@@ -377,3 +377,82 @@ fn dashboard_accounts_from_the_command_line() {
         "{listed}"
     );
 }
+
+#[test]
+fn policy_test_runs_conformance_shaped_files_unchanged() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance-shape.yaml");
+    let path = path.to_str().unwrap();
+    let out = preflight(&[
+        "policy",
+        "test",
+        "--precedence",
+        "first_match",
+        "--mcp-prefix-strip",
+        path,
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.lines().last().unwrap(), "9 passed, 0 failed");
+
+    // Without the flag the adapter case is skipped, never passed.
+    let out = preflight(&["policy", "test", "--precedence", "first_match", path]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("SKIP") && text.contains("mcp-prefix-stripped-before-matching"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().last().unwrap(),
+        "8 passed, 0 failed, 1 skipped"
+    );
+
+    // The suite assumes first match: under the documented default it fails.
+    let out = preflight(&["policy", "test", "--mcp-prefix-strip", path]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("earlier-allow-beats-later-block"));
+}
+
+#[test]
+fn policy_simulate_reports_coverage_on_request() {
+    let draft = temp_file(
+        "coverage-draft.yaml",
+        "version: 1\nrules:\n  - {match: \"payments.*\", action: block}\n  - {match: payments.read, action: allow}\n  - {match: \"never.*\", action: block}\n",
+    );
+    let events = temp_file(
+        "coverage-events.jsonl",
+        "{\"tool\": \"payments.refund\", \"trace_id\": \"t\", \"span_id\": \"a\"}\n{\"tool\": \"payments.read\", \"trace_id\": \"t\", \"span_id\": \"b\"}\n{\"tool\": \"search\", \"trace_id\": \"t\", \"span_id\": \"c\"}\n",
+    );
+    let (draft, events) = (draft.to_str().unwrap(), events.to_str().unwrap());
+    let args = ["policy", "simulate", "--draft", draft, "--events", events];
+    let plain: serde_json::Value = serde_json::from_str(&stdout(&preflight(&args))).unwrap();
+    assert!(plain.get("coverage").is_none(), "only on request: {plain}");
+
+    let out = preflight(&[&args[..], &["--coverage"]].concat());
+    assert!(out.status.success());
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rules = summary["coverage"]["rules"].as_array().unwrap();
+    let counts: Vec<(u64, u64)> = rules
+        .iter()
+        .map(|r| {
+            (
+                r["decided"].as_u64().unwrap(),
+                r["overridden"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(1, 1), (1, 0), (0, 0)], "{summary}");
+
+    let out = preflight(&[&args[..], &["--coverage", "--format", "table"]].concat());
+    let table = stdout(&out);
+    assert!(
+        table.contains("Coverage: 2 of 3 rules decided events in scope"),
+        "{table}"
+    );
+    let idle = table.lines().find(|l| l.contains("never.*")).unwrap();
+    assert_eq!(
+        idle.split_whitespace().collect::<Vec<_>>(),
+        ["#2", "block", "never.*", "nothing", "0"],
+        "{table}"
+    );
+}

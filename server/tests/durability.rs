@@ -410,6 +410,11 @@ fn sigterm_drains(db: String) {
     loop {
         match TcpStream::connect(&server.addr) {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            // A connection caught in the backlog as the listener closes is reset;
+            // the next attempt is refused.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
             Err(e) => panic!("unexpected connect error: {e}"),
             Ok(_) if started.elapsed() > Duration::from_secs(10) => {
                 panic!("still accepting connections 10 s after SIGTERM")

@@ -143,7 +143,8 @@ fn export_import_and_simulate_agree_everywhere() {
     let out = preflight(&db_b, &["dataset", "import", &fixtures_path]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("Imported 6 events in 2 traces and 0 expectations as dataset \"refunds\""),
+        stderr(&out)
+            .contains("Imported 6 events in 2 traces and 0 expectations as dataset \"refunds\""),
         "{}",
         stderr(&out)
     );
@@ -601,4 +602,89 @@ fn expectations_regressions_and_receipts() {
     assert_eq!(rerun["rerun_of"], json!(id));
     assert_eq!(rerun["dataset_version"], 3);
     assert_eq!(rerun["traces_in_scope"], 1);
+}
+
+/// What the server exports, the CLI reads: a trace's replay bundle fed to `policy
+/// simulate` gives the numbers `simulate/batch` gives on that trace.
+#[test]
+fn a_replay_bundle_simulates_as_the_server_does() {
+    let dir = scratch("policy-ci-replay");
+    let db = sqlite_url(&dir);
+    create_project(&db, "support");
+    let key = create_key(&db, "support", "admin");
+    let server = Server::start(&db);
+    let api = Api::new(&server.url, &key);
+    let (status, body) = api.post("/v1/events/ingest", &recorded_events());
+    assert_eq!(status, 200, "{body}");
+
+    let (status, bundle) = api.get_raw("/v1/traces/t1/replay");
+    assert_eq!(status, 200);
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bundle.as_slice()));
+    let mut events_jsonl = None;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().ends_with("events.jsonl") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            events_jsonl = Some(text);
+        }
+    }
+    let events_jsonl = events_jsonl.expect("events.jsonl in the bundle");
+    assert!(events_jsonl.contains("\"name\"") && events_jsonl.contains("\"tool\""));
+    let events_path = write(&dir, "events.jsonl", &events_jsonl);
+
+    for (name, draft) in [
+        ("block", json!({"kind": "block", "pattern": "payments.*"})),
+        (
+            "models",
+            json!({"kind": "require_approval", "pattern": "openai.*"}),
+        ),
+        (
+            "agent",
+            json!({"kind": "block", "pattern": "*", "agent_pattern": "support-*"}),
+        ),
+    ] {
+        let draft_path = write(&dir, &format!("{name}.json"), &draft.to_string());
+        let out = preflight(
+            &db,
+            &[
+                "policy",
+                "simulate",
+                "--draft",
+                &draft_path,
+                "--events",
+                &events_path,
+            ],
+        );
+        let local = summary(&out);
+        let (status, remote) = api.post(
+            "/v1/policy/simulate/batch",
+            &json!({"draft": draft, "trace_ids": ["t1"]}),
+        );
+        assert_eq!(status, 200, "{remote}");
+        assert_eq!(numbers(&local), numbers(&remote), "draft {name}");
+        assert_eq!(
+            local["events_scanned"], 2,
+            "t1 has two calls (its agent_call is not scanned)"
+        );
+    }
+    assert!(
+        numbers(&summary(&preflight(
+            &db,
+            &[
+                "policy",
+                "simulate",
+                "--draft",
+                &write(
+                    &dir,
+                    "b.json",
+                    r#"{"kind": "block", "pattern": "payments.*"}"#
+                ),
+                "--events",
+                &events_path
+            ],
+        )))["events_matched"]
+            == 1,
+        "the called tool inside call_tool is what matches"
+    );
 }

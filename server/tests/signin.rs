@@ -115,7 +115,7 @@ fn server_fn_paths() -> Vec<String> {
 /// from `app` must be listed (or unlisted) here, so the set the router serves, and
 /// which the guard and the viewer rules below are checked against, is never a
 /// surprise.
-const SERVER_FNS: [&str; 40] = [
+const SERVER_FNS: [&str; 43] = [
     "add_to_dataset",
     "change_own_password",
     "create_dataset",
@@ -143,9 +143,11 @@ const SERVER_FNS: [&str; 40] = [
     "list_datasets",
     "list_threads",
     "list_traces",
+    "remove_dataset_expectation",
     "remove_dataset_item",
     "rename_dataset",
     "rename_project_to",
+    "rerun_simulation",
     "reset_account_password",
     "restore_policy_version",
     "revoke_project_key",
@@ -153,6 +155,7 @@ const SERVER_FNS: [&str; 40] = [
     "save_policy_rules",
     "set_account_disabled",
     "set_account_role",
+    "set_dataset_expectation",
     "set_project_retention",
     "set_theme",
     "simulate_draft",

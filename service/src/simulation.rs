@@ -351,9 +351,11 @@ async fn run_as(
     };
     let active_compiled = active.as_ref().map(|a| a.compile()).transpose()?;
     let resolved = scope.resolve(store, caller).await?;
-    let expectations = match &resolved.dataset {
-        Some((dataset, _)) => datasets::expectation_set(store, caller, &dataset.id).await?,
-        None => ExpectationSet::default(),
+    // A dataset is a fixture: its runs report expectations (and the changes none
+    // covers) even before any is set.
+    let expectations: Option<ExpectationSet> = match &resolved.dataset {
+        Some((dataset, _)) => Some(datasets::expectation_set(store, caller, &dataset.id).await?),
+        None => None,
     };
     let reviews = policy::ReviewLabels::new(
         store
@@ -376,9 +378,12 @@ async fn run_as(
     let (compiled, unmatched) = (draft.compiled.clone(), draft.unmatched);
     let simulate = crate::blocking::run(move || {
         let mut simulator = Simulator::new(&compiled, unmatched)
-            .expecting(&expectations)
             .reviewed(&reviews)
-            .digesting(&header);
+            .digesting(&header)
+            .covering();
+        if let Some(set) = &expectations {
+            simulator = simulator.expecting(set);
+        }
         while let Some(chunk) = inbox.blocking_recv() {
             for mut event in chunk {
                 if let Some(active) = &active_compiled {

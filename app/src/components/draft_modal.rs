@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use policy::SimulationSummary;
 
 use crate::components::error_text;
-use crate::components::simulation_summary::{headline, SampleTable, Transitions};
+use crate::components::simulation_summary::{
+    headline, CoverageResults, ExpectationResults, SampleTable, Transitions,
+};
 use crate::draft::EXAMPLE_DRAFT;
 use crate::format::href;
 use crate::icons::Icon;
@@ -226,10 +228,22 @@ fn server_run(
     } else {
         view! { <p class="agree" id="agreement"><Icon name="check"/> "Same result as the browser preview."</p> }.into_any()
     };
+    // A dataset run checks the dataset's expectations: regressions first.
+    let expectations = run.summary.expectations.clone().map(|report| {
+        let project = project.to_string();
+        match run.dataset_id.clone() {
+            Some(dataset) => {
+                view! { <ExpectationResults report project accept_into=dataset/> }.into_any()
+            }
+            None => view! { <ExpectationResults report project/> }.into_any(),
+        }
+    });
     view! {
         <div class="server-result" id="server-result">
             <h3>"Server result"</h3>
             <p class="headline" id="server-counts">{headline(&run.summary)}</p>
+            {expectations}
+            {run.summary.coverage.clone().map(|report| view! { <CoverageResults report/> })}
             {agreement}
             <p>
                 "Saved as " <a href=link.clone() id="permalink">{link.clone()}</a>

@@ -16,6 +16,7 @@ pub mod draft_modal;
 pub mod layout;
 pub mod simulation_summary;
 pub mod trace_table;
+pub mod unfurl;
 
 /// The verdict chip: the same word, colour token and icon on every page.
 #[component]

@@ -6,6 +6,7 @@ use policy::{SampleMatch, SimulationSummary};
 
 use crate::components::{AgentChip, VerdictChip};
 use crate::format::{cost, href, short_id};
+use crate::icons::Icon;
 
 /// `1 of 2 events match · 1 would change verdict`.
 pub fn headline(summary: &SimulationSummary) -> String {
@@ -152,10 +153,41 @@ fn rule_text(rule: &Option<policy::MatchedRule>) -> String {
 
 /// Expectations a run checked: regressions first (with the rule that broke each), then
 /// the expectations kept, then changes no expectation covers.
+///
+/// With `accept_into` (the run's dataset), each change offers one click to make it
+/// the new expectation: a regression's expectation takes the new verdict, a change no
+/// expectation covers becomes one for exactly that tool.
 #[component]
-pub fn ExpectationResults(report: policy::ExpectationReport, project: String) -> impl IntoView {
+pub fn ExpectationResults(
+    report: policy::ExpectationReport,
+    project: String,
+    #[prop(optional)] accept_into: Option<String>,
+) -> impl IntoView {
     let broken = report.expectations_broken();
     let kept = report.expectations_kept();
+    let accept = ServerAction::<crate::datasets::SetDatasetExpectation>::new();
+    let accept_form = {
+        let (project, dataset) = (project.clone(), accept_into.clone());
+        std::sync::Arc::new(
+            move |trace: &str, pattern: String, verdict: policy::Verdict, label: &'static str| {
+                let (project, trace) = (project.clone(), trace.to_string());
+                dataset.clone().map(move |dataset| {
+                view! {
+                    <ActionForm action=accept attr:class="inline-form accept-form">
+                        <input type="hidden" name="project" value=project/>
+                        <input type="hidden" name="id" value=dataset/>
+                        <input type="hidden" name="trace_id" value=trace/>
+                        <input type="hidden" name="pattern" value=pattern/>
+                        <input type="hidden" name="verdict" value=verdict.as_str()/>
+                        <button type="submit" class="link-button accept-change" title="Make this verdict what the trace must keep getting">
+                            <Icon name="check"/>{label}
+                        </button>
+                    </ActionForm>
+                }
+            })
+            },
+        )
+    };
     let trace_link = move |trace: &str, span: &str| {
         href(
             &format!("/dashboard/traces/{trace}"),
@@ -176,6 +208,7 @@ pub fn ExpectationResults(report: policy::ExpectationReport, project: String) ->
                     <td>{format!("expected {expected}")}</td>
                     <td><VerdictChip verdict=r.simulated/></td>
                     <td class="mono rule">{rule_text(&r.rule)}</td>
+                    <td class="row-action">{(accept_form.clone())(&r.trace_id, r.expectation_pattern.clone().unwrap_or_default(), r.simulated, "Accept")}</td>
                 </tr>
             }
         })
@@ -190,6 +223,7 @@ pub fn ExpectationResults(report: policy::ExpectationReport, project: String) ->
                     <td class="mono">{r.tool.clone()}</td>
                     <td class="transition"><VerdictChip verdict=r.recorded/><span class="arrow">"→"</span><VerdictChip verdict=r.simulated/></td>
                     <td class="mono rule">{rule_text(&r.rule)}</td>
+                    <td class="row-action">{(accept_form.clone())(&r.trace_id, policy::glob::escape(&r.tool), r.simulated, "Expect this")}</td>
                 </tr>
             }
         })
@@ -232,7 +266,7 @@ pub fn ExpectationResults(report: policy::ExpectationReport, project: String) ->
             {(!report.regressions.is_empty()).then(|| view! {
                 <h3>"Regressions"</h3>
                 <div class="table-wrap"><table class="data regressions" id="regressions">
-                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Expectation"</th><th>"Wanted"</th><th>"Got"</th><th>"Broken by"</th></tr></thead>
+                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Expectation"</th><th>"Wanted"</th><th>"Got"</th><th>"Broken by"</th><th></th></tr></thead>
                     <tbody>{regressions}</tbody>
                 </table></div>
             })}
@@ -242,12 +276,22 @@ pub fn ExpectationResults(report: policy::ExpectationReport, project: String) ->
             </table></div>
             {(!report.unreviewed_samples.is_empty()).then(|| view! {
                 <h3>"Changes no expectation covers"</h3>
-                <p class="muted">"Intended or not yet reviewed: accept one as an expectation from the dataset page."</p>
+                <p class="muted">"Intended, or not yet reviewed: “Expect this” makes the new verdict what the trace must keep getting."</p>
                 <div class="table-wrap"><table class="data unreviewed" id="unreviewed">
-                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Recorded → simulated"</th><th>"Decided by"</th></tr></thead>
+                    <thead><tr><th>"Trace"</th><th>"Tool"</th><th>"Recorded → simulated"</th><th>"Decided by"</th><th></th></tr></thead>
                     <tbody>{unreviewed}</tbody>
                 </table></div>
             })}
+            {move || match accept.value().get() {
+                Some(Ok(e)) => Some(view! {
+                    <p class="notice" role="status" id="accepted">{format!(
+                        "Expectation set: {} {} → {}. Run again to check it.",
+                        short_id(&e.trace_id), e.pattern, e.verdict
+                    )}</p>
+                }.into_any()),
+                Some(Err(e)) => Some(view! { <p class="error" role="alert">{crate::components::error_text(&e)}</p> }.into_any()),
+                None => None,
+            }}
         </section>
     }
 }
@@ -292,6 +336,58 @@ pub fn ReviewResults(report: policy::ReviewReport, project: String) -> impl Into
                     <tbody>{rows}</tbody>
                 </table></div>
             })}
+        </section>
+    }
+}
+
+/// Which rules of the draft decided the events in scope: decided, overridden (matched
+/// but another rule decided), and the rules that decided nothing, marked.
+#[component]
+pub fn CoverageResults(report: policy::CoverageReport) -> impl IntoView {
+    let total = report.rules.len();
+    let idle = report.deciding_nothing().count();
+    let widest = report
+        .rules
+        .iter()
+        .map(|r| r.decided + r.overridden)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let rows = report
+        .rules
+        .into_iter()
+        .map(|r| {
+            // A bar per rule: decided solid, overridden hatched, to the busiest rule's scale.
+            let decided_pct = r.decided as f64 * 100.0 / widest as f64;
+            let overridden_pct = r.overridden as f64 * 100.0 / widest as f64;
+            let class = if r.decided == 0 { "coverage-row idle" } else { "coverage-row" };
+            view! {
+                <tr class=class>
+                    <td class="mono">{format!("#{}", r.index + 1)}</td>
+                    <td class="mono">{format!("{} {}", r.action.as_str(), r.pattern)}</td>
+                    <td class="num">{if r.decided == 0 { "nothing".to_string() } else { r.decided.to_string() }}</td>
+                    <td class="num">{r.overridden}</td>
+                    <td class="coverage-bar" aria-hidden="true">
+                        <span class="decided" style=format!("width:{decided_pct:.1}%")></span>
+                        <span class="overridden" style=format!("width:{overridden_pct:.1}%")></span>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card coverage" id="coverage">
+            <h2>"Coverage"</h2>
+            <p id="coverage-summary">{format!(
+                "{} of {total} rule{} decided events in scope{}",
+                total - idle,
+                if total == 1 { "" } else { "s" },
+                if idle == 0 { String::new() } else { format!(" · {idle} decided nothing") }
+            )}</p>
+            <div class="table-wrap"><table class="data">
+                <thead><tr><th>"Rule"</th><th>"Pattern"</th><th class="num">"Decided"</th><th class="num" title="Matched, but another rule decided">"Overridden"</th><th></th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table></div>
         </section>
     }
 }

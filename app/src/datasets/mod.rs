@@ -20,6 +20,8 @@ pub struct DatasetRow {
     pub description: Option<String>,
     pub item_count: i64,
     pub created_micros: i64,
+    /// The membership's version.
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,7 +36,39 @@ pub struct DatasetItemRow {
 pub struct DatasetDetail {
     pub dataset: DatasetRow,
     pub items: Vec<DatasetItemRow>,
+    /// The newest versions (the first page), newest first.
+    pub versions: Vec<VersionRow>,
+    pub expectations: Vec<ExpectationRow>,
 }
+
+/// One version of a dataset's membership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub version: i64,
+    /// `created`, `pinned`, `unpinned` or `imported`.
+    pub change: String,
+    pub author: String,
+    pub created_micros: i64,
+    pub added: i64,
+    pub removed: i64,
+    pub traces: i64,
+    pub added_traces: Vec<String>,
+    pub removed_traces: Vec<String>,
+}
+
+/// An expectation on a pinned trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectationRow {
+    pub id: String,
+    pub trace_id: String,
+    pub pattern: String,
+    pub verdict: policy::Expected,
+    pub author: String,
+    pub created_micros: i64,
+}
+
+/// Versions listed on the dataset page.
+pub const VERSIONS_SHOWN: u32 = 20;
 
 /// `add_to_dataset`'s answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,9 +110,23 @@ pub async fn get_dataset(
     let first = store::PageRequest::first(service::paging::LISTS.max);
     let detail =
         support::found(service::datasets::get(ctx.store(), &ctx.caller, &id, &first).await)?;
+    let Some(d) = detail else {
+        return Ok(Some(support::scoped(&ctx, None)));
+    };
+    let versions = service::datasets::versions(
+        ctx.store(),
+        &ctx.caller,
+        &id,
+        &store::PageRequest::first(VERSIONS_SHOWN),
+    )
+    .await
+    .map_err(service_error)?;
+    let expectations = service::datasets::expectations(ctx.store(), &ctx.caller, &id)
+        .await
+        .map_err(service_error)?;
     Ok(Some(support::scoped(
         &ctx,
-        detail.map(|d| DatasetDetail {
+        Some(DatasetDetail {
             dataset: d.dataset.into(),
             items: d
                 .items
@@ -89,8 +137,78 @@ pub async fn get_dataset(
                     trace: i.trace.map(TraceRow::from),
                 })
                 .collect(),
+            versions: versions
+                .items
+                .into_iter()
+                .map(|v| VersionRow {
+                    version: v.version,
+                    change: v.change.as_str().to_string(),
+                    author: v.author,
+                    created_micros: v.created_at.micros(),
+                    added: v.added,
+                    removed: v.removed,
+                    traces: v.traces,
+                    added_traces: v.added_traces,
+                    removed_traces: v.removed_traces,
+                })
+                .collect(),
+            expectations: expectations
+                .into_iter()
+                .map(|e| ExpectationRow {
+                    id: e.id,
+                    trace_id: e.expectation.trace_id,
+                    pattern: e.expectation.pattern,
+                    verdict: e.expectation.expected,
+                    author: e.author,
+                    created_micros: e.created_at.micros(),
+                })
+                .collect(),
         }),
     )))
+}
+
+/// Sets what a pinned trace's events matching `pattern` must keep getting (`verdict`:
+/// a verdict, or `recorded`).
+#[server]
+pub async fn set_dataset_expectation(
+    project: Option<String>,
+    id: String,
+    trace_id: String,
+    pattern: String,
+    verdict: String,
+) -> Result<ExpectationRow, ServerFnError> {
+    let ctx = support::require(project).await?;
+    let expected: policy::Expected = verdict
+        .parse()
+        .map_err(|m: String| crate::server::invalid(&format!("verdict: {m}")))?;
+    let expectation = policy::Expectation {
+        trace_id,
+        pattern,
+        expected,
+    };
+    let saved = service::datasets::expect(ctx.store(), &ctx.caller, &id, expectation)
+        .await
+        .map_err(service_error)?;
+    Ok(ExpectationRow {
+        id: saved.id,
+        trace_id: saved.expectation.trace_id,
+        pattern: saved.expectation.pattern,
+        verdict: saved.expectation.expected,
+        author: saved.author,
+        created_micros: saved.created_at.micros(),
+    })
+}
+
+#[server]
+pub async fn remove_dataset_expectation(
+    project: Option<String>,
+    id: String,
+    expectation_id: String,
+) -> Result<(), ServerFnError> {
+    let ctx = support::require(project).await?;
+    service::datasets::unexpect(ctx.store(), &ctx.caller, &id, &expectation_id)
+        .await
+        .map_err(service_error)
 }
 
 #[server]
@@ -189,6 +307,7 @@ mod convert {
                 description: d.description,
                 item_count: d.item_count,
                 created_micros: d.created_at.micros(),
+                version: d.version,
             }
         }
     }

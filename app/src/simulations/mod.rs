@@ -17,7 +17,10 @@ pub mod page;
 /// What a draft is replayed over.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DraftScope {
+    /// A dataset as it is now.
     Dataset(String),
+    /// One version of a dataset (`GET /v1/datasets/{id}/versions`).
+    DatasetVersion(String, i64),
     Traces(Vec<String>),
 }
 
@@ -92,6 +95,10 @@ impl From<DraftScope> for service::simulation::Scope {
     fn from(scope: DraftScope) -> Self {
         match scope {
             DraftScope::Dataset(id) => service::simulation::Scope::dataset(id),
+            DraftScope::DatasetVersion(id, version) => service::simulation::Scope::Dataset {
+                id,
+                version: Some(version),
+            },
             DraftScope::Traces(ids) => service::simulation::Scope::Traces(ids),
         }
     }

@@ -3,13 +3,14 @@
 //! kept and broken, reviewed calls, the transitions, the samples and the digest — fully
 //! server-rendered, with Open Graph tags for pasted links, "Run again" and "Copy link".
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::clipboard::copy_to_clipboard;
 use crate::components::simulation_summary::{
-    draft_label, headline, unfurl_line, ExpectationResults, ReviewResults, SampleTable, Transitions,
+    draft_label, headline, unfurl_line, CoverageResults, ExpectationResults, ReviewResults,
+    SampleTable, Transitions,
 };
+use crate::components::unfurl::Unfurl;
 use crate::components::{loaded, use_project_query, Loading, PageHeader};
 use crate::format::{ago, datetime, href, short_id};
 use crate::icons::Icon;
@@ -100,8 +101,13 @@ pub fn SimulationPage() -> impl IntoView {
                                 <p class="notice rerun-of" id="rerun-of">"Re-run of " <a href=link>{short_id(&before)}</a>{change}</p>
                             }
                         });
-                        let expectations = s.expectations.clone().map(|report| view! { <ExpectationResults report project=pid.clone()/> });
+                        let accept_into = run.dataset_id.clone();
+                        let expectations = s.expectations.clone().map(|report| match accept_into {
+                            Some(dataset) => view! { <ExpectationResults report project=pid.clone() accept_into=dataset/> }.into_any(),
+                            None => view! { <ExpectationResults report project=pid.clone()/> }.into_any(),
+                        });
                         let reviews = s.reviews.clone().map(|report| view! { <ReviewResults report project=pid.clone()/> });
+                        let coverage = s.coverage.clone().map(|report| view! { <CoverageResults report/> });
                         let receipt = view! {
                             <section class="card receipt" id="receipt">
                                 <h2>"Receipt"</h2>
@@ -122,13 +128,7 @@ pub fn SimulationPage() -> impl IntoView {
                         let absolute = format!("{}{permalink}", run.base_url);
                         let link_for_copy = absolute.clone();
                         view! {
-                            <Title text=format!("{title} · Preflight")/>
-                            <Meta name="description" content=unfurl.clone()/>
-                            <Meta property="og:title" content=title.clone()/>
-                            <Meta property="og:description" content=unfurl.clone()/>
-                            <Meta property="og:type" content="article"/>
-                            <Meta property="og:url" content=absolute.clone()/>
-                            <Meta name="twitter:card" content="summary"/>
+                            <Unfurl title=title.clone() description=unfurl.clone() url=absolute.clone()/>
                             <PageHeader title=format!("Simulation {}", short_id(&run.id)) subtitle=format!("Run {} ({})", ago(now, run.created_micros), datetime(run.created_micros))>
                                 {edit}
                                 {rerun_form}
@@ -168,6 +168,7 @@ pub fn SimulationPage() -> impl IntoView {
                                     <Transitions summary=s.clone()/>
                                 </section>
                             </div>
+                            {coverage}
                             <section class="card">
                                 <h2>{format!("Sample matches ({})", s.sample_matches.len())}</h2>
                                 <SampleTable samples=s.sample_matches.clone() project=pid.clone()/>

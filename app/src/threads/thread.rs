@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use policy::Verdict;
 
 use crate::components::trace_table::TraceTable;
+use crate::components::unfurl::{verdict_text, Unfurl};
 use crate::components::{loaded, use_project_query, AgentChip, Loading, PageHeader};
 use crate::format::{cost, datetime, href};
 use crate::icons::{verdict_icon, Icon};
@@ -15,19 +16,13 @@ use super::{get_thread, ThreadRow};
 /// `12 turns · 11 allowed · 1 blocked · 3 redacted · $0.42` (verdicts count events;
 /// zero counts other than `allowed` are left out).
 pub fn header_text(t: &ThreadRow) -> String {
-    let mut parts = vec![format!(
-        "{} {}",
+    format!(
+        "{} {} · {} · {}",
         t.turns,
-        if t.turns == 1 { "turn" } else { "turns" }
-    )];
-    for v in Verdict::ALL {
-        let n = t.verdicts.get(v);
-        if n > 0 || v == Verdict::Allowed {
-            parts.push(format!("{n} {v}"));
-        }
-    }
-    parts.push(cost(t.cost_usd));
-    parts.join(" · ")
+        if t.turns == 1 { "turn" } else { "turns" },
+        verdict_text(&t.verdicts),
+        cost(t.cost_usd)
+    )
 }
 
 #[component]
@@ -77,7 +72,9 @@ pub fn ThreadPage() -> impl IntoView {
                         let subtitle = format!("{} — {}", datetime(t.first_micros), datetime(t.last_micros));
                         let as_traces = href("/dashboard/traces", &project.id, &[("session", t.session_id.as_str())]);
                         let pid = project.id.clone();
+                        let unfurl = header_text(&t);
                         view! {
+                            <Unfurl title=format!("Thread {}", t.session_id) description=unfurl/>
                             <PageHeader title=format!("Thread {}", t.session_id) subtitle>
                                 <a class="button" href=as_traces>
                                     <Icon name="traces"/>"As traces"

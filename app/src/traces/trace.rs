@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::add_to_dataset::AddToDataset;
+use crate::components::unfurl::{verdict_text, Unfurl};
 use crate::components::{
     error_text, loaded, use_project_query, use_query_param, AgentChip, Loading, PageHeader,
     VerdictChip, VerdictCounts,
@@ -41,16 +41,8 @@ pub fn TracePage() -> impl IntoView {
         },
     );
 
-    let first_title = format!("Trace {} · Preflight", short_id(&trace_id.get_untracked()));
     view! {
         <div class="page trace-page">
-            // leptos_meta reads the title after the page's reactive owner may be gone
-            // (seen under concurrent load): `try_get`, falling back to the first value.
-            <Title text=move || {
-                trace_id
-                    .try_get()
-                    .map_or_else(|| first_title.clone(), |id| format!("Trace {} · Preflight", short_id(&id)))
-            }/>
             <Suspense fallback=|| view! { <Loading/> }>
                 {move || Suspend::new(async move {
                     loaded(data.await, "trace", move |project, _now, trace| {
@@ -61,6 +53,23 @@ pub fn TracePage() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// `support-bot · 12 events · 11 allowed · 1 blocked · 2.1 s · $0.03`.
+fn trace_unfurl(s: &crate::model::TraceRow) -> String {
+    let mut parts = Vec::new();
+    if !s.agents.is_empty() {
+        parts.push(s.agents.join(", "));
+    }
+    parts.push(format!(
+        "{} event{}",
+        s.event_count,
+        if s.event_count == 1 { "" } else { "s" }
+    ));
+    parts.push(verdict_text(&s.verdicts));
+    parts.push(duration_ms(s.duration_ms));
+    parts.push(cost(s.cost_usd));
+    parts.join(" · ")
 }
 
 #[component]
@@ -136,7 +145,9 @@ fn TraceView(
             .map(|n| render_node(n, &ctx, None))
             .collect_view()
     };
+    let unfurl = trace_unfurl(&s);
     view! {
+        <Unfurl title=format!("Trace {}", short_id(&s.trace_id)) description=unfurl/>
         <PageHeader title=format!("Trace {}", short_id(&s.trace_id)) subtitle>
             {session}
             <AddToDataset project=project.clone() datasets=trace.datasets.clone() trace_ids=ids/>

@@ -173,8 +173,12 @@ pub enum PolicyCommand {
         files: Vec<PathBuf>,
         /// Precedence for policies that do not name one (the documented default is last_match;
         /// JamJet's conformance suite assumes first_match).
-        #[arg(long, value_parser = ["last_match", "first_match"])]
-        default_precedence: Option<String>,
+        #[arg(long, alias = "default-precedence", value_parser = ["last_match", "first_match"])]
+        precedence: Option<String>,
+        /// Strip `mcp__<server>__` from tool names before matching, as MCP adapters do;
+        /// without it, cases marked `requires_mcp_prefix_strip` are skipped.
+        #[arg(long)]
+        mcp_prefix_strip: bool,
     },
     /// Evaluate a policy against events (JSON lines); prints one JSON verdict per line.
     Eval {

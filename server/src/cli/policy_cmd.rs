@@ -2,6 +2,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use policy::cases::CaseStatus;
 use policy::{Event, Precedence, RuleSet, Simulator, Subject, Unmatched};
 use serde_json::Value;
 
@@ -50,6 +51,10 @@ pub struct SimulateArgs {
     /// expectation covers are reported but pass.
     #[arg(long)]
     pub fail_on_regression: bool,
+    /// Also report, per rule of the draft, the events it decided and those it matched
+    /// but another rule decided (rules deciding nothing stand out).
+    #[arg(long)]
+    pub coverage: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -62,8 +67,9 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
     let result = match cmd {
         PolicyCommand::Test {
             files,
-            default_precedence,
-        } => test(&files, default_precedence.as_deref()),
+            precedence,
+            mcp_prefix_strip,
+        } => test(&files, precedence.as_deref(), mcp_prefix_strip),
         PolicyCommand::Eval { policy, events } => eval(&policy, &events),
         PolicyCommand::Simulate(args) => simulate(&args),
     };
@@ -134,29 +140,47 @@ fn load_events(path: &Path) -> Result<Vec<Event>, String> {
 
 fn test(
     files: &[std::path::PathBuf],
-    default_precedence: Option<&str>,
+    precedence: Option<&str>,
+    mcp_prefix_strip: bool,
 ) -> Result<ExitCode, String> {
-    let precedence = match default_precedence {
-        Some("first_match") => Some(Precedence::FirstMatch),
-        Some(_) => Some(Precedence::LastMatch),
-        None => None,
+    let options = policy::cases::CaseOptions {
+        default_precedence: match precedence {
+            Some("first_match") => Some(Precedence::FirstMatch),
+            Some(_) => Some(Precedence::LastMatch),
+            None => None,
+        },
+        mcp_prefix_strip,
     };
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
     for file in files {
-        let outcomes = policy::cases::run_case_file(&read(file)?, precedence)
+        let outcomes = policy::cases::run_case_file(&read(file)?, &options)
             .map_err(|err| format!("cannot use {}: {err}", file.display()))?;
         for outcome in outcomes {
-            if outcome.passed {
-                passed += 1;
-            } else {
-                failed += 1;
-                println!("FAIL {} :: {}", file.display(), outcome.id);
-                println!("  expected: {}", outcome.expected);
-                println!("  got:      {}", outcome.got);
+            match outcome.status {
+                CaseStatus::Passed => passed += 1,
+                CaseStatus::Skipped => {
+                    skipped += 1;
+                    println!(
+                        "SKIP {} :: {} ({})",
+                        file.display(),
+                        outcome.id,
+                        outcome.got
+                    );
+                }
+                CaseStatus::Failed => {
+                    failed += 1;
+                    println!("FAIL {} :: {}", file.display(), outcome.id);
+                    println!("  expected: {}", outcome.expected);
+                    println!("  got:      {}", outcome.got);
+                }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if skipped == 0 {
+        println!("{passed} passed, {failed} failed");
+    } else {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -191,7 +215,7 @@ fn eval(policy_path: &Path, events_path: &Path) -> Result<ExitCode, String> {
 
 fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
     let text = read(&args.draft)?;
-    let summary = match (&args.events, &args.server, &args.dataset) {
+    let mut summary = match (&args.events, &args.server, &args.dataset) {
         (Some(events), _, _) => simulate_locally(args, &text, events)?,
         (None, Some(server), Some(dataset)) => {
             let draft = draft_value(&args.draft, &text)?;
@@ -202,6 +226,13 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
         }
         _ => return Err("give --events FILE, or --server URL with --dataset NAME".to_string()),
     };
+    // The server always counts coverage; the output has it only when asked, wherever
+    // the run was.
+    if !args.coverage {
+        if let Some(summary) = summary.as_object_mut() {
+            summary.remove("coverage");
+        }
+    }
     let changed = summary
         .get("events_would_have_changed")
         .and_then(Value::as_u64)
@@ -286,7 +317,13 @@ fn simulate_locally(args: &SimulateArgs, text: &str, events: &Path) -> Result<Va
     let fixtures = load_fixtures(events)?;
     let expectations = policy::ExpectationSet::new(fixtures.expectations)
         .map_err(|errors| format!("invalid expectations: {}", join(&errors)))?;
-    let mut simulator = Simulator::new(&draft, unmatched).expecting(&expectations);
+    let mut simulator = Simulator::new(&draft, unmatched);
+    if args.coverage {
+        simulator = simulator.covering();
+    }
+    if !expectations.is_empty() || args.fail_on_regression {
+        simulator = simulator.expecting(&expectations);
+    }
     for event in &fixtures.events {
         simulator.push(event);
     }

@@ -96,19 +96,21 @@ pub fn verify(receipt_path: &Path, events_path: &Path) -> Result<Verification, S
         .expectations
         .as_ref()
         .map(|r| {
-            r.expectations
-                .iter()
-                .map(|o| o.expectation.clone())
-                .collect()
+            ExpectationSet::new(
+                r.expectations
+                    .iter()
+                    .map(|o| o.expectation.clone())
+                    .collect(),
+            )
         })
-        .unwrap_or_default();
-    let expectations = ExpectationSet::new(expectations)
+        .transpose()
         .map_err(|errors| format!("the receipt's expectations do not read: {}", join(&errors)))?;
     let header = policy::receipt_header(&draft.rules, unmatched, request.baseline_rules.as_ref());
     let fixtures = load_fixtures(events_path)?;
-    let mut simulator = Simulator::new(&draft.compiled, unmatched)
-        .expecting(&expectations)
-        .digesting(&header);
+    let mut simulator = Simulator::new(&draft.compiled, unmatched).digesting(&header);
+    if let Some(set) = &expectations {
+        simulator = simulator.expecting(set);
+    }
     for mut event in fixtures.events {
         if let Some(baseline) = &baseline {
             event.recorded = service::simulation::baseline_verdict(baseline, &event);

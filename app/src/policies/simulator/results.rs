@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use policy::Verdict;
 
-use crate::components::simulation_summary::headline;
+use crate::components::simulation_summary::{headline, CoverageResults};
 use crate::components::VerdictChip;
 use crate::policies::replay::thousands;
 
@@ -94,6 +94,17 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
         })
     };
 
+    // Which of the draft's rules decide the events in scope.
+    let coverage = move || {
+        let SimState::Ready(r) = state.result.get().0 else {
+            return None;
+        };
+        r.summary
+            .coverage
+            .clone()
+            .map(|report| view! { <CoverageResults report/> })
+    };
+
     view! {
     <section class="sim-output">
         {numbers}
@@ -102,6 +113,7 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
             <p class="muted">"Rows: the verdict before (recorded, or the active policy's for a whole set). Columns: the draft's. Click a number to list those events."</p>
             {matrix}
         </section>
+        {coverage}
     </section>
     }
 }

@@ -91,6 +91,7 @@ pub fn render(summary: &Value) -> String {
         out.push_str(&columns(&rows));
     }
     expectations(&mut out, &summary["expectations"]);
+    coverage(&mut out, &summary["coverage"]);
     let flips: Vec<&Value> = summary["sample_matches"]
         .as_array()
         .map(|samples| {
@@ -135,6 +136,44 @@ pub fn render(summary: &Value) -> String {
         );
     }
     out
+}
+
+/// Per rule: what it decided and what it matched but another rule decided.
+fn coverage(out: &mut String, report: &Value) {
+    let Some(rules) = report["rules"].as_array() else {
+        return;
+    };
+    let idle = rules.iter().filter(|r| count(r, "decided") == 0).count();
+    let _ = writeln!(
+        out,
+        "\nCoverage: {} of {} rule{} decided events in scope",
+        rules.len() - idle,
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" }
+    );
+    let mut rows = vec![vec![
+        "  RULE".to_string(),
+        "DECIDED".to_string(),
+        "OVERRIDDEN".to_string(),
+    ]];
+    for r in rules {
+        let decided = count(r, "decided");
+        rows.push(vec![
+            format!(
+                "  #{} {} {}",
+                cell(&r["index"]),
+                cell(&r["action"]),
+                cell(&r["pattern"])
+            ),
+            if decided == 0 {
+                "nothing".to_string()
+            } else {
+                decided.to_string()
+            },
+            count(r, "overridden").to_string(),
+        ]);
+    }
+    out.push_str(&columns(&rows));
 }
 
 /// Expectations first: the broken ones with the events that broke them and the rule
