@@ -40,7 +40,7 @@ test("curate → draft → preview in the browser → simulate on the server →
   // Open the dataset: the three traces are pinned.
   await page.click("#open-dataset");
   await page.waitForSelector(".dataset-page table.trace-table");
-  const pinned = await page.$$eval(".dataset-page tbody tr", (rows) => rows.map((r) => r.dataset.trace));
+  const pinned = await page.$$eval(".dataset-page table.trace-table tbody tr", (rows) => rows.map((r) => r.dataset.trace));
   assert.deepEqual([...pinned].sort(), [...picked].sort());
   const datasetId = new URL(page.url()).pathname.split("/").pop();
 
@@ -434,11 +434,14 @@ test("datasets: create, rename, delete with confirmation, remove a pinned trace"
   const risky = datasets.find((d) => d.name === "risky-shell-and-wires");
   await page.goto(`${server.url}/dashboard/datasets/${risky.id}`);
   await page.waitForSelector('main[data-hydrated="true"]');
-  const rows = page.locator(".dataset-page tbody tr");
+  const rows = page.locator(".dataset-page table.trace-table tbody tr");
   const before = await rows.count();
   const first = await rows.first().getAttribute("data-trace");
-  await rows.first().locator('button:has-text("Remove")').click();
-  await page.waitForFunction((id) => !document.querySelector(`.dataset-page tbody tr[data-trace="${id}"]`), first);
+  // Unpinning asks first.
+  await rows.first().locator('summary:has-text("Remove")').click();
+  assert.match(await rows.first().locator(".confirm p").textContent(), /Unpin this trace from the dataset\?/);
+  await rows.first().locator('button:has-text("Unpin trace")').click();
+  await page.waitForFunction((id) => !document.querySelector(`.dataset-page table.trace-table tbody tr[data-trace="${id}"]`), first);
   assert.equal(await rows.count(), before - 1);
   const detail = await api(server, "GET", `/v1/datasets/${risky.id}`);
   assert.equal(detail.items.length, before - 1);

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::components::draft_modal::DraftModal;
 use crate::components::trace_table::{RowAction, TraceTable};
 use crate::components::{
-    action_error, loaded, use_project_query, use_query_param, Loading, PageHeader,
+    action_error, loaded, use_project_query, use_query_param, Loading, PageHeader, RowMenu,
 };
 use crate::format::{ago, datetime, href, short_id};
 use crate::icons::Icon;
@@ -75,16 +75,17 @@ pub fn DatasetPage() -> impl IntoView {
                             let did = d.id.clone();
                             Arc::new(move |row: &TraceRow| {
                                 let (pid, did, tid) = (pid.clone(), did.clone(), row.trace_id.clone());
+                                // A question before unpinning, in a <details>: no script needed
+                                // (and none inline, which the page's CSP refuses).
                                 view! {
-                                <ActionForm action=remove>
-                                    <input type="hidden" name="project" value=pid/>
-                                    <input type="hidden" name="id" value=did/>
-                                    <input type="hidden" name="trace_id" value=tid/>
-                                    <button type="submit" class="link-button danger" title="Unpin this trace (the trace itself stays; its expectations go)"
-                                        onclick="return confirm('Unpin this trace from the dataset? Its expectations go with it.')">
-                                        <Icon name="x"/>"Remove"
-                                    </button>
-                                </ActionForm>
+                                <RowMenu label="Remove" icon="x" confirm="Unpin this trace from the dataset? The trace stays; its expectations go.".to_string()>
+                                    <ActionForm action=remove>
+                                        <input type="hidden" name="project" value=pid/>
+                                        <input type="hidden" name="id" value=did/>
+                                        <input type="hidden" name="trace_id" value=tid/>
+                                        <button type="submit" class="button danger">"Unpin trace"</button>
+                                    </ActionForm>
+                                </RowMenu>
                             }.into_any()})
                         };
                         let body = if detail.items.is_empty() {
