@@ -6,7 +6,8 @@ use super::rows::{self, DATASET_COLS};
 use super::traces::summaries_in;
 use super::Arg::{Int, OptText, Text, TextList};
 use super::{
-    clean_name, dedup, page_limit, paginate, plus_one, Access, Backend, Params, RowGet, Scope, Tx,
+    clean_name, dedup, newest_versions_page, page_limit, paginate, plus_one, Access, Backend,
+    Params, RowGet, Scope, Tx,
 };
 use crate::ids::{self, DATASET, EXPECTATION};
 use crate::time::now_micros;
@@ -419,13 +420,7 @@ pub(super) async fn versions<B: Backend>(
          WHERE project_id = $1 AND dataset_id = {}",
         p.add(Text(id))
     );
-    if let Some(before) = before {
-        sql.push_str(&format!(" AND version < {}", p.add(Int(before))));
-    }
-    sql.push_str(&format!(
-        " ORDER BY version DESC LIMIT {}",
-        p.add(Int(plus_one(limit)))
-    ));
+    newest_versions_page(&mut sql, &mut p, before, limit);
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
     find(&mut tx, project_id, id).await?;
     let mut page = paginate(

@@ -177,6 +177,23 @@ pub(crate) fn plus_one(limit: usize) -> i64 {
     i64::try_from(limit + 1).unwrap_or(i64::MAX)
 }
 
+/// Appends "versions older than the cursor's, newest first, one page and one row more"
+/// to a query over a `version` column (policy and dataset histories page alike).
+pub(crate) fn newest_versions_page(
+    sql: &mut String,
+    p: &mut Params<'_>,
+    before: Option<i64>,
+    limit: usize,
+) {
+    if let Some(before) = before {
+        sql.push_str(&format!(" AND version < {}", p.add(Arg::Int(before))));
+    }
+    sql.push_str(&format!(
+        " ORDER BY version DESC LIMIT {}",
+        p.add(Arg::Int(plus_one(limit)))
+    ));
+}
+
 /// Cuts rows read with a `LIMIT` of [`plus_one`]`(limit)` down to the page, with the
 /// cursor of its last row (its sort `key`) when the extra row shows that more follow.
 pub(crate) fn paginate<T, K: serde::Serialize>(

@@ -4,7 +4,9 @@ use serde_json::Value;
 
 use super::rows::{self, POLICY_COLS};
 use super::Arg::{Int, Json, OptText, Text};
-use super::{page_limit, paginate, plus_one, Access, Backend, Params, RowGet, Scope, Tx};
+use super::{
+    newest_versions_page, page_limit, paginate, Access, Backend, Params, RowGet, Scope, Tx,
+};
 use crate::time::now_micros;
 use crate::{cursor, Page, PageRequest, PolicyVersion, StoreError, Timestamp, DEFAULT_PRECEDENCE};
 
@@ -159,13 +161,7 @@ pub(super) async fn versions<B: Backend>(
     let before: Option<i64> = page.cursor.as_deref().map(cursor::decode).transpose()?;
     let mut p = Params::new(Text(project_id));
     let mut sql = format!("SELECT {POLICY_COLS} FROM policy_versions WHERE project_id = $1");
-    if let Some(before) = before {
-        sql.push_str(&format!(" AND version < {}", p.add(Int(before))));
-    }
-    sql.push_str(&format!(
-        " ORDER BY version DESC LIMIT {}",
-        p.add(Int(plus_one(limit)))
-    ));
+    newest_versions_page(&mut sql, &mut p, before, limit);
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
     let rows = tx
         .fetch_all(&sql, &p.args)
