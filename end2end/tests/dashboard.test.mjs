@@ -140,6 +140,8 @@ test("fixtures: pin → expect → a draft that breaks it → regression first �
   const brokenTrace = await page.$eval("#server-result #regressions tbody tr a", (a) => a.title);
   assert.equal(brokenTrace, kept);
   assert.ok(await page.$("#server-result #coverage"), "coverage beside the result");
+  assert.match(await text(page, "#server-result #blast-summary"), /of \d+ names seen in the last 30 days would change verdict/);
+  assert.ok((await page.$$("#server-result #blast-table tbody tr")).length >= 1);
   await page.screenshot({ path: `${artifacts}/fixtures-regression-light.png`, fullPage: true });
   const permalink = await page.getAttribute("#permalink", "href");
   assert.deepEqual(page.errors, []);

@@ -194,6 +194,13 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   await page.click("#show-matched");
   await page.waitForSelector("#event-diff");
 
+  // Beyond the scope: the names seen in the last 30 days the draft would change, and
+  // which of its rules decide.
+  await page.waitForSelector("#blast-radius");
+  assert.match(await text(page, "#blast-summary"), /names seen in the last 30 days/);
+  await page.waitForSelector("#coverage");
+  assert.match(await text(page, "#coverage-summary"), /^\d+ of \d+ rules? decided events in scope/);
+
   // Reloading the URL restores the same state.
   const url = page.url();
   assert.match(url, /show=matched/);
@@ -242,6 +249,8 @@ test("policies and simulator pages: screenshots in both themes, and without Java
     const page = await openHydrated(server, context, "/dashboard/policies");
     assert.equal(await page.getAttribute("html", "data-theme"), theme);
     await page.waitForSelector("#versions");
+    // Beside the rules: which of them decided the last 7 days' events.
+    await page.waitForSelector("#coverage", { timeout: 30_000 });
     await page.screenshot({ path: `${artifacts}/policies-editor-${theme}.png`, fullPage: true });
     const sim = await openHydrated(server, context, "/dashboard/policies/simulate?window=30d");
     await sim.waitForSelector("#transition-matrix", { timeout: 30_000 });

@@ -87,6 +87,7 @@
 //! (same pattern, agent_pattern and cost condition) that lose under the
 //! precedence.
 
+mod blast;
 mod cache;
 mod coverage;
 mod draft;
@@ -110,6 +111,10 @@ mod yaml;
 #[cfg(feature = "yaml")]
 pub mod cases;
 
+pub use blast::{
+    blast_radius, BlastRadius, NameChange, SeenCall, BLAST_LIST_LIMIT, BLAST_WINDOW_DAYS,
+    MAX_SEEN_CALLS,
+};
 pub use coverage::{CoverageReport, RuleCoverage};
 pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};
 pub use eval::{CompiledPolicy, Decision, MatchedRule, Subject, DEFAULT_AGENT};

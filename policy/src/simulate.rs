@@ -163,6 +163,10 @@ pub struct SimulationSummary {
     /// Per rule of the draft: events decided and overridden (runs that ask for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<CoverageReport>,
+    /// Beyond the scope: the names the project has seen whose verdict the draft would
+    /// change (server runs; see [`crate::blast_radius`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blast_radius: Option<crate::BlastRadius>,
 }
 
 /// Keeps the candidates for the sample of one class (changed or unchanged
@@ -388,6 +392,7 @@ impl<'p> Simulator<'p> {
             reviews: self.reviews.map(ReviewCheck::finish),
             digest: self.digest.map(ReceiptDigest::finish),
             coverage: self.coverage.map(|c| c.finish(self.draft)),
+            blast_radius: None,
         }
     }
 }

@@ -350,6 +350,7 @@ async fn run_as(
         Baseline::ActivePolicy => Some(policies::active(store, caller).await?),
     };
     let active_compiled = active.as_ref().map(|a| a.compile()).transpose()?;
+    let blast_baseline = active_compiled.clone();
     let resolved = scope.resolve(store, caller).await?;
     // A dataset is a fixture: its runs report expectations (and the changes none
     // covers) even before any is set.
@@ -415,7 +416,8 @@ async fn run_as(
     };
     let (summary, fed) = futures::future::join(simulate, feed).await;
     fed?;
-    let summary = summary?;
+    let mut summary = summary?;
+    summary.blast_radius = Some(blast_radius(store, caller, draft, blast_baseline).await?);
     let elapsed = started.elapsed();
     let encode = |v: Result<Value, serde_json::Error>| {
         v.map_err(|e| ServiceError::Internal(format!("cannot encode the run: {e}")))
@@ -434,6 +436,39 @@ async fn run_as(
         summary,
         elapsed,
     })
+}
+
+/// The project's calls of the last [`policy::BLAST_WINDOW_DAYS`], grouped by name, agent and
+/// recorded verdict (the browser decides a draft's blast radius over these as you type).
+pub async fn seen_calls(store: &Store, caller: &Caller) -> ServiceResult<Vec<policy::SeenCall>> {
+    caller.require(Permission::Read)?;
+    let since = store::now_micros() - i64::from(policy::BLAST_WINDOW_DAYS) * 86_400_000_000;
+    // One more than is read, so the report can say it was cut.
+    Ok(store
+        .seen_calls(caller.project_id(), since, policy::MAX_SEEN_CALLS + 1)
+        .await?)
+}
+
+/// Every name seen lately whose verdict the draft would change, decided once per name
+/// (against the active policy `baseline` for a whole rule set, else the recorded verdicts).
+pub async fn blast_radius(
+    store: &Store,
+    caller: &Caller,
+    draft: &Draft,
+    baseline: Option<policy::CompiledPolicy>,
+) -> ServiceResult<policy::BlastRadius> {
+    let seen = seen_calls(store, caller).await?;
+    let (compiled, unmatched) = (draft.compiled.clone(), draft.unmatched);
+    crate::blocking::run(move || {
+        policy::blast_radius(
+            &compiled,
+            unmatched,
+            baseline.as_ref(),
+            &seen,
+            policy::BLAST_WINDOW_DAYS,
+        )
+    })
+    .await
 }
 
 /// The verdict the baseline policy gives an event: what a whole rule set is compared

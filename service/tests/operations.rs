@@ -823,3 +823,85 @@ async fn decided_approvals_label_the_calls_they_decided() {
     })
     .await;
 }
+
+/// Beyond the scope: every name the project saw lately whose verdict the draft would
+/// change, with its events, decided once per name and kept in the receipt.
+#[tokio::test]
+async fn a_run_reports_its_blast_radius_beyond_the_scope() {
+    each_backend(|env| async move {
+        let store = env.store.as_ref();
+        let now = store::Timestamp(store::now_micros() - 3_600_000_000).to_rfc3339();
+        let recent = |trace: &str, name: &str, extra: Value| {
+            let mut event = span(trace, "s1", "tool_call", name, 0, extra);
+            event["timestamp"] = json!(now);
+            event
+        };
+        ingest(
+            &env,
+            vec![
+                recent("t1", "wire_transfer", json!({})),
+                recent("t2", "wire_transfer", json!({"status": "blocked"})),
+                recent("t3", "wire_transfer", json!({"agent_name": "ops-bot"})),
+                recent("t4", "ach_transfer", json!({})),
+                recent("t5", "search", json!({})),
+                // Older than the window: not seen.
+                span("t6", "s1", "tool_call", "card_transfer", 0, json!({})),
+            ],
+        )
+        .await;
+        let draft = Draft::from_value(json!({"kind": "block", "pattern": "*_transfer"})).unwrap();
+        let run = simulation::run(
+            store,
+            &env.viewer,
+            &draft,
+            Baseline::Recorded,
+            Scope::Traces(vec!["t1".into()]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(run.summary.events_scanned, 1, "the scope is t1 alone");
+        let blast = run.summary.blast_radius.clone().unwrap();
+        assert_eq!(blast.window_days, 30);
+        assert_eq!((blast.names_seen, blast.events_seen), (3, 5));
+        assert_eq!((blast.names_changed, blast.events_changed), (2, 3));
+        let mut rows: Vec<(String, Option<String>, Verdict, Verdict, u64)> = blast
+            .changes
+            .iter()
+            .map(|c| (c.tool.clone(), c.agent.clone(), c.from, c.to, c.events))
+            .collect();
+        rows.sort();
+        let bot = |a: &str| Some(a.to_string());
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    "ach_transfer".into(),
+                    bot("support-bot"),
+                    Verdict::Allowed,
+                    Verdict::Blocked,
+                    1
+                ),
+                (
+                    "wire_transfer".into(),
+                    bot("ops-bot"),
+                    Verdict::Allowed,
+                    Verdict::Blocked,
+                    1
+                ),
+                (
+                    "wire_transfer".into(),
+                    bot("support-bot"),
+                    Verdict::Allowed,
+                    Verdict::Blocked,
+                    1
+                ),
+            ]
+        );
+        // The receipt keeps it as it was.
+        let stored = simulation::stored(store, &env.viewer, &run.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.summary.blast_radius, Some(blast));
+    })
+    .await;
+}

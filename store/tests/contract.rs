@@ -53,6 +53,7 @@ contract!(
     changes::change_log,
     scan::scan_and_count,
     scan::reviewed_events,
+    scan::seen_calls,
     datasets::datasets_crud,
     datasets::dataset_items,
     datasets::delete_cascades_to_items_not_events,

@@ -9,7 +9,7 @@ use policy::SimulationSummary;
 
 use crate::components::error_text;
 use crate::components::simulation_summary::{
-    headline, CoverageResults, ExpectationResults, SampleTable, Transitions,
+    headline, BlastRadiusResults, CoverageResults, ExpectationResults, SampleTable, Transitions,
 };
 use crate::draft::EXAMPLE_DRAFT;
 use crate::format::href;
@@ -243,6 +243,7 @@ fn server_run(
             <h3>"Server result"</h3>
             <p class="headline" id="server-counts">{headline(&run.summary)}</p>
             {expectations}
+            {run.summary.blast_radius.clone().map(|report| view! { <BlastRadiusResults report/> })}
             {run.summary.coverage.clone().map(|report| view! { <CoverageResults report/> })}
             {agreement}
             <p>

@@ -343,7 +343,12 @@ pub fn ReviewResults(report: policy::ReviewReport, project: String) -> impl Into
 /// Which rules of the draft decided the events in scope: decided, overridden (matched
 /// but another rule decided), and the rules that decided nothing, marked.
 #[component]
-pub fn CoverageResults(report: policy::CoverageReport) -> impl IntoView {
+pub fn CoverageResults(
+    report: policy::CoverageReport,
+    /// What the scope was, when the page does not say it (`last 7 days`).
+    #[prop(optional)]
+    scope: Option<&'static str>,
+) -> impl IntoView {
     let total = report.rules.len();
     let idle = report.deciding_nothing().count();
     let widest = report
@@ -377,7 +382,7 @@ pub fn CoverageResults(report: policy::CoverageReport) -> impl IntoView {
         .collect_view();
     view! {
         <section class="card coverage" id="coverage">
-            <h2>"Coverage"</h2>
+            <h2>"Coverage"{scope.map(|s| view! { <span class="muted">{format!(" · {s}")}</span> })}</h2>
             <p id="coverage-summary">{format!(
                 "{} of {total} rule{} decided events in scope{}",
                 total - idle,
@@ -388,6 +393,60 @@ pub fn CoverageResults(report: policy::CoverageReport) -> impl IntoView {
                 <thead><tr><th>"Rule"</th><th>"Pattern"</th><th class="num">"Decided"</th><th class="num" title="Matched, but another rule decided">"Overridden"</th><th></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table></div>
+        </section>
+    }
+}
+
+/// Beyond the scope: the tool/model and agent names seen lately whose verdict the
+/// draft would change, with their events (decided once per name).
+#[component]
+pub fn BlastRadiusResults(report: policy::BlastRadius) -> impl IntoView {
+    let summary = if report.names_changed == 0 {
+        format!(
+            "None of the {} names seen in the last {} days would change verdict ({} events).",
+            report.names_seen, report.window_days, report.events_seen
+        )
+    } else {
+        format!(
+            "{} of {} names seen in the last {} days would change verdict · {} of {} events",
+            report.names_changed,
+            report.names_seen,
+            report.window_days,
+            report.events_changed,
+            report.events_seen
+        )
+    };
+    let listed = report.changes.len();
+    let rows = report
+        .changes
+        .into_iter()
+        .map(|c| {
+            let events = if c.depends_on_cost {
+                format!("up to {}", c.events)
+            } else {
+                c.events.to_string()
+            };
+            view! {
+                <tr>
+                    <td class="mono">{c.tool}</td>
+                    <td>{c.agent.unwrap_or_else(|| "default".to_string())}</td>
+                    <td class="transition"><VerdictChip verdict=c.from/><span class="arrow">"→"</span><VerdictChip verdict=c.to/></td>
+                    <td class="num" title=c.depends_on_cost.then_some("Depends on each call's cost: a cost rule falls between the cheapest and the dearest")>{events}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card blast-radius" id="blast-radius">
+            <h2>"Blast radius"</h2>
+            <p id="blast-summary">{summary}</p>
+            {(listed > 0).then(|| view! {
+                <div class="table-wrap"><table class="data" id="blast-table">
+                    <thead><tr><th>"Tool or model"</th><th>"Agent"</th><th>"Verdict"</th><th class="num">"Events"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table></div>
+            })}
+            {report.truncated.then(|| view! { <p class="muted">"The rarest names were not read: the project has more than 10,000 name groups."</p> })}
         </section>
     }
 }

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::clipboard::copy_to_clipboard;
 use crate::components::simulation_summary::{
-    draft_label, headline, unfurl_line, CoverageResults, ExpectationResults, ReviewResults,
-    SampleTable, Transitions,
+    draft_label, headline, unfurl_line, BlastRadiusResults, CoverageResults, ExpectationResults,
+    ReviewResults, SampleTable, Transitions,
 };
 use crate::components::unfurl::Unfurl;
 use crate::components::{loaded, use_project_query, Loading, PageHeader};
@@ -108,6 +108,7 @@ pub fn SimulationPage() -> impl IntoView {
                         });
                         let reviews = s.reviews.clone().map(|report| view! { <ReviewResults report project=pid.clone()/> });
                         let coverage = s.coverage.clone().map(|report| view! { <CoverageResults report/> });
+                        let blast = s.blast_radius.clone().map(|report| view! { <BlastRadiusResults report/> });
                         let receipt = view! {
                             <section class="card receipt" id="receipt">
                                 <h2>"Receipt"</h2>
@@ -168,6 +169,7 @@ pub fn SimulationPage() -> impl IntoView {
                                     <Transitions summary=s.clone()/>
                                 </section>
                             </div>
+                            {blast}
                             {coverage}
                             <section class="card">
                                 <h2>{format!("Sample matches ({})", s.sample_matches.len())}</h2>

@@ -182,6 +182,46 @@ pub(super) async fn count<B: super::Backend>(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// The project's calls since `since_micros`, grouped by name, agent and recorded
+/// verdict, the busiest groups first (at most `limit`): what a blast radius decides,
+/// once per group. Read from the covering `events_scan` index alone.
+pub(super) async fn seen_calls<B: super::Backend>(
+    b: &B,
+    project_id: &str,
+    since_micros: i64,
+    limit: usize,
+) -> Result<Vec<policy::SeenCall>, crate::StoreError> {
+    use super::{Access, RowGet, Scope, Tx};
+    let mut p = Params::new(Text(project_id));
+    let since = p.add(Int(since_micros));
+    let limit = p.add(Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "SELECT tool, agent_name, verdict, COUNT(*) AS events, \
+                MIN(cost_usd) AS min_cost, MAX(cost_usd) AS max_cost, \
+                SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS uncosted \
+         FROM events WHERE project_id = $1 AND ts_micros >= {since} AND kind IN {SCANNED_KINDS_SQL} \
+         GROUP BY tool, agent_name, verdict \
+         ORDER BY events DESC, tool, agent_name, verdict LIMIT {limit}"
+    );
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    tx.fetch_all(&sql, &p.args)
+        .await?
+        .iter()
+        .map(|r| {
+            let count = |col: &str| r.int(col).map(|n| u64::try_from(n).unwrap_or(0));
+            Ok(policy::SeenCall {
+                tool: r.text("tool")?,
+                agent: r.opt_text("agent_name")?,
+                recorded: super::rows::verdict(&r.text("verdict")?)?,
+                events: count("events")?,
+                min_cost_usd: r.opt_real("min_cost")?,
+                max_cost_usd: r.opt_real("max_cost")?,
+                uncosted: count("uncosted")?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     /// The SQL list is written out for the partial indexes' predicates; it must say

@@ -134,6 +134,14 @@ impl<B: Backend> Store for SqlStore<B> {
     ) -> Result<Vec<(String, String, policy::Review)>, StoreError> {
         scan::reviews(&self.backend, project_id, &scan).await
     }
+    async fn seen_calls(
+        &self,
+        project_id: &str,
+        since_micros: i64,
+        limit: usize,
+    ) -> Result<Vec<policy::SeenCall>, StoreError> {
+        scan::seen_calls(&self.backend, project_id, since_micros, limit).await
+    }
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError> {
         scan::count(&self.backend, project_id, &scan).await
     }

@@ -174,3 +174,76 @@ pub async fn reviewed_events(s: &dyn Store) {
     assert_eq!(one.len(), 1);
     assert!(s.reviewed_events(&other.id, all).await.unwrap().is_empty());
 }
+
+pub async fn seen_calls(s: &dyn Store) {
+    let p = s.create_project("p").await.unwrap();
+    let other = s.create_project("other").await.unwrap();
+    let batch = vec![
+        ev("t1", "a", 0).tool("search").agent("bot").cost(0.5),
+        ev("t1", "b", 1).tool("search").agent("bot").cost(0.1),
+        ev("t1", "c", 2).tool("search").agent("bot"),
+        ev("t1", "d", 3)
+            .tool("search")
+            .agent("bot")
+            .verdict(Verdict::Blocked),
+        ev("t2", "a", 4).kind("llm_call").tool("gpt"),
+        ev("t2", "b", 5).kind("agent_call").tool("bot"),
+        ev("t0", "old", -100).tool("search").agent("bot"),
+    ];
+    s.upsert_events(&p.id, &batch).await.unwrap();
+    s.upsert_events(&other.id, &[ev("t1", "a", 0).tool("theirs")])
+        .await
+        .unwrap();
+
+    let seen = s.seen_calls(&p.id, T0, 100).await.unwrap();
+    let rows: Vec<(
+        String,
+        Option<String>,
+        Verdict,
+        u64,
+        Option<f64>,
+        Option<f64>,
+        u64,
+    )> = seen
+        .iter()
+        .map(|c| {
+            (
+                c.tool.clone(),
+                c.agent.clone(),
+                c.recorded,
+                c.events,
+                c.min_cost_usd,
+                c.max_cost_usd,
+                c.uncosted,
+            )
+        })
+        .collect();
+    let bot = Some("bot".to_string());
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "search".into(),
+                bot.clone(),
+                Verdict::Allowed,
+                3,
+                Some(0.1),
+                Some(0.5),
+                1
+            ),
+            ("gpt".into(), None, Verdict::Allowed, 1, None, None, 1),
+            ("search".into(), bot, Verdict::Blocked, 1, None, None, 1),
+        ],
+        "busiest first; calls only; the window excludes t0; other projects' not counted"
+    );
+    assert_eq!(s.seen_calls(&p.id, T0, 1).await.unwrap().len(), 1);
+    assert_eq!(
+        s.seen_calls(&p.id, T0 - 200 * SEC, 100).await.unwrap()[0].events,
+        4
+    );
+    assert!(s
+        .seen_calls(&other.id, T0 + 60 * SEC, 100)
+        .await
+        .unwrap()
+        .is_empty());
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use policy::{CompiledPolicy, Precedence, Rule, SimulationSummary};
 
 use crate::components::error_text;
-use crate::components::simulation_summary::Transitions;
+use crate::components::simulation_summary::{CoverageResults, Transitions};
 use crate::format::href;
 use crate::icons::Icon;
 use crate::policies::diff::diff_rules;
@@ -24,7 +24,12 @@ enum PreviewState {
     Loading,
     Failed(String),
     Invalid(String),
-    Ready { flips: Flips, truncated: bool },
+    Ready {
+        flips: Flips,
+        truncated: bool,
+        /// Which rules of the edited set decide the last 7 days' events.
+        coverage: Option<policy::CoverageReport>,
+    },
 }
 
 fn preview_of(
@@ -47,6 +52,7 @@ fn preview_of(
             (Some(a), Ok(c)) => PreviewState::Ready {
                 flips: flips(a, &c, &ev.events),
                 truncated: ev.truncated,
+                coverage: policy::preview(&c, policy::Unmatched::Allowed, &ev.events).coverage,
             },
         },
     }
@@ -157,7 +163,7 @@ pub(super) fn SaveBar(
                     PreviewState::Loading => view! { <p class="muted" id="preview-flips-loading">"Loading the last 7 days of events for the preview…"</p> }.into_any(),
                     PreviewState::Failed(m) => view! { <p class="error" id="preview-error">{m}</p> }.into_any(),
                     PreviewState::Invalid(m) => view! { <p class="error" id="preview-invalid">{format!("The edited set is invalid: {m}")}</p> }.into_any(),
-                    PreviewState::Ready { flips, truncated } => {
+                    PreviewState::Ready { flips, truncated, .. } => {
                         let headline = flip_headline(&flips, PREVIEW_WINDOW);
                         let mut chars = headline.chars();
                         let cap: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
@@ -230,11 +236,20 @@ pub(super) fn SaveBar(
             }
         })
     };
+    // Beside the rules, edited or not: which of them decide the last 7 days' events.
+    let coverage = move || match preview.get() {
+        PreviewState::Ready {
+            coverage: Some(report),
+            ..
+        } => Some(view! { <CoverageResults report scope="the rules as edited, last 7 days"/> }),
+        _ => None,
+    };
     view! {
         <section class="card save-bar" id="save-bar">
             {save_bar}
             {server_result}
             {save_error}
         </section>
+        {coverage}
     }
 }

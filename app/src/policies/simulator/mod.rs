@@ -40,6 +40,9 @@ use results::SimOutput;
 pub struct SimulatorData {
     pub datasets: Vec<DatasetRef>,
     pub active: VersionRow,
+    /// The project's calls of the last 30 days by name, agent and verdict: the blast
+    /// radius is decided over these in the browser, once per name, as the draft changes.
+    pub seen: Vec<policy::SeenCall>,
 }
 
 /// The simulator's choices: datasets and the active policy.
@@ -56,9 +59,16 @@ pub async fn get_simulator(
         .await
         .map_err(service_error)?;
     let active = super::support::version_row(&active);
+    let seen = service::simulation::seen_calls(ctx.store(), &ctx.caller)
+        .await
+        .map_err(service_error)?;
     Ok(Some(crate::support::scoped_some(
         &ctx,
-        SimulatorData { datasets, active },
+        SimulatorData {
+            datasets,
+            active,
+            seen,
+        },
     )))
 }
 
@@ -85,6 +95,8 @@ struct SimResult {
     traces: usize,
     /// `#2 payments.* → block` per draft rule index.
     rule_labels: Vec<String>,
+    /// Beyond the scope: the names seen lately whose verdict the draft changes.
+    blast: policy::BlastRadius,
 }
 
 #[derive(Clone)]
@@ -140,7 +152,12 @@ fn replace_url(url: &str) {
 
 /// The draft replayed over the scope's events, as every part shows it: a single rule
 /// against the recorded verdicts, a whole set against the active policy's (`active`).
-fn replay(ev: &Arc<PreviewEvents>, draft: &str, active: Option<&CompiledPolicy>) -> SimState {
+fn replay(
+    ev: &Arc<PreviewEvents>,
+    draft: &str,
+    active: Option<&CompiledPolicy>,
+    seen: &[policy::SeenCall],
+) -> SimState {
     match Draft::from_text(draft) {
         Err(errors) => SimState::Invalid(errors),
         Ok(Draft {
@@ -175,7 +192,15 @@ fn replay(ev: &Arc<PreviewEvents>, draft: &str, active: Option<&CompiledPolicy>)
                     .enumerate()
                     .map(|(i, r)| format!("#{i} {} → {}", r.pattern, r.action))
                     .collect();
+                let blast = policy::blast_radius(
+                    &compiled,
+                    unmatched,
+                    baseline,
+                    seen,
+                    policy::BLAST_WINDOW_DAYS,
+                );
                 SimState::Ready(Arc::new(SimResult {
+                    blast,
                     matrix: matrix_of(&rows),
                     traces: traces.len(),
                     events: ev.clone(),
@@ -269,6 +294,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
     let active_compiled = compile_rows(data.active.precedence, &data.active.rules)
         .ok()
         .map(Arc::new);
+    let seen = Arc::new(data.seen);
     let result = Memo::new(move |_| {
         // While a new scope loads, the previous scope's events are not shown as its.
         let state = if events.pending().get() {
@@ -279,7 +305,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
                 Some(Err(e)) => {
                     SimState::Failed(format!("Could not load the events: {}", error_text(&e)))
                 }
-                Some(Ok(ev)) => draft.with(|t| replay(&ev, t, active_compiled.as_deref())),
+                Some(Ok(ev)) => draft.with(|t| replay(&ev, t, active_compiled.as_deref(), &seen)),
             }
         };
         Fresh(state)

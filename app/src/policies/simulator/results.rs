@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use policy::Verdict;
 
-use crate::components::simulation_summary::{headline, CoverageResults};
+use crate::components::simulation_summary::{headline, BlastRadiusResults, CoverageResults};
 use crate::components::VerdictChip;
 use crate::policies::replay::thousands;
 
@@ -104,6 +104,12 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
             .clone()
             .map(|report| view! { <CoverageResults report/> })
     };
+    let blast = move || {
+        let SimState::Ready(r) = state.result.get().0 else {
+            return None;
+        };
+        Some(view! { <BlastRadiusResults report=r.blast.clone()/> })
+    };
 
     view! {
     <section class="sim-output">
@@ -113,6 +119,7 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
             <p class="muted">"Rows: the verdict before (recorded, or the active policy's for a whole set). Columns: the draft's. Click a number to list those events."</p>
             {matrix}
         </section>
+        {blast}
         {coverage}
     </section>
     }

@@ -92,6 +92,7 @@ pub fn render(summary: &Value) -> String {
     }
     expectations(&mut out, &summary["expectations"]);
     coverage(&mut out, &summary["coverage"]);
+    blast_radius(&mut out, &summary["blast_radius"]);
     let flips: Vec<&Value> = summary["sample_matches"]
         .as_array()
         .map(|samples| {
@@ -136,6 +137,45 @@ pub fn render(summary: &Value) -> String {
         );
     }
     out
+}
+
+/// Beyond the scope (server runs): the names seen lately whose verdict would change.
+fn blast_radius(out: &mut String, report: &Value) {
+    if report.is_null() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nBlast radius: {} of {} names seen in the last {} days would change verdict ({} of {} events)",
+        count(report, "names_changed"),
+        count(report, "names_seen"),
+        count(report, "window_days"),
+        count(report, "events_changed"),
+        count(report, "events_seen")
+    );
+    let Some(changes) = report["changes"].as_array().filter(|c| !c.is_empty()) else {
+        return;
+    };
+    let mut rows = vec![vec![
+        "  NAME".to_string(),
+        "AGENT".to_string(),
+        "BEFORE -> AFTER".to_string(),
+        "EVENTS".to_string(),
+    ]];
+    for c in changes {
+        let events = count(c, "events").to_string();
+        rows.push(vec![
+            format!("  {}", cell(&c["tool"])),
+            cell(&c["agent"]),
+            format!("{} -> {}", cell(&c["from"]), cell(&c["to"])),
+            if c["depends_on_cost"].as_bool() == Some(true) {
+                format!("up to {events}")
+            } else {
+                events
+            },
+        ]);
+    }
+    out.push_str(&columns(&rows));
 }
 
 /// Per rule: what it decided and what it matched but another rule decided.
@@ -264,6 +304,27 @@ mod tests {
             !text.contains("s9"),
             "unchanged matches are not flips: {text}"
         );
+    }
+
+    #[test]
+    fn the_blast_radius_lists_names_beyond_the_scope() {
+        let text = render(&json!({"events_scanned": 1, "events_matched": 1,
+            "events_would_have_changed": 0, "transitions": {}, "sample_matches": [],
+            "blast_radius": {"window_days": 30, "names_seen": 9, "events_seen": 500,
+                "names_changed": 1, "events_changed": 42, "changes": [
+                    {"tool": "wire_transfer", "agent": "bot", "from": "allowed", "to": "blocked",
+                     "events": 40, "depends_on_cost": false},
+                    {"tool": "wire_transfer", "agent": null, "from": "held", "to": "blocked",
+                     "events": 2, "depends_on_cost": true}]}}));
+        assert!(
+            text.contains("Blast radius: 1 of 9 names seen in the last 30 days would change verdict (42 of 500 events)"),
+            "{text}"
+        );
+        let row = text
+            .lines()
+            .find(|l| l.contains("held -> blocked"))
+            .unwrap();
+        assert!(row.ends_with("up to 2"), "{row}");
     }
 
     #[test]
