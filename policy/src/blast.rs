@@ -13,6 +13,9 @@ use crate::simulate::Unmatched;
 pub const BLAST_WINDOW_DAYS: u32 = 30;
 /// Most groups one blast radius reads (the store answers the busiest first).
 pub const MAX_SEEN_CALLS: usize = 10_000;
+/// Most calls one blast radius reads, newest first: its cost stays bounded whatever
+/// the project's volume (the report says `sampled` when the window held more).
+pub const MAX_BLAST_EVENTS: usize = 200_000;
 /// Most changed names a report lists (the totals count them all).
 pub const BLAST_LIST_LIMIT: usize = 100;
 
@@ -66,6 +69,10 @@ pub struct BlastRadius {
     /// The store had more groups than [`MAX_SEEN_CALLS`]: the rarest were not read.
     #[serde(default)]
     pub truncated: bool,
+    /// The window held more calls than [`MAX_BLAST_EVENTS`]: the counts are those of
+    /// the most recent ones.
+    #[serde(default)]
+    pub sampled: bool,
 }
 
 /// Decides `seen` under the draft. The verdict before is the recorded one, or with
@@ -144,6 +151,7 @@ pub fn blast_radius(
         }
     }
     report.names_seen = names.len() as u64;
+    report.sampled = report.events_seen >= MAX_BLAST_EVENTS as u64;
     report.names_changed = changed_names.len() as u64;
     changes.sort_by(|a, b| {
         b.events

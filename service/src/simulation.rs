@@ -414,10 +414,12 @@ async fn run_as(
         // Dropping `chunks` here ends the simulator's loop.
         Ok::<(), ServiceError>(())
     };
-    let (summary, fed) = futures::future::join(simulate, feed).await;
+    // The blast radius reads the store alongside the scan.
+    let blast = blast_radius(store, caller, draft, blast_baseline);
+    let (summary, fed, blast) = futures::future::join3(simulate, feed, blast).await;
     fed?;
     let mut summary = summary?;
-    summary.blast_radius = Some(blast_radius(store, caller, draft, blast_baseline).await?);
+    summary.blast_radius = Some(blast?);
     let elapsed = started.elapsed();
     let encode = |v: Result<Value, serde_json::Error>| {
         v.map_err(|e| ServiceError::Internal(format!("cannot encode the run: {e}")))
@@ -438,14 +440,19 @@ async fn run_as(
     })
 }
 
-/// The project's calls of the last [`policy::BLAST_WINDOW_DAYS`], grouped by name, agent and
-/// recorded verdict (the browser decides a draft's blast radius over these as you type).
+/// The project's most recent calls (at most [`policy::MAX_BLAST_EVENTS`]) of the last
+/// [`policy::BLAST_WINDOW_DAYS`], grouped by name, agent and recorded verdict (the browser decides a draft's blast radius over these as you type).
 pub async fn seen_calls(store: &Store, caller: &Caller) -> ServiceResult<Vec<policy::SeenCall>> {
     caller.require(Permission::Read)?;
     let since = store::now_micros() - i64::from(policy::BLAST_WINDOW_DAYS) * 86_400_000_000;
     // One more than is read, so the report can say it was cut.
     Ok(store
-        .seen_calls(caller.project_id(), since, policy::MAX_SEEN_CALLS + 1)
+        .seen_calls(
+            caller.project_id(),
+            since,
+            policy::MAX_SEEN_CALLS + 1,
+            policy::MAX_BLAST_EVENTS,
+        )
         .await?)
 }
 

@@ -119,13 +119,15 @@ pub trait Store: Send + Sync {
         project_id: &str,
         scan: EventScan,
     ) -> Result<Vec<(String, String, policy::Review)>, StoreError>;
-    /// The project's calls since `since_micros` grouped by tool, agent and recorded
-    /// verdict, busiest first, at most `limit` groups (for a blast radius).
+    /// The project's most recent `max_events` calls since `since_micros`, grouped by
+    /// tool, agent and recorded verdict, busiest first, at most `limit` groups (for a
+    /// blast radius).
     async fn seen_calls(
         &self,
         project_id: &str,
         since_micros: i64,
         limit: usize,
+        max_events: usize,
     ) -> Result<Vec<policy::SeenCall>, StoreError>;
     /// How many events `scan_events` would yield.
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError>;

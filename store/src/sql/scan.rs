@@ -182,24 +182,29 @@ pub(super) async fn count<B: super::Backend>(
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// The project's calls since `since_micros`, grouped by name, agent and recorded
-/// verdict, the busiest groups first (at most `limit`): what a blast radius decides,
-/// once per group. Read from the covering `events_scan` index alone.
+/// The project's most recent `max_events` calls since `since_micros`, grouped by name,
+/// agent and recorded verdict, the busiest groups first (at most `limit`): what a blast
+/// radius decides, once per group. Read from the covering `events_scan` index alone,
+/// newest first, so its cost is bounded by `max_events` whatever the volume.
 pub(super) async fn seen_calls<B: super::Backend>(
     b: &B,
     project_id: &str,
     since_micros: i64,
     limit: usize,
+    max_events: usize,
 ) -> Result<Vec<policy::SeenCall>, crate::StoreError> {
     use super::{Access, RowGet, Scope, Tx};
     let mut p = Params::new(Text(project_id));
     let since = p.add(Int(since_micros));
+    let max_events = p.add(Int(i64::try_from(max_events).unwrap_or(i64::MAX)));
     let limit = p.add(Int(i64::try_from(limit).unwrap_or(i64::MAX)));
     let sql = format!(
         "SELECT tool, agent_name, verdict, COUNT(*) AS events, \
                 MIN(cost_usd) AS min_cost, MAX(cost_usd) AS max_cost, \
                 SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS uncosted \
-         FROM events WHERE project_id = $1 AND ts_micros >= {since} AND kind IN {SCANNED_KINDS_SQL} \
+         FROM (SELECT tool, agent_name, verdict, cost_usd FROM events \
+               WHERE project_id = $1 AND ts_micros >= {since} AND kind IN {SCANNED_KINDS_SQL} \
+               ORDER BY ts_micros DESC LIMIT {max_events}) AS recent \
          GROUP BY tool, agent_name, verdict \
          ORDER BY events DESC, tool, agent_name, verdict LIMIT {limit}"
     );

@@ -139,8 +139,9 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         since_micros: i64,
         limit: usize,
+        max_events: usize,
     ) -> Result<Vec<policy::SeenCall>, StoreError> {
-        scan::seen_calls(&self.backend, project_id, since_micros, limit).await
+        scan::seen_calls(&self.backend, project_id, since_micros, limit, max_events).await
     }
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError> {
         scan::count(&self.backend, project_id, &scan).await

@@ -195,7 +195,7 @@ pub async fn seen_calls(s: &dyn Store) {
         .await
         .unwrap();
 
-    let seen = s.seen_calls(&p.id, T0, 100).await.unwrap();
+    let seen = s.seen_calls(&p.id, T0, 100, 1000).await.unwrap();
     let rows: Vec<(
         String,
         Option<String>,
@@ -236,14 +236,23 @@ pub async fn seen_calls(s: &dyn Store) {
         ],
         "busiest first; calls only; the window excludes t0; other projects' not counted"
     );
-    assert_eq!(s.seen_calls(&p.id, T0, 1).await.unwrap().len(), 1);
+    assert_eq!(s.seen_calls(&p.id, T0, 1, 1000).await.unwrap().len(), 1);
     assert_eq!(
-        s.seen_calls(&p.id, T0 - 200 * SEC, 100).await.unwrap()[0].events,
+        s.seen_calls(&p.id, T0 - 200 * SEC, 100, 1000)
+            .await
+            .unwrap()[0]
+            .events,
         4
     );
     assert!(s
-        .seen_calls(&other.id, T0 + 60 * SEC, 100)
+        .seen_calls(&other.id, T0 + 60 * SEC, 100, 1000)
         .await
         .unwrap()
         .is_empty());
+    // Only the most recent calls are read: the newest two are t2/a (gpt) and t1/d.
+    let newest = s.seen_calls(&p.id, T0, 100, 2).await.unwrap();
+    let read: u64 = newest.iter().map(|c| c.events).sum();
+    assert_eq!(read, 2);
+    assert!(newest.iter().any(|c| c.tool == "gpt"));
+    assert!(newest.iter().any(|c| c.recorded == Verdict::Blocked));
 }
