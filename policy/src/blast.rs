@@ -15,7 +15,7 @@ pub const BLAST_WINDOW_DAYS: u32 = 30;
 pub const MAX_SEEN_CALLS: usize = 10_000;
 /// Most calls one blast radius reads, newest first: its cost stays bounded whatever
 /// the project's volume (the report says `sampled` when the window held more).
-pub const MAX_BLAST_EVENTS: usize = 200_000;
+pub const MAX_BLAST_EVENTS: usize = 50_000;
 /// Most changed names a report lists (the totals count them all).
 pub const BLAST_LIST_LIMIT: usize = 100;
 

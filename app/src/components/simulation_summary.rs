@@ -447,7 +447,7 @@ pub fn BlastRadiusResults(report: policy::BlastRadius) -> impl IntoView {
                 </table></div>
             })}
             {report.truncated.then(|| view! { <p class="muted">"The rarest names were not read: the project has more than 10,000 name groups."</p> })}
-            {report.sampled.then(|| view! { <p class="muted">"Counted over the most recent 200,000 calls of the window."</p> })}
+            {report.sampled.then(|| view! { <p class="muted">"Counted over the most recent 50,000 calls of the window."</p> })}
         </section>
     }
 }
