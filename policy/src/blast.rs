@@ -13,9 +13,6 @@ use crate::simulate::Unmatched;
 pub const BLAST_WINDOW_DAYS: u32 = 30;
 /// Most groups one blast radius reads (the store answers the busiest first).
 pub const MAX_SEEN_CALLS: usize = 10_000;
-/// Most calls one blast radius reads, newest first: its cost stays bounded whatever
-/// the project's volume (the report says `sampled` when the window held more).
-pub const MAX_BLAST_EVENTS: usize = 50_000;
 /// Most changed names a report lists (the totals count them all).
 pub const BLAST_LIST_LIMIT: usize = 100;
 
@@ -69,8 +66,9 @@ pub struct BlastRadius {
     /// The store had more groups than [`MAX_SEEN_CALLS`]: the rarest were not read.
     #[serde(default)]
     pub truncated: bool,
-    /// The window held more calls than [`MAX_BLAST_EVENTS`]: the counts are those of
-    /// the most recent ones.
+    /// Set only in receipts stored before the store kept hourly rollups, when the
+    /// counts were those of a window's most recent calls; kept so those receipts still
+    /// say so. Counts are exact since.
     #[serde(default)]
     pub sampled: bool,
 }
@@ -151,7 +149,6 @@ pub fn blast_radius(
         }
     }
     report.names_seen = names.len() as u64;
-    report.sampled = report.events_seen >= MAX_BLAST_EVENTS as u64;
     report.names_changed = changed_names.len() as u64;
     changes.sort_by(|a, b| {
         b.events

@@ -113,7 +113,7 @@ pub mod cases;
 
 pub use blast::{
     blast_radius, BlastRadius, NameChange, SeenCall, BLAST_LIST_LIMIT, BLAST_WINDOW_DAYS,
-    MAX_BLAST_EVENTS, MAX_SEEN_CALLS,
+    MAX_SEEN_CALLS,
 };
 pub use coverage::{CoverageReport, RuleCoverage};
 pub use draft::{differences, preview, unmatched_mode, Baseline, Draft};

@@ -40,9 +40,11 @@ pub struct Event {
 }
 
 /// An event as written by the dataset export (`tool`), a replay bundle's
-/// `events.jsonl` (`name` and `tool` both) or the JamJet wire (`name`). With both,
-/// `tool` is the name rules match (a `tool_call` span's `name` may be its display name,
-/// with the called tool in `tool`); `name` alone stands for it.
+/// `events.jsonl` (`name`, `tool` and the span's `payload`) or the JamJet wire (`name`,
+/// with a `tool_call`'s called tool in `payload.tool`). The name rules match is chosen
+/// as ingest chooses it: `tool`; else a `tool_call`'s `payload.tool`; else `name`. A
+/// `name` that differs from `tool` is the span's own name only when `payload.tool`
+/// says so; otherwise the two disagree and the line is refused.
 #[derive(Deserialize)]
 struct EventWire {
     #[serde(default = "default_kind", deserialize_with = "kind_or_default")]
@@ -63,15 +65,62 @@ struct EventWire {
     span_id: String,
     #[serde(default, alias = "recorded_verdict", alias = "verdict")]
     recorded: Verdict,
+    #[serde(default)]
+    payload: Option<PayloadWire>,
+}
+
+/// Of a span's payload, only the called tool; anything else (or another shape) is
+/// skipped.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PayloadWire {
+    Object {
+        #[serde(default)]
+        tool: Option<TextOrOther>,
+    },
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TextOrOther {
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
+impl EventWire {
+    /// `payload.tool` of a `tool_call`, when it is a non-empty string.
+    fn called_tool(&self) -> Option<&str> {
+        match &self.payload {
+            Some(PayloadWire::Object {
+                tool: Some(TextOrOther::Text(tool)),
+            }) if self.kind == "tool_call" && !tool.is_empty() => Some(tool),
+            _ => None,
+        }
+    }
+
+    fn matched_name(&self) -> Result<String, String> {
+        let called = self.called_tool();
+        match (&self.tool, &self.name) {
+            (Some(tool), Some(name)) if tool != name && called != Some(tool.as_str()) => {
+                Err(format!(
+                    "`name` ({name:?}) and `tool` ({tool:?}) disagree; rules match `tool`, so \
+                     give one of them, or both alike (a tool_call span may carry its own name \
+                     when `payload.tool` names the called tool, as replay bundles do)"
+                ))
+            }
+            (Some(tool), _) => Ok(tool.clone()),
+            (None, Some(name)) => Ok(called.map_or_else(|| name.clone(), str::to_string)),
+            (None, None) => Err("missing field `tool` (or `name`)".to_string()),
+        }
+    }
 }
 
 impl TryFrom<EventWire> for Event {
     type Error = String;
 
     fn try_from(wire: EventWire) -> Result<Self, String> {
-        let Some(tool) = wire.tool.or(wire.name) else {
-            return Err("missing field `tool` (or `name`)".to_string());
-        };
+        let tool = wire.matched_name()?;
         Ok(Event {
             kind: wire.kind,
             tool,
@@ -420,12 +469,55 @@ mod tests {
         // Dataset export and the JamJet wire.
         assert_eq!(read(r#"{"tool": "a.b"}"#).map(|e| e.tool), Ok("a.b".into()));
         assert_eq!(read(r#"{"name": "a.b"}"#).map(|e| e.tool), Ok("a.b".into()));
-        // A replay bundle's events.jsonl carries both: `tool` is what rules match.
-        let both = read(r#"{"kind": "tool_call", "name": "refund step", "tool": "payments.refund", "agent_name": "bot", "verdict": "held"}"#)
+        // A replay bundle's events.jsonl carries both, and the span's payload saying which
+        // tool its (differently named) span called: `tool` is what rules match.
+        let both = read(r#"{"kind": "tool_call", "name": "refund step", "tool": "payments.refund", "agent_name": "bot", "verdict": "held", "payload": {"tool": "payments.refund", "args": {"amount": 5}}}"#)
             .unwrap();
         assert_eq!(both.tool, "payments.refund");
         assert_eq!(both.agent.as_deref(), Some("bot"));
         assert_eq!(both.recorded, Verdict::Held);
+        // Both alike are fine.
+        assert_eq!(
+            read(r#"{"name": "a.b", "tool": "a.b"}"#).map(|e| e.tool),
+            Ok("a.b".into())
+        );
+        // Both, differing, with nothing saying which was called: refused, both named.
+        let err = read(r#"{"kind": "tool_call", "name": "shell.exec", "tool": "payments.refund"}"#)
+            .unwrap_err();
+        assert!(
+            err.contains("`name` (\"shell.exec\") and `tool` (\"payments.refund\") disagree"),
+            "{err}"
+        );
+        let err = read(r#"{"kind": "llm_call", "name": "gpt-4o", "tool": "claude", "payload": {"tool": "claude"}}"#)
+            .unwrap_err();
+        assert!(
+            err.contains("disagree"),
+            "payload.tool speaks for tool calls only: {err}"
+        );
+        // The JamJet wire as sent: a tool_call's called tool is in its payload, as
+        // ingest reads it; an LLM call matches by its name.
+        assert_eq!(
+            read(
+                r#"{"kind": "tool_call", "name": "call_tool", "payload": {"tool": "shell.exec"}}"#
+            )
+            .map(|e| e.tool),
+            Ok("shell.exec".into())
+        );
+        assert_eq!(
+            read(r#"{"kind": "llm_call", "name": "openai.gpt-4o", "payload": {"tool": "x"}}"#)
+                .map(|e| e.tool),
+            Ok("openai.gpt-4o".into())
+        );
+        // Payloads of other shapes are skipped.
+        assert_eq!(
+            read(r#"{"name": "a", "payload": "text"}"#).map(|e| e.tool),
+            Ok("a".into())
+        );
+        assert_eq!(
+            read(r#"{"kind": "tool_call", "name": "a", "payload": {"tool": {"id": 1}}}"#)
+                .map(|e| e.tool),
+            Ok("a".into())
+        );
         assert!(read(r#"{"kind": "tool_call"}"#)
             .unwrap_err()
             .contains("missing field `tool` (or `name`)"));

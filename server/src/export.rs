@@ -179,9 +179,11 @@ async fn export(
             }
         }
     });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
+    // Fused: a body may be polled again after its end (the compression layer does),
+    // which an unfused `unfold` answers with a panic.
+    let stream = futures::StreamExt::fuse(futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    });
+    }));
     let mut response = Response::new(Body::from_stream(stream));
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));

@@ -86,6 +86,7 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             site.metrics_token.clone(),
         ))
         .merge(crate::auth::router(auth.clone()))
+        .merge(crate::assets::router(&site.site_root))
         .merge(dashboard)
         .layer(axum::middleware::from_fn(server_fn_errors))
         // Everything but the API, health, assets and sign-in needs a session.
@@ -94,12 +95,26 @@ pub fn router(site: &SiteConfig, store: Arc<dyn store::Store>) -> Router {
             crate::auth::guard,
         ))
         .layer(axum::middleware::from_fn(crate::ops::track_http))
+        .layer(compression())
         .layer(axum::middleware::map_response(
             move |response: axum::response::Response| security_headers(response, hsts),
         ))
         .layer(request_log())
         // Outermost: the id is on the request before its span is made.
         .layer(axum::middleware::from_fn(crate::request_id::assign))
+}
+
+/// Pages, server function and API answers in gzip for clients that accept it. Not what
+/// is compressed already: the assets under /pkg (gzipped once, ahead, by `assets`) and
+/// replay bundles (`.tar.gz`).
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    tower_http::compression::CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new("application/gzip"))
+            .and(NotForContentType::const_new("application/wasm")),
+    )
 }
 
 /// The dashboard's routes, listed once per process. Listing them runs the app with

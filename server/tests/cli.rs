@@ -215,6 +215,29 @@ fn bad_drafts_and_events_are_explained() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jsonl:2"));
+
+    // `name` and `tool` that disagree (with no payload saying which tool was called)
+    // are refused, naming the line and both values.
+    let ambiguous = temp_file(
+        "ambiguous.jsonl",
+        "{\"name\": \"x\", \"tool\": \"x\"}\n{\"kind\": \"tool_call\", \"name\": \"shell.exec\", \"tool\": \"x\"}\n",
+    );
+    let out = preflight(&[
+        "policy",
+        "simulate",
+        "--draft",
+        good.to_str().unwrap(),
+        "--events",
+        ambiguous.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ambiguous.jsonl:2"), "{stderr}");
+    assert!(!stderr.contains("ambiguous.jsonl:1"), "{stderr}");
+    assert!(
+        stderr.contains("`name` (\"shell.exec\") and `tool` (\"x\") disagree"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -455,4 +478,60 @@ fn policy_simulate_reports_coverage_on_request() {
         ["#2", "block", "never.*", "nothing", "0"],
         "{table}"
     );
+}
+
+#[test]
+fn rollups_check_finds_drift_and_repairs_it() {
+    let db = format!("sqlite://{}", temp_file("rollups.db", "").display());
+    std::fs::remove_file(db.trim_start_matches("sqlite://")).unwrap();
+    let demo = preflight(&["demo", "--database-url", &db]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let check = |extra: &[&str]| {
+        let mut args = vec!["rollups", "check", "--database-url", db.as_str()];
+        args.extend_from_slice(extra);
+        preflight(&args)
+    };
+    let clean = check(&[]);
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(
+        stdout(&clean).contains("rollups agree with the events"),
+        "{}",
+        stdout(&clean)
+    );
+
+    // Counts changed behind the store's back are found, then rebuilt from the events.
+    let path = db.trim_start_matches("sqlite://").to_string();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        conn.execute("UPDATE event_rollups SET events = events + 5 WHERE rowid IN (SELECT rowid FROM event_rollups LIMIT 2)")
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    });
+    let drifted = check(&[]);
+    assert_eq!(drifted.status.code(), Some(1));
+    assert!(
+        stdout(&drifted).contains("2 rollup rows disagree"),
+        "{}",
+        stdout(&drifted)
+    );
+    assert!(String::from_utf8_lossy(&drifted.stderr).contains("--repair"));
+    let repaired = check(&["--repair"]);
+    assert!(
+        repaired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
+    assert!(check(&[]).status.success());
 }

@@ -440,19 +440,15 @@ async fn run_as(
     })
 }
 
-/// The project's most recent calls (at most [`policy::MAX_BLAST_EVENTS`]) of the last
-/// [`policy::BLAST_WINDOW_DAYS`], grouped by name, agent and recorded verdict (the browser decides a draft's blast radius over these as you type).
+/// The project's calls of the last [`policy::BLAST_WINDOW_DAYS`] (whole UTC hours),
+/// grouped by name, agent and recorded verdict, from the store's hourly rollups (the
+/// browser decides a draft's blast radius over these as you type).
 pub async fn seen_calls(store: &Store, caller: &Caller) -> ServiceResult<Vec<policy::SeenCall>> {
     caller.require(Permission::Read)?;
     let since = store::now_micros() - i64::from(policy::BLAST_WINDOW_DAYS) * 86_400_000_000;
     // One more than is read, so the report can say it was cut.
     Ok(store
-        .seen_calls(
-            caller.project_id(),
-            since,
-            policy::MAX_SEEN_CALLS + 1,
-            policy::MAX_BLAST_EVENTS,
-        )
+        .seen_calls(caller.project_id(), since, policy::MAX_SEEN_CALLS + 1)
         .await?)
 }
 

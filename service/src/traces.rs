@@ -1,5 +1,4 @@
 //! Reading what agents sent: traces, one trace's events, a span, threads (sessions).
-use futures::StreamExt;
 
 use crate::{Caller, Permission, ServiceError, ServiceResult, Store};
 
@@ -86,29 +85,31 @@ pub async fn thread(
         .ok_or_else(|| ServiceError::NotFound(format!("no thread {session_id:?} in this project")))
 }
 
-/// Streams the tool, LLM and MCP calls since `since_micros` (all when `None`) to
-/// `visit`, oldest first, at most `limit` of them; `true` when it stopped at the limit
-/// (the home page's charts read a window this way).
-pub async fn visit_calls(
+/// The tool, LLM and MCP calls per UTC hour and recorded verdict from the hour holding
+/// `since_micros`, from the store's hourly rollups (the home page's chart and totals):
+/// the cost grows with hours, not events.
+pub async fn calls_by_hour(
     store: &Store,
     caller: &Caller,
-    since_micros: Option<i64>,
-    limit: usize,
-    mut visit: impl FnMut(policy::Event),
-) -> ServiceResult<bool> {
+    since_micros: i64,
+) -> ServiceResult<Vec<store::HourlyCalls>> {
     caller.require(Permission::Read)?;
-    let scan = store::EventScan::Window {
-        since_micros,
-        until_micros: None,
-    };
-    let mut stream = store.scan_events(caller.project_id(), scan);
-    let mut seen = 0usize;
-    while let Some(event) = stream.next().await {
-        if seen == limit {
-            return Ok(true);
-        }
-        seen += 1;
-        visit(event?);
-    }
-    Ok(false)
+    Ok(store
+        .hourly_calls(caller.project_id(), since_micros)
+        .await?)
+}
+
+/// The `limit` tools (or models) with the most calls recorded with `verdict` from the
+/// hour holding `since_micros`, busiest first.
+pub async fn top_tools(
+    store: &Store,
+    caller: &Caller,
+    since_micros: i64,
+    verdict: policy::Verdict,
+    limit: usize,
+) -> ServiceResult<Vec<(String, u64)>> {
+    caller.require(Permission::Read)?;
+    Ok(store
+        .top_tools(caller.project_id(), since_micros, verdict, limit)
+        .await?)
 }

@@ -94,14 +94,15 @@ pub use keys::shown_prefix as api_key_prefix;
 pub use model::{
     AccountChange, AccountChangeKind, AddItemsOutcome, ApiKeyInfo, Approval, Dataset,
     DatasetChangeKind, DatasetDetail, DatasetExpectation, DatasetItem, DatasetMembers,
-    DatasetVersion, DecideOutcome, KeyGrant, KeyScope, MembershipChange, NewApiKey, PasswordChange,
-    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
-    StoredEvent, User, VERSION_TRACE_LIST,
+    DatasetVersion, DecideOutcome, HourlyCalls, KeyGrant, KeyScope, MembershipChange, NewApiKey,
+    PasswordChange, PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role,
+    RollupDrift, Simulation, StoredEvent, User, VERSION_TRACE_LIST,
 };
 pub use query::{
     AuditFilter, AuditPage, EventScan, Page, PageRequest, ThreadFilter, ThreadPage, ThreadSummary,
     TraceFilter, TracePage, TraceSummary, VerdictCounts,
 };
+pub use sqlite::backup::{backup_sqlite, restore_sqlite, SnapshotSummary};
 pub use time::{now_micros, Timestamp};
 pub use traits::Store;
 

@@ -299,6 +299,32 @@ pub enum DecideOutcome {
     AlreadyDecided(Approval),
 }
 
+/// One rollup row that disagrees with the events it counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RollupDrift {
+    pub hour_micros: i64,
+    pub kind: String,
+    pub tool: String,
+    pub agent: Option<String>,
+    pub verdict: String,
+    /// What the events say (`None`: no events, yet a row is stored).
+    pub expected_events: Option<i64>,
+    pub expected_cost_usd: Option<f64>,
+    /// What the rollup row says (`None`: events, but no row).
+    pub stored_events: Option<i64>,
+    pub stored_cost_usd: Option<f64>,
+}
+
+/// The calls (tool, LLM and MCP) of one UTC hour with one recorded verdict, from the
+/// hourly rollups (the home page's chart and totals).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HourlyCalls {
+    pub hour_micros: i64,
+    pub verdict: policy::Verdict,
+    pub events: u64,
+    pub cost_usd: f64,
+}
+
 /// One connection pool's usage, as `/metrics` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PoolStats {

@@ -6,10 +6,10 @@ use serde_json::Value;
 use crate::{
     AccountChange, AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset,
     DatasetDetail, DatasetExpectation, DatasetMembers, DatasetVersion, DecideOutcome, EventScan,
-    KeyGrant, KeyScope, MembershipChange, NewApiKey, Page, PageRequest, PasswordChange,
-    PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role, Simulation,
-    StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter, TracePage,
-    TraceSummary, User, VerdictCounts,
+    HourlyCalls, KeyGrant, KeyScope, MembershipChange, NewApiKey, Page, PageRequest,
+    PasswordChange, PolicyVersion, PoolStats, Project, ProjectChange, ProjectChangeKind, Role,
+    RollupDrift, Simulation, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary,
+    TraceFilter, TracePage, TraceSummary, User, VerdictCounts,
 };
 
 /// Everything Preflight keeps. Methods taking `project_id` only ever see that
@@ -119,16 +119,38 @@ pub trait Store: Send + Sync {
         project_id: &str,
         scan: EventScan,
     ) -> Result<Vec<(String, String, policy::Review)>, StoreError>;
-    /// The project's most recent `max_events` calls since `since_micros`, grouped by
-    /// tool, agent and recorded verdict, busiest first, at most `limit` groups (for a
-    /// blast radius).
+    /// The project's calls from the start of the UTC hour holding `since_micros`,
+    /// grouped by tool, agent and recorded verdict, busiest first, at most `limit`
+    /// groups (for a blast radius). Read from the hourly rollups: the cost of a read
+    /// grows with hours and names, not events. Cost bounds may be wider than the
+    /// events' (they are not narrowed when events leave).
     async fn seen_calls(
         &self,
         project_id: &str,
         since_micros: i64,
         limit: usize,
-        max_events: usize,
     ) -> Result<Vec<policy::SeenCall>, StoreError>;
+    /// The project's calls per UTC hour and recorded verdict from the hour holding
+    /// `since_micros`, oldest first, from the hourly rollups.
+    async fn hourly_calls(
+        &self,
+        project_id: &str,
+        since_micros: i64,
+    ) -> Result<Vec<HourlyCalls>, StoreError>;
+    /// The `limit` tools (or models) with the most calls recorded with `verdict` from the
+    /// hour holding `since_micros`, busiest first (then by name), from the rollups.
+    async fn top_tools(
+        &self,
+        project_id: &str,
+        since_micros: i64,
+        verdict: policy::Verdict,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Recounts the project's hourly rollups from its events and lists every row that
+    /// disagrees (empty: they agree). Reads every event of the project.
+    async fn rollup_drift(&self, project_id: &str) -> Result<Vec<RollupDrift>, StoreError>;
+    /// Replaces the project's rollups with a recount of its events; the rows written.
+    async fn rebuild_rollups(&self, project_id: &str) -> Result<u64, StoreError>;
     /// How many events `scan_events` would yield.
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError>;
 

@@ -54,6 +54,7 @@ contract!(
     scan::scan_and_count,
     scan::reviewed_events,
     scan::seen_calls,
+    rollups::rollups_follow_every_write,
     datasets::datasets_crud,
     datasets::dataset_items,
     datasets::delete_cascades_to_items_not_events,

@@ -158,3 +158,77 @@ async fn postgres_datasets_made_before_versions_are_version_1() {
     assert_datasets_versioned(&url).await;
     remove_database(&url).await;
 }
+
+/// What a 0009 database holds: three calls in two hours, one of them costed.
+const OLD_EVENTS: &[&str] = &[
+    "INSERT INTO projects (id, name, created_at) VALUES ('proj_old', 'old', 1)",
+    "INSERT INTO events (project_id, trace_id, span_id, kind, name, tool, sequence, timestamp, \
+     ts_micros, status, verdict, cost_usd, agent_name, payload, policy_relevant) VALUES \
+     ('proj_old', 't1', 'a', 'tool_call', 'search', 'search', 0, '2025-01-01T00:00:10Z', \
+      1735689610000000, 'ok', 'allowed', 0.5, 'bot', '{}', false), \
+     ('proj_old', 't1', 'b', 'tool_call', 'search', 'search', 1, '2025-01-01T00:00:20Z', \
+      1735689620000000, 'ok', 'allowed', NULL, 'bot', '{}', false), \
+     ('proj_old', 't1', 'c', 'tool_call', 'wire', 'wire', 2, '2025-01-01T01:00:00Z', \
+      1735693200000000, 'ok', 'blocked', NULL, NULL, '{}', true)",
+];
+
+/// Events stored before rollups are counted by the migration; a rollup row changed
+/// behind the store's back is reported, and a rebuild puts it right.
+async fn assert_rolled_up(url: &str, backend: &str) {
+    let s = store::open(url, StoreOptions::default()).await.unwrap();
+    let drift = s.rollup_drift("proj_old").await.unwrap();
+    assert!(drift.is_empty(), "{drift:#?}");
+    let seen = s
+        .seen_calls("proj_old", 1_735_689_600_000_000, 10)
+        .await
+        .unwrap();
+    let counted: Vec<(&str, u64, u64)> = seen
+        .iter()
+        .map(|c| (c.tool.as_str(), c.events, c.uncosted))
+        .collect();
+    assert_eq!(counted, vec![("search", 2, 1), ("wire", 1, 1)]);
+    drop(s);
+
+    let tamper = "UPDATE event_rollups SET events = 7 WHERE tool = 'wire'";
+    if backend == "sqlite" {
+        let mut conn = SqliteConnection::connect(url).await.unwrap();
+        conn.execute(tamper).await.unwrap();
+        conn.close().await.unwrap();
+    } else {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        tx.execute("SELECT set_config('app.project_id', 'proj_old', true)")
+            .await
+            .unwrap();
+        tx.execute(tamper).await.unwrap();
+        tx.commit().await.unwrap();
+        conn.close().await.unwrap();
+    }
+    let s = store::open(url, StoreOptions::default()).await.unwrap();
+    let drift = s.rollup_drift("proj_old").await.unwrap();
+    assert_eq!(drift.len(), 1, "{drift:#?}");
+    assert_eq!(
+        (
+            drift[0].tool.as_str(),
+            drift[0].expected_events,
+            drift[0].stored_events
+        ),
+        ("wire", Some(1), Some(7))
+    );
+    assert_eq!(s.rebuild_rollups("proj_old").await.unwrap(), 2);
+    assert!(s.rollup_drift("proj_old").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_events_stored_before_rollups_are_rolled_up() {
+    let url = older_database("sqlite", 10, OLD_EVENTS).await;
+    assert_rolled_up(&url, "sqlite").await;
+    remove_database(&url).await;
+}
+
+#[tokio::test]
+async fn postgres_events_stored_before_rollups_are_rolled_up() {
+    let url = older_database("postgres", 10, OLD_EVENTS).await;
+    assert_rolled_up(&url, "postgres").await;
+    remove_database(&url).await;
+}

@@ -186,7 +186,7 @@ async fn tables_force_row_level_security() {
         }
         tables.push(name);
     }
-    assert_eq!(tables.len(), 17, "{tables:?}");
+    assert_eq!(tables.len(), 18, "{tables:?}");
     pool.close().await;
     env.finish().await;
 }

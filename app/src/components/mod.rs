@@ -56,13 +56,17 @@ pub fn VerdictCounts(counts: Counts, #[prop(optional)] compact: bool) -> impl In
     view! { <span class="chips">{chips}</span> }
 }
 
-/// An agent name as a chip, tinted by a stable hash of the name.
+/// Hues for agent dots: blues and teals only, none near a verdict's colour (green,
+/// red, amber, violet, magenta).
+const AGENT_HUES: [u32; 6] = [172, 186, 198, 210, 222, 234];
+
+/// An agent name as a neutral chip with a dot whose hue is a stable hash of the name.
 #[component]
 pub fn AgentChip(name: String) -> impl IntoView {
-    let hue = name
+    let hash = name
         .bytes()
-        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
-        % 360;
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let hue = AGENT_HUES[(hash as usize) % AGENT_HUES.len()];
     view! { <span class="chip agent" style=format!("--hue: {hue}") title=name.clone()>{name.clone()}</span> }
 }
 

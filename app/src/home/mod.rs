@@ -1,5 +1,5 @@
 //! The home page (`/dashboard`): the project at a glance for a time range. Its types
-//! and server function ([`get_overview`], one pass over the range's calls), the range
+//! and server function ([`get_overview`], from the store's hourly rollups), the range
 //! and its buckets ([`range`]) and the page ([`page`]).
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,9 +13,6 @@ use crate::support;
 
 pub mod page;
 pub mod range;
-
-/// Most calls the home chart reads; beyond this it says it stopped early.
-pub const OVERVIEW_SCAN_LIMIT: usize = 500_000;
 
 /// A name and how often it occurred.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,8 +31,6 @@ pub struct Overview {
     pub cost_usd: f64,
     pub bucket_micros: i64,
     pub bars: Vec<Bar>,
-    /// The scan stopped at [`OVERVIEW_SCAN_LIMIT`] calls.
-    pub truncated: bool,
     pub top_blocked: Vec<Tally>,
     pub top_held: Vec<Tally>,
     pub pending_count: usize,
@@ -52,8 +47,6 @@ pub async fn get_overview(
     project: Option<String>,
     range: Option<String>,
 ) -> Result<Option<Scoped<Overview>>, ServerFnError> {
-    use std::collections::HashMap;
-
     use policy::Verdict;
 
     use crate::server::service_error;
@@ -69,7 +62,7 @@ pub async fn get_overview(
     };
     let now = store::now_micros();
     let buckets = range.buckets();
-    let mut bars: Vec<Bar> = (0..buckets.count)
+    let mut bars: Vec<Bar> = (0..buckets.len(now))
         .map(|i| Bar {
             start_micros: buckets.bucket_start(now, i),
             counts: [0; 5],
@@ -78,54 +71,50 @@ pub async fn get_overview(
         .collect();
     let mut counts = Counts::default();
     let mut cost_usd = 0.0;
-    let mut blocked: HashMap<String, i64> = HashMap::new();
-    let mut held: HashMap<String, i64> = HashMap::new();
-    let since = Some(buckets.start(now));
-    let truncated =
-        service::traces::visit_calls(store, caller, since, OVERVIEW_SCAN_LIMIT, |event| {
-            let ts = event
-                .timestamp
-                .as_deref()
-                .and_then(|t| {
-                    store::Timestamp::parse_rfc3339(t)
-                        .or_else(|| store::Timestamp::parse_rfc3339(&format!("{t}Z")))
-                })
-                .map(|t| t.micros())
-                .unwrap_or(now);
-            let v = event.recorded;
-            counts.add(v, 1);
-            let cost = event.cost_usd.filter(|c| c.is_finite()).unwrap_or(0.0);
-            cost_usd += cost;
-            if let Some(bar) = buckets
-                .index(now, ts.min(now))
-                .and_then(|i| bars.get_mut(i))
-            {
-                if let Some(slot) = Verdict::ALL
-                    .iter()
-                    .position(|x| *x == v)
-                    .and_then(|i| bar.counts.get_mut(i))
-                {
-                    *slot += 1;
-                }
-                bar.cost_usd += cost;
-            }
-            match v {
-                Verdict::Blocked => *blocked.entry(event.tool).or_default() += 1,
-                Verdict::Held => *held.entry(event.tool).or_default() += 1,
-                _ => {}
-            }
-        })
+    let since = buckets.start(now);
+    for hour in service::traces::calls_by_hour(store, caller, since)
         .await
-        .map_err(service_error)?;
-    let top = |map: HashMap<String, i64>| {
-        let mut list: Vec<Tally> = map
-            .into_iter()
-            .map(|(name, count)| Tally { name, count })
-            .collect();
-        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-        list.truncate(5);
-        list
+        .map_err(service_error)?
+    {
+        let events = i64::try_from(hour.events).unwrap_or(i64::MAX);
+        counts.add(hour.verdict, events);
+        let cost = if hour.cost_usd.is_finite() {
+            hour.cost_usd
+        } else {
+            0.0
+        };
+        cost_usd += cost;
+        // Hours after now (clocks ahead of ours) count in the last bar.
+        let Some(bar) = buckets
+            .index(now, hour.hour_micros.min(now))
+            .and_then(|i| bars.get_mut(i))
+        else {
+            continue;
+        };
+        if let Some(slot) = Verdict::ALL
+            .iter()
+            .position(|x| *x == hour.verdict)
+            .and_then(|i| bar.counts.get_mut(i))
+        {
+            *slot += events;
+        }
+        bar.cost_usd += cost;
+    }
+    let top = |verdict| async move {
+        service::traces::top_tools(store, caller, since, verdict, 5)
+            .await
+            .map(|tools| {
+                tools
+                    .into_iter()
+                    .map(|(name, count)| Tally {
+                        name,
+                        count: i64::try_from(count).unwrap_or(i64::MAX),
+                    })
+                    .collect::<Vec<Tally>>()
+            })
+            .map_err(service_error)
     };
+    let (top_blocked, top_held) = (top(Verdict::Blocked).await?, top(Verdict::Held).await?);
     let waiting = Some(service::approvals::Status::Pending);
     let pending_count = service::approvals::count(store, caller, waiting)
         .await
@@ -157,9 +146,8 @@ pub async fn get_overview(
             cost_usd,
             bucket_micros: buckets.width_micros,
             bars,
-            truncated,
-            top_blocked: top(blocked),
-            top_held: top(held),
+            top_blocked,
+            top_held,
             pending_count,
             pending,
             errors: errors.iter().map(crate::audit::audit_item).collect(),

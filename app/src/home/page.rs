@@ -97,7 +97,6 @@ pub fn HomePage() -> impl IntoView {
                                 <h2><Icon name="traces"/>{format!(" Calls per verdict · {total} in the {label}")}</h2>
                                 <VerdictChart bars=o.bars.clone() bucket_micros=o.bucket_micros now/>
                                 <VerdictLegend/>
-                                {o.truncated.then(|| view! { <p class="muted">"Counted the first 500,000 calls only."</p> })}
                             </section>
                             <section class="card chart-card">
                                 <h2><Icon name="coins"/>" Cost over time · " <span id="cost-total">{cost(o.cost_usd)}</span></h2>

@@ -66,10 +66,11 @@ impl Range {
     }
 }
 
-/// Equal time buckets ending at `now`: bucket `i` covers
-/// `[now - (count - i) × width, now - (count - i - 1) × width)`, the last one ending
-/// just after `now`. Not aligned to the clock, so the chart covers exactly the range the
-/// counts (and the traces page's `range=`) cover.
+/// Equal buckets aligned to UTC (hours, six hours, days) from the one holding the
+/// range's first microsecond to the one holding `now`: bucket `i` covers
+/// `[start + i × width, start + (i + 1) × width)`. Widths are whole hours because the
+/// counts come from the store's hourly rollups, so the range is rounded out to whole
+/// buckets: `count` of them, or one more when `now` is not on a boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Buckets {
     pub width_micros: i64,
@@ -89,22 +90,38 @@ impl Buckets {
             .saturating_mul(i64::try_from(self.count).unwrap_or(i64::MAX))
     }
 
-    /// Start of the first bucket (inclusive).
-    pub fn start(self, now_micros: i64) -> i64 {
-        now_micros.saturating_add(1).saturating_sub(self.span())
+    /// The end of the bucket holding `now` (exclusive).
+    pub fn end(self, now_micros: i64) -> i64 {
+        now_micros
+            .div_euclid(self.width_micros)
+            .saturating_add(1)
+            .saturating_mul(self.width_micros)
     }
 
-    /// The bucket holding `ts`, or `None` outside `[start, now]`.
+    /// The first bucket's start: the boundary at or before the range's first microsecond.
+    pub fn start(self, now_micros: i64) -> i64 {
+        now_micros
+            .saturating_sub(self.span())
+            .saturating_add(1)
+            .div_euclid(self.width_micros)
+            .saturating_mul(self.width_micros)
+    }
+
+    /// How many buckets there are at `now`.
+    pub fn len(self, now_micros: i64) -> usize {
+        let whole = self.end(now_micros).saturating_sub(self.start(now_micros)) / self.width_micros;
+        usize::try_from(whole).unwrap_or(self.count).max(1)
+    }
+
     pub fn index(self, now_micros: i64, ts_micros: i64) -> Option<usize> {
         let start = self.start(now_micros);
-        if ts_micros < start || ts_micros > now_micros {
+        if ts_micros < start || ts_micros >= self.end(now_micros) {
             return None;
         }
         let i = usize::try_from((ts_micros - start) / self.width_micros).ok()?;
-        Some(i.min(self.count - 1))
+        Some(i.min(self.len(now_micros) - 1))
     }
 
-    /// Start of bucket `i`.
     pub fn bucket_start(self, now_micros: i64, i: usize) -> i64 {
         let i = i64::try_from(i).unwrap_or(i64::MAX);
         self.start(now_micros)
@@ -129,7 +146,8 @@ mod tests {
     }
 
     #[test]
-    fn buckets_cover_exactly_the_range() {
+    fn buckets_are_whole_utc_buckets_covering_the_range() {
+        // 2023-11-14T22:13:20Z: neither on an hour nor on a day.
         let now = 1_700_000_000_000_000;
         for r in Range::ALL {
             let b = r.buckets();
@@ -137,22 +155,36 @@ mod tests {
                 b.width_micros * i64::try_from(b.count).unwrap(),
                 r.span_micros()
             );
-            // The range's first and last microseconds land in the first and last bucket.
-            let since = now - r.span_micros() + 1;
-            assert_eq!(b.start(now), since);
-            assert_eq!(b.index(now, since), Some(0));
-            assert_eq!(b.index(now, now), Some(b.count - 1));
-            assert_eq!(b.index(now, since - 1), None);
-            assert_eq!(b.index(now, now + 1), None);
+            let (start, end) = (b.start(now), b.end(now));
+            assert_eq!(start % b.width_micros, 0, "{r:?} starts on a boundary");
+            assert_eq!(end % b.width_micros, 0, "{r:?} ends on a boundary");
+            // The range's first and last microseconds are in the first and last bucket.
+            let first = now - r.span_micros() + 1;
+            assert!(start <= first && first < start + b.width_micros, "{r:?}");
+            assert!(now < end && end - b.width_micros <= now, "{r:?}");
+            assert_eq!(
+                b.len(now),
+                b.count + 1,
+                "{r:?}: one more, now is mid-bucket"
+            );
+            assert_eq!(b.index(now, first), Some(0));
+            assert_eq!(b.index(now, start), Some(0));
+            assert_eq!(b.index(now, now), Some(b.len(now) - 1));
+            assert_eq!(b.index(now, start - 1), None);
+            assert_eq!(b.index(now, end), None);
         }
         let b = Range::Day.buckets();
-        assert_eq!(b.count, 24);
-        // Half an hour ago is in the last hourly bucket, 90 minutes ago in the one before.
-        assert_eq!(b.index(now, now - HOUR / 2), Some(23));
-        assert_eq!(b.index(now, now - 3 * HOUR / 2), Some(22));
-        assert_eq!(b.bucket_start(now, 23), now + 1 - HOUR);
+        // 22:13: the last bucket is 22:00-23:00, the first 22:00-23:00 the day before.
+        let last_hour = now - 800 * 1_000_000;
+        assert_eq!(b.bucket_start(now, 24), last_hour);
+        assert_eq!(b.bucket_start(now, 0), last_hour - DAY);
+        assert_eq!(b.index(now, last_hour - 1), Some(23));
+        // On a boundary exactly, `count` buckets cover the range.
+        let on_hour = last_hour + HOUR - 1;
+        assert_eq!(b.len(on_hour), 24);
         assert_eq!(Range::Week.buckets().count, 28);
         assert_eq!(Range::Month.buckets().count, 30);
+        assert_eq!(Range::Month.buckets().start(now) % DAY, 0);
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub fn with_deadline(body: Body, within: Duration) -> Body {
             Err(_) => Some((Err(axum::BoxError::from(BodyDeadlinePassed(within))), None)),
         }
     });
-    Body::from_stream(frames)
+    // Fused: polled after its end, an unfused `unfold` panics.
+    Body::from_stream(frames.fuse())
 }
 
 /// Whether `err` (or what caused it) is a passed deadline.

@@ -202,9 +202,12 @@ pub async fn events(
             let _ = lines.send(Ok(buf)).await;
         }
     });
+    // Fused: a body may be polled again after its end (the compression layer does),
+    // which an unfused `unfold` answers with a panic.
     let body = futures::stream::unfold(inbox, |mut inbox| async move {
         inbox.recv().await.map(|chunk| (chunk, inbox))
-    });
+    })
+    .fuse();
     let disposition = format!("attachment; filename=\"{filename}\"");
     axum::response::Response::builder()
         .header(header::CONTENT_TYPE, "application/x-ndjson")

@@ -273,8 +273,17 @@ struct SignInForm {
     next: Option<String>,
 }
 
-async fn sign_in_page(axum::extract::Query(q): axum::extract::Query<SignInQuery>) -> Response {
-    page::render(StatusCode::OK, "", &safe_next(q.next.as_deref()), None)
+async fn sign_in_page(
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SignInQuery>,
+) -> Response {
+    page::render(
+        &headers,
+        StatusCode::OK,
+        "",
+        &safe_next(q.next.as_deref()),
+        None,
+    )
 }
 
 async fn sign_in(
@@ -292,12 +301,12 @@ async fn sign_in(
         // same work, but neither looked up, throttled nor echoed back.
         password::check(form.password, None).await;
         tracing::info!("failed sign-in");
-        return wrong_email_or_password("", &next);
+        return wrong_email_or_password(&headers, "", &next);
     }
     let client = client_address(&auth.config, peer.map(|p| p.0 .0), &headers);
     let now = Instant::now();
     if let Some(wait) = auth.throttle.wait(client, &form.email, now) {
-        return too_many_failures(wait, &form.email, &next);
+        return too_many_failures(&headers, wait, &form.email, &next);
     }
     let found = match auth.store.user_credentials(&form.email).await {
         Ok(found) => found,
@@ -312,13 +321,14 @@ async fn sign_in(
     let Some(user) = verify(found, form.password).await else {
         auth.throttle.failed(client, &form.email, now);
         tracing::info!("failed sign-in");
-        return wrong_email_or_password(&form.email, &next);
+        return wrong_email_or_password(&headers, &form.email, &next);
     };
     auth.throttle.succeeded(client, &form.email);
     if user.is_disabled() {
         // Said only after the right password, so it reveals nothing to a guesser.
         tracing::info!(user = %user.id, "sign-in refused: the account is disabled");
         return page::render(
+            &headers,
             StatusCode::FORBIDDEN,
             &form.email,
             &next,
@@ -369,7 +379,7 @@ async fn verify(found: Option<(User, String)>, password: String) -> Option<User>
 
 /// 429 while this client must wait before trying this account again, with
 /// `Retry-After` in whole seconds.
-fn too_many_failures(wait: Duration, email: &str, next: &str) -> Response {
+fn too_many_failures(headers: &HeaderMap, wait: Duration, email: &str, next: &str) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let message = format!(
         "Too many failed sign-ins for this account from your address. Try again in {}.",
@@ -379,15 +389,22 @@ fn too_many_failures(wait: Duration, email: &str, next: &str) -> Response {
             format!("{} minutes", seconds.div_ceil(60))
         }
     );
-    let mut response = page::render(StatusCode::TOO_MANY_REQUESTS, email, next, Some(&message));
+    let mut response = page::render(
+        headers,
+        StatusCode::TOO_MANY_REQUESTS,
+        email,
+        next,
+        Some(&message),
+    );
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     response
 }
 
-fn wrong_email_or_password(email: &str, next: &str) -> Response {
+fn wrong_email_or_password(headers: &HeaderMap, email: &str, next: &str) -> Response {
     page::render(
+        headers,
         StatusCode::UNAUTHORIZED,
         email,
         next,

@@ -1,7 +1,7 @@
 //! The sign-in page: plain server-rendered HTML (it must work before any session
 //! exists, and without JavaScript).
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 fn escape(text: &str) -> String {
@@ -19,13 +19,32 @@ fn escape(text: &str) -> String {
     out
 }
 
-pub fn render(status: StatusCode, email: &str, next: &str, error: Option<&str>) -> Response {
+/// The dashboard's theme, from the cookie it sets, so the sign-in page matches it.
+fn theme(headers: &HeaderMap) -> &'static str {
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    match service::projects::cookie(cookies, app::server::THEME_COOKIE) {
+        Some("dark") => "dark",
+        _ => "light",
+    }
+}
+
+pub fn render(
+    headers: &HeaderMap,
+    status: StatusCode,
+    email: &str,
+    next: &str,
+    error: Option<&str>,
+) -> Response {
+    let theme = theme(headers);
     let error = error
         .map(|e| format!(r#"<p class="signin-error" role="alert">{}</p>"#, escape(e)))
         .unwrap_or_default();
     let html = format!(
         r#"<!DOCTYPE html>
-<html lang="en" data-theme="light">
+<html lang="en" data-theme="{theme}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -35,14 +54,14 @@ pub fn render(status: StatusCode, email: &str, next: &str, error: Option<&str>) 
 </head>
 <body class="signin-page">
 <main class="signin-card">
-<h1>Preflight</h1>
+<h1 class="signin-brand"><img src="/favicon.svg" alt="" width="28" height="28"> Preflight</h1>
 <p class="muted">Sign in to the governance console.</p>
 {error}
 <form method="post" action="/signin">
 <input type="hidden" name="next" value="{next}">
 <label>Email <input id="email" name="email" type="email" autocomplete="username" required value="{email}" autofocus></label>
 <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required></label>
-<button class="btn primary" type="submit">Sign in</button>
+<button class="button primary" type="submit">Sign in</button>
 </form>
 <p class="muted small">No account yet? The first start of the server prints an admin password once (or writes it to <code>--admin-password-file</code>); an admin adds others with <code>preflight user create</code>.</p>
 </main>
@@ -65,6 +84,19 @@ pub fn render(status: StatusCode, email: &str, next: &str, error: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_takes_the_dashboards_theme() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(theme(&headers), "light");
+        headers.insert(
+            header::COOKIE,
+            format!("a=b; {}=dark", app::server::THEME_COOKIE)
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(theme(&headers), "dark");
+    }
 
     #[test]
     fn reflected_values_are_escaped() {

@@ -10,6 +10,7 @@ pub mod bench;
 mod dataset_cmd;
 pub mod demo;
 mod policy_cmd;
+mod rollups_cmd;
 mod simulation_cmd;
 mod user_cmd;
 
@@ -162,6 +163,27 @@ pub enum Command {
     /// Manage dashboard accounts.
     #[command(subcommand)]
     User(user_cmd::UserCommand),
+    /// The hourly rollups the dashboard's counts read: check them against the events.
+    #[command(subcommand)]
+    Rollups(rollups_cmd::RollupsCommand),
+    /// Take a consistent snapshot of the SQLite database into a new file, while the
+    /// server goes on serving and writing (PostgreSQL: pg_dump, see the README).
+    Backup {
+        /// The snapshot's file (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Restore a snapshot made by `backup` into a new (or empty) SQLite database, then
+    /// migrate it. Stop any server using that database first.
+    Restore {
+        /// The snapshot's file.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -316,6 +338,34 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Simulation(cmd) => simulation_cmd::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::User(cmd) => block_on(user_cmd::run(cmd)),
+        Command::Rollups(cmd) => block_on(rollups_cmd::run(cmd)),
+        Command::Backup { to, db } => block_on(async move {
+            let started = std::time::Instant::now();
+            let snapshot = store::backup_sqlite(&db.database_url, &to)
+                .await
+                .map_err(|e| format!("backup failed: {e}"))?;
+            println!(
+                "backed up {} projects, {} events ({} bytes) to {} in {:.1} s",
+                snapshot.projects,
+                snapshot.events,
+                snapshot.bytes,
+                snapshot.path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }),
+        Command::Restore { from, db } => block_on(async move {
+            let restored = store::restore_sqlite(&from, &db.database_url)
+                .await
+                .map_err(|e| format!("restore failed: {e}"))?;
+            println!(
+                "restored {} projects, {} events into {}",
+                restored.projects,
+                restored.events,
+                restored.path.display()
+            );
+            Ok(())
+        }),
     }
 }
 

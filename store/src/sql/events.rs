@@ -1,9 +1,11 @@
-//! Ingest: idempotent multi-row upserts, then the touched traces' aggregates.
+//! Ingest: idempotent multi-row upserts, then the touched traces' aggregates and the
+//! hourly rollups (see [`rollups`]).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
+use super::rollups::{self, RollupDeltas};
 use super::Arg::{self, Bool, Int, Json, OptInt, OptReal, OptText, Text, TextList};
-use super::{Access, Backend, Dialect, RowGet, Scope, Tx};
+use super::{nul, Access, Backend, Dialect, RowGet, Scope, Tx};
 use crate::{StoreError, StoredEvent};
 
 /// Inserted columns, in the order `push_args` binds them.
@@ -67,26 +69,116 @@ pub(super) async fn upsert<B: Backend>(
     let mut tx = b.begin(Scope::Project(project_id), Access::Write).await?;
     let mut changed = 0_u64;
     let mut touched = BTreeSet::new();
+    let mut rollups = RollupDeltas::default();
     let mut offset = 0;
     for chunk in batch.chunks(CHUNK) {
-        let sql = upsert_sql(B::DIALECT, chunk.len());
-        let mut args = Vec::with_capacity(chunk.len() * COLS.len());
-        for (i, e) in chunk.iter().enumerate() {
-            push_args(&mut args, project_id, e, relevant[offset + i]);
-        }
+        let flags = &relevant[offset..offset + chunk.len()];
         offset += chunk.len();
-        // RETURNING lists only rows inserted or actually updated.
-        for row in tx.fetch_all(&sql, &args).await? {
+        // New spans first: they add to the rollups and nothing else needs reading.
+        let sql = upsert_sql(B::DIALECT, chunk.len(), OnConflict::Skip);
+        let inserted: HashSet<(String, String)> = tx
+            .fetch_all(&sql, &bind(project_id, chunk, flags))
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("trace_id")?, r.text("span_id")?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut rest = Vec::new();
+        let mut rest_flags = Vec::new();
+        for (e, flag) in chunk.iter().zip(flags) {
+            let key = span_key(e);
+            if inserted.contains(&key) {
+                changed += 1;
+                touched.insert(key.0);
+                rollups.add_event(e);
+            } else {
+                rest.push(*e);
+                rest_flags.push(*flag);
+            }
+        }
+        if rest.is_empty() {
+            continue;
+        }
+        // Spans already stored: read (and on PostgreSQL lock) their stored copies, so
+        // an update swaps exactly the copy it replaced in the rollups.
+        let old = stored_copies(&mut tx, B::DIALECT, project_id, &rest).await?;
+        let sql = upsert_sql(B::DIALECT, rest.len(), OnConflict::UpdateIfChanged);
+        let updated: HashSet<(String, String)> = tx
+            .fetch_all(&sql, &bind(project_id, &rest, &rest_flags))
+            .await?
+            .iter()
+            .map(|r| Ok((r.text("trace_id")?, r.text("span_id")?)))
+            .collect::<Result<_, StoreError>>()?;
+        for e in &rest {
+            let key = span_key(e);
+            if !updated.contains(&key) {
+                continue;
+            }
             changed += 1;
-            touched.insert(row.text("trace_id")?);
+            if let Some(row) = old.get(&key) {
+                rollups.remove_row(row)?;
+            }
+            rollups.add_event(e);
+            touched.insert(key.0);
         }
     }
+    rollups::apply(&mut tx, B::DIALECT, project_id, rollups).await?;
     if !touched.is_empty() {
         let touched: Vec<String> = touched.into_iter().collect();
         refresh_traces(&mut tx, B::DIALECT, project_id, &touched).await?;
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// A span's (trace, span) as stored: NUL characters replaced, as binding does.
+fn span_key(e: &StoredEvent) -> (String, String) {
+    (
+        nul::text(&e.trace_id).into_owned(),
+        nul::text(&e.span_id).into_owned(),
+    )
+}
+
+fn bind<'a>(project_id: &'a str, events: &[&'a StoredEvent], relevant: &[bool]) -> Vec<Arg<'a>> {
+    let mut args = Vec::with_capacity(events.len() * COLS.len());
+    for (e, flag) in events.iter().zip(relevant) {
+        push_args(&mut args, project_id, e, *flag);
+    }
+    args
+}
+
+/// The stored copies of these spans, by (trace, span), with the columns their rollup
+/// contribution needs; locked until the transaction ends on PostgreSQL.
+async fn stored_copies<T: Tx>(
+    tx: &mut T,
+    dialect: Dialect,
+    project_id: &str,
+    events: &[&StoredEvent],
+) -> Result<HashMap<(String, String), T::Row>, StoreError> {
+    let traces: Vec<String> = events.iter().map(|e| e.trace_id.clone()).collect();
+    let spans: Vec<String> = events.iter().map(|e| e.span_id.clone()).collect();
+    let sql = format!(
+        "SELECT {} FROM events WHERE project_id = $1 AND trace_id {} AND span_id {}{}",
+        rollups::OLD_COPY_COLS,
+        dialect.in_list(2),
+        dialect.in_list(3),
+        dialect.lock_rows()
+    );
+    let wanted: HashSet<(String, String)> = events.iter().map(|e| span_key(e)).collect();
+    let mut copies = HashMap::with_capacity(events.len());
+    for row in tx
+        .fetch_all(
+            &sql,
+            &[Text(project_id), TextList(&traces), TextList(&spans)],
+        )
+        .await?
+    {
+        let key = (row.text("trace_id")?, row.text("span_id")?);
+        // Both lists match pairs across spans of other traces too: keep the asked ones.
+        if wanted.contains(&key) {
+            copies.insert(key, row);
+        }
+    }
+    Ok(copies)
 }
 
 /// One event per (trace, span): the batch's last copy wins, as a re-send would.
@@ -139,51 +231,47 @@ fn push_args<'a>(args: &mut Vec<Arg<'a>>, project_id: &'a str, e: &'a StoredEven
     ]);
 }
 
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE … WHERE something changed`.
-/// SQLite gets anonymous `?` placeholders: it looks numbered `$n` names up in a
-/// linear list when binding, which is quadratic over 15,000 parameters.
-/// An identical re-send matches no row of the WHERE, so it writes nothing; a pending
-/// copy arriving after the finished span (a retried old batch) is ignored too.
-fn upsert_sql(dialect: Dialect, rows: usize) -> String {
+/// What an insert does with a span already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnConflict {
+    /// Leave it: returns only the spans inserted.
+    Skip,
+    /// Replace it when something differs: returns only rows actually updated.
+    UpdateIfChanged,
+}
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT …  RETURNING trace_id, span_id`.
+/// Under `UpdateIfChanged` an identical re-send matches no row of the WHERE, so it
+/// writes nothing; a pending copy arriving after the finished span (a retried old
+/// batch) is ignored too.
+fn upsert_sql(dialect: Dialect, rows: usize, on_conflict: OnConflict) -> String {
     let n = COLS.len();
     let mut sql = String::with_capacity(rows * n * 5 + 2048);
     sql.push_str("INSERT INTO events (");
     sql.push_str(&COLS.join(", "));
     sql.push_str(") VALUES ");
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
+    sql.push_str(&super::values_placeholders(dialect, rows, n));
+    sql.push_str(" ON CONFLICT (project_id, trace_id, span_id) ");
+    match on_conflict {
+        OnConflict::Skip => sql.push_str("DO NOTHING"),
+        OnConflict::UpdateIfChanged => {
+            sql.push_str("DO UPDATE SET ");
+            let updated = &COLS[KEY_COLS..];
+            let sets: Vec<String> = updated
+                .iter()
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect();
+            sql.push_str(&sets.join(", "));
+            sql.push_str(" WHERE (");
+            let diffs: Vec<String> = updated
+                .iter()
+                .map(|c| format!("events.{c} IS DISTINCT FROM excluded.{c}"))
+                .collect();
+            sql.push_str(&diffs.join(" OR "));
+            sql.push_str(") AND NOT (excluded.status = 'pending' AND events.status <> 'pending')");
         }
-        sql.push('(');
-        for c in 0..n {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            match dialect {
-                Dialect::Sqlite => sql.push('?'),
-                Dialect::Postgres => {
-                    sql.push('$');
-                    sql.push_str(&(r * n + c + 1).to_string());
-                }
-            }
-        }
-        sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (project_id, trace_id, span_id) DO UPDATE SET ");
-    let updated = &COLS[KEY_COLS..];
-    let sets: Vec<String> = updated
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
-    sql.push_str(&sets.join(", "));
-    sql.push_str(" WHERE (");
-    let diffs: Vec<String> = updated
-        .iter()
-        .map(|c| format!("events.{c} IS DISTINCT FROM excluded.{c}"))
-        .collect();
-    sql.push_str(&diffs.join(" OR "));
-    sql.push_str(") AND NOT (excluded.status = 'pending' AND events.status <> 'pending')");
-    sql.push_str(" RETURNING trace_id");
+    sql.push_str(" RETURNING trace_id, span_id");
     sql
 }
 
@@ -225,11 +313,12 @@ mod tests {
 
     #[test]
     fn upsert_sql_numbers_every_parameter() {
-        let sql = upsert_sql(Dialect::Postgres, 2);
+        let sql = upsert_sql(Dialect::Postgres, 2, OnConflict::UpdateIfChanged);
         assert!(sql.contains("($1, $2,"));
         assert!(sql.contains("$60)"));
         assert!(!sql.contains("$61"));
-        let sql = upsert_sql(Dialect::Sqlite, 2);
+        let sql = upsert_sql(Dialect::Sqlite, 2, OnConflict::Skip);
+        assert!(sql.contains("DO NOTHING"));
         assert_eq!(sql.matches('?').count(), 60);
         assert!(!sql.contains('$'));
     }

@@ -20,6 +20,7 @@ pub(crate) mod nul;
 mod policies;
 mod projects;
 mod prune;
+pub(crate) mod rollups;
 pub(crate) mod rows;
 pub(crate) mod scan;
 mod simulations;
@@ -56,6 +57,15 @@ impl Dialect {
         }
     }
 
+    /// Appended to a `SELECT` whose rows the transaction goes on to update: PostgreSQL
+    /// locks them; SQLite's write transactions already take turns.
+    pub(crate) fn lock_rows(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// A statement that makes account changes (roles, disabling) take turns until the
     /// transaction ends, so two admins demoting or disabling each other at once cannot
     /// both pass the "another enabled admin remains" check. SQLite needs none: its
@@ -67,6 +77,33 @@ impl Dialect {
             Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(730170011)"),
         }
     }
+}
+
+/// `(…), (…)`: placeholders for `rows` rows of `cols` values. SQLite gets anonymous
+/// `?`: it looks numbered `$n` names up in a linear list when binding, which is
+/// quadratic over thousands of parameters.
+pub(crate) fn values_placeholders(dialect: Dialect, rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            match dialect {
+                Dialect::Sqlite => sql.push('?'),
+                Dialect::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Collects parameters while a query is assembled, handing out their placeholders.

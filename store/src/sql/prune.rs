@@ -1,6 +1,6 @@
 //! Retention: drop old traces, keep pinned ones.
 
-use super::Arg::{Int, Text, TextList};
+use super::Arg::{Int, Text};
 use super::{Access, Backend, RowGet, Scope, Tx};
 use crate::StoreError;
 
@@ -58,13 +58,9 @@ async fn prune_project<B: Backend>(
     if gone.is_empty() {
         return Ok(0);
     }
-    let sql = format!(
-        "DELETE FROM events WHERE project_id = $1 AND trace_id {}",
-        B::DIALECT.in_list(2)
-    );
-    let n = tx
-        .execute(&sql, &[Text(project_id), TextList(&gone)])
-        .await?;
+    let (n, rollups) =
+        super::rollups::delete_trace_events(&mut tx, B::DIALECT, project_id, &gone).await?;
+    super::rollups::apply(&mut tx, B::DIALECT, project_id, rollups).await?;
     tx.commit().await?;
     Ok(n)
 }

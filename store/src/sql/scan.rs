@@ -191,22 +191,18 @@ pub(super) async fn seen_calls<B: super::Backend>(
     project_id: &str,
     since_micros: i64,
     limit: usize,
-    max_events: usize,
 ) -> Result<Vec<policy::SeenCall>, crate::StoreError> {
     use super::{Access, RowGet, Scope, Tx};
     let mut p = Params::new(Text(project_id));
-    let since = p.add(Int(since_micros));
-    let max_events = p.add(Int(i64::try_from(max_events).unwrap_or(i64::MAX)));
+    let since = p.add(Int(super::rollups::hour_of(since_micros)));
     let limit = p.add(Int(i64::try_from(limit).unwrap_or(i64::MAX)));
     let sql = format!(
-        "SELECT tool, agent_name, verdict, COUNT(*) AS events, \
-                MIN(cost_usd) AS min_cost, MAX(cost_usd) AS max_cost, \
-                SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END) AS uncosted \
-         FROM (SELECT tool, agent_name, verdict, cost_usd FROM events \
-               WHERE project_id = $1 AND ts_micros >= {since} AND kind IN {SCANNED_KINDS_SQL} \
-               ORDER BY ts_micros DESC LIMIT {max_events}) AS recent \
-         GROUP BY tool, agent_name, verdict \
-         ORDER BY events DESC, tool, agent_name, verdict LIMIT {limit}"
+        "SELECT tool, agent, verdict, CAST(SUM(events) AS BIGINT) AS events, \
+                MIN(min_cost) AS min_cost, MAX(max_cost) AS max_cost, CAST(SUM(uncosted) AS BIGINT) AS uncosted \
+         FROM event_rollups \
+         WHERE project_id = $1 AND hour >= {since} AND kind IN {SCANNED_KINDS_SQL} \
+         GROUP BY tool, agent, verdict \
+         ORDER BY SUM(events) DESC, tool, agent, verdict LIMIT {limit}"
     );
     let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
     tx.fetch_all(&sql, &p.args)
@@ -216,13 +212,73 @@ pub(super) async fn seen_calls<B: super::Backend>(
             let count = |col: &str| r.int(col).map(|n| u64::try_from(n).unwrap_or(0));
             Ok(policy::SeenCall {
                 tool: r.text("tool")?,
-                agent: r.opt_text("agent_name")?,
+                agent: Some(r.text("agent")?).filter(|a| !a.is_empty()),
                 recorded: super::rows::verdict(&r.text("verdict")?)?,
                 events: count("events")?,
                 min_cost_usd: r.opt_real("min_cost")?,
                 max_cost_usd: r.opt_real("max_cost")?,
                 uncosted: count("uncosted")?,
             })
+        })
+        .collect()
+}
+
+pub(super) async fn hourly_calls<B: super::Backend>(
+    b: &B,
+    project_id: &str,
+    since_micros: i64,
+) -> Result<Vec<crate::HourlyCalls>, crate::StoreError> {
+    use super::{Access, RowGet, Scope, Tx};
+    let sql = format!(
+        "SELECT hour, verdict, CAST(SUM(events) AS BIGINT) AS events, SUM(cost_usd) AS cost_usd \
+         FROM event_rollups \
+         WHERE project_id = $1 AND hour >= $2 AND kind IN {SCANNED_KINDS_SQL} \
+         GROUP BY hour, verdict ORDER BY hour, verdict"
+    );
+    let args = [Text(project_id), Int(super::rollups::hour_of(since_micros))];
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    tx.fetch_all(&sql, &args)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(crate::HourlyCalls {
+                hour_micros: r.int("hour")?,
+                verdict: super::rows::verdict(&r.text("verdict")?)?,
+                events: u64::try_from(r.int("events")?).unwrap_or(0),
+                cost_usd: r.real("cost_usd")?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn top_tools<B: super::Backend>(
+    b: &B,
+    project_id: &str,
+    since_micros: i64,
+    verdict: policy::Verdict,
+    limit: usize,
+) -> Result<Vec<(String, u64)>, crate::StoreError> {
+    use super::{Access, RowGet, Scope, Tx};
+    let sql = format!(
+        "SELECT tool, CAST(SUM(events) AS BIGINT) AS events FROM event_rollups \
+         WHERE project_id = $1 AND hour >= $2 AND verdict = $3 AND kind IN {SCANNED_KINDS_SQL} \
+         GROUP BY tool ORDER BY SUM(events) DESC, tool LIMIT $4"
+    );
+    let args = [
+        Text(project_id),
+        Int(super::rollups::hour_of(since_micros)),
+        Text(verdict.as_str()),
+        Int(i64::try_from(limit).unwrap_or(i64::MAX)),
+    ];
+    let mut tx = b.begin(Scope::Project(project_id), Access::Read).await?;
+    tx.fetch_all(&sql, &args)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.text("tool")?,
+                u64::try_from(r.int("events")?).unwrap_or(0),
+            ))
         })
         .collect()
 }

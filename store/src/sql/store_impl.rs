@@ -4,15 +4,15 @@ use futures::stream::BoxStream;
 use serde_json::Value;
 
 use super::{
-    accounts, approvals, audit, changes, datasets, events, keys, policies, projects, prune, scan,
-    simulations, threads, traces, Backend, SqlStore,
+    accounts, approvals, audit, changes, datasets, events, keys, policies, projects, prune,
+    rollups, scan, simulations, threads, traces, Backend, SqlStore,
 };
 use crate::{
     AddItemsOutcome, ApiKeyInfo, Approval, AuditFilter, AuditPage, Dataset, DatasetDetail,
-    DatasetExpectation, DatasetMembers, DatasetVersion, DecideOutcome, EventScan, KeyGrant,
-    KeyScope, MembershipChange, NewApiKey, Page, PageRequest, PolicyVersion, Project, Simulation,
-    Store, StoreError, StoredEvent, ThreadFilter, ThreadPage, ThreadSummary, TraceFilter,
-    TracePage, TraceSummary,
+    DatasetExpectation, DatasetMembers, DatasetVersion, DecideOutcome, EventScan, HourlyCalls,
+    KeyGrant, KeyScope, MembershipChange, NewApiKey, Page, PageRequest, PolicyVersion, Project,
+    RollupDrift, Simulation, Store, StoreError, StoredEvent, ThreadFilter, ThreadPage,
+    ThreadSummary, TraceFilter, TracePage, TraceSummary,
 };
 
 #[async_trait::async_trait]
@@ -139,9 +139,30 @@ impl<B: Backend> Store for SqlStore<B> {
         project_id: &str,
         since_micros: i64,
         limit: usize,
-        max_events: usize,
     ) -> Result<Vec<policy::SeenCall>, StoreError> {
-        scan::seen_calls(&self.backend, project_id, since_micros, limit, max_events).await
+        scan::seen_calls(&self.backend, project_id, since_micros, limit).await
+    }
+    async fn hourly_calls(
+        &self,
+        project_id: &str,
+        since_micros: i64,
+    ) -> Result<Vec<HourlyCalls>, StoreError> {
+        scan::hourly_calls(&self.backend, project_id, since_micros).await
+    }
+    async fn top_tools(
+        &self,
+        project_id: &str,
+        since_micros: i64,
+        verdict: policy::Verdict,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        scan::top_tools(&self.backend, project_id, since_micros, verdict, limit).await
+    }
+    async fn rollup_drift(&self, project_id: &str) -> Result<Vec<RollupDrift>, StoreError> {
+        rollups::drift(&self.backend, project_id).await
+    }
+    async fn rebuild_rollups(&self, project_id: &str) -> Result<u64, StoreError> {
+        rollups::rebuild(&self.backend, project_id).await
     }
     async fn count_events(&self, project_id: &str, scan: EventScan) -> Result<u64, StoreError> {
         scan::count(&self.backend, project_id, &scan).await

@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 use crate::sql::{Access, Backend, Dialect, Scope, SqlStore};
 use crate::{EventScan, Store, StoreError};
 
+pub(crate) mod backup;
 mod conn;
 mod scan;
 

@@ -134,4 +134,8 @@ pub async fn nul_characters_are_replaced(s: &dyn Store) {
     assert_eq!(stored[0].tool, "to\u{FFFD}ol");
     assert_eq!(stored[0].agent_name.as_deref(), Some("a\u{FFFD}"));
     assert_eq!(stored[0].payload, json!({"k\u{FFFD}": ["v\u{FFFD}", 1]}));
+    // Its trace is listed under the stored id.
+    let listed = s.list_traces(&p.id, &filter(10)).await.unwrap();
+    let ids: Vec<&str> = listed.traces.iter().map(|t| t.trace_id.as_str()).collect();
+    assert_eq!(ids, ["t\u{FFFD}"]);
 }

@@ -11,6 +11,7 @@ pub mod paging;
 pub mod policy;
 pub mod projects;
 pub mod prune;
+pub mod rollups;
 pub mod scan;
 pub mod threads;
 pub mod traces;
