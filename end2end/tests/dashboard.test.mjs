@@ -87,6 +87,9 @@ test("curate → draft → preview in the browser → simulate on the server →
   await page.screenshot({ path: `${artifacts}/draft-modal-simulated-light.png` });
   const permalink = await page.getAttribute("#permalink", "href");
   assert.match(permalink, /^\/dashboard\/simulations\/sim_/);
+  // Escape closes the dialog.
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#draft-modal", { state: "detached" });
   assert.deepEqual(page.errors, []);
 
   // The permalink reads fully without JavaScript.
@@ -394,6 +397,20 @@ test("every page renders without JavaScript, in both themes, and at phone width"
   await page.goto(server.url + pages.trace);
   await page.waitForSelector('main[data-hydrated="true"]');
   await page.screenshot({ path: `${artifacts}/trace-phone-light.png` });
+  // The nav's icons keep their names when the labels are hidden.
+  const unnamed = await page.$$eval(".nav a.nav-link", (links) => links.filter((a) => !a.getAttribute("aria-label")).length);
+  assert.equal(unnamed, 0, "every nav link has an accessible name at phone width");
+  // The draft modal fits the phone: its close button and the server run on screen.
+  await page.goto(server.url + pages.modal);
+  await page.waitForSelector('main[data-hydrated="true"]');
+  await page.waitForSelector("#draft-modal");
+  for (const id of ["#close-modal", "#simulate"]) {
+    const box = await page.locator(id).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${id} is on screen at 390 px: ${JSON.stringify(box)}`);
+  }
+  const modalWidth = await page.$eval("#draft-modal", (m) => m.getBoundingClientRect().width);
+  assert.ok(modalWidth <= 390, `the modal is ${modalWidth} px wide at 390 px`);
+  await page.screenshot({ path: `${artifacts}/modal-phone-light.png` });
   await phone.close();
 });
 

@@ -109,6 +109,15 @@ test("edit a rule: inline preview count, server run, lint, audit-only toggle, sa
 
   // A catch-all rule at the end shadows every other: lint says so next to each rule.
   await page.click("#add-rule");
+  await page.waitForSelector("#rule-form");
+  assert.equal(await page.$("#rule-errors"), null, "a new rule is not wrong before anything is typed");
+  assert.ok(await page.isDisabled("#rule-apply"));
+  // Actions and the evaluation order read as words, not codes.
+  assert.deepEqual(
+    await page.$$eval("#rule-action option", (os) => os.map((o) => o.textContent)),
+    ["Block", "Require approval", "Allow", "Audit only"],
+  );
+  assert.match(await text(page, "#precedence"), /Last match wins/);
   await page.fill("#rule-pattern", "*");
   await page.selectOption("#rule-action", "block");
   await page.click("#rule-apply");
@@ -122,10 +131,10 @@ test("edit a rule: inline preview count, server run, lint, audit-only toggle, sa
   // Audit-only toggle, and back to the action it had.
   const wire = (await patterns(page)).indexOf("wire_*");
   await page.click(`[data-toggle="${wire}"]`);
-  assert.match(await text(page, `tr.rule-row[data-index="${wire}"]`), /audit_only/);
+  assert.match(await text(page, `tr.rule-row[data-index="${wire}"]`), /Audit only/);
   assert.match(await text(page, "#pending-changes"), /audit-only #\d wire_\*: block → audit_only/);
   await page.click(`[data-toggle="${wire}"]`);
-  assert.match(await text(page, `tr.rule-row[data-index="${wire}"]`), /block/);
+  assert.match(await text(page, `tr.rule-row[data-index="${wire}"]`), /Block/);
 
   // Save the edit: the SDK now gets shell.exec → allow.
   await page.click("#save-policy");

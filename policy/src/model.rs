@@ -65,6 +65,16 @@ impl Action {
         }
     }
 
+    /// How people read it (the dashboard's labels; `as_str` is the code files use).
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Block => "Block",
+            Action::Allow => "Allow",
+            Action::RequireApproval => "Require approval",
+            Action::AuditOnly => "Audit only",
+        }
+    }
+
     /// The verdict an event gets when this action decides it.
     pub fn verdict(self) -> Verdict {
         match self {
@@ -180,6 +190,14 @@ impl Precedence {
         match self {
             Precedence::LastMatch => "last_match",
             Precedence::FirstMatch => "first_match",
+        }
+    }
+
+    /// How people read it (the dashboard's labels).
+    pub fn label(self) -> &'static str {
+        match self {
+            Precedence::LastMatch => "Last match wins",
+            Precedence::FirstMatch => "First match wins",
         }
     }
 }

@@ -77,6 +77,7 @@
 
 use std::sync::Arc;
 
+pub mod copy;
 mod cursor;
 mod error;
 mod ids;

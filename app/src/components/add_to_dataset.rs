@@ -135,8 +135,10 @@ pub fn AddToDataset(
                     None => None,
                     Some(Ok(o)) => {
                         let link = href(&format!("/dashboard/datasets/{}", o.dataset.id), &project_for_links, &[]);
+                        // Green only when something was added; "Added 0" is news, not success.
+                        let class = if o.added > 0 { "ok" } else { "muted" };
                         Some(view! {
-                            <span class="ok">{outcome_text(&o)} " · " <a href=link id="open-dataset">"Open"</a></span>
+                            <span class=class>{outcome_text(&o)} " · " <a href=link id="open-dataset">"Open"</a></span>
                         }.into_any())
                     }
                     Some(Err(e)) => Some(view! { <span class="error">{error_text(&e)}</span> }.into_any()),

@@ -62,6 +62,16 @@ pub fn DraftModal(
     });
     let close = move |_| on_close.run(());
     let project_for_preview = project.clone();
+    // Escape closes the dialog (an open menu inside it takes the first Escape).
+    #[cfg(feature = "hydrate")]
+    {
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                on_close.run(());
+            }
+        });
+        on_cleanup(move || escape.remove());
+    }
 
     view! {
         <div class="modal-backdrop" on:click=close>

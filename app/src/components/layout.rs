@@ -93,6 +93,7 @@ pub fn Layout() -> impl IntoView {
     // Effects run only in the browser: this flag tells tests (and people) the page is live.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    crate::components::menus::install_menu_behaviour();
 
     let nav = move |data: &ShellData| {
         let pid = data
@@ -114,7 +115,8 @@ pub fn Layout() -> impl IntoView {
                     }
                 };
                 view! {
-                    <a href=link class="nav-link" class:active=active aria-current=move || active().then_some("page")>
+                    <a href=link class="nav-link" class:active=active aria-current=move || active().then_some("page")
+                        aria-label=*label title=*label>
                         <Icon name=icon/>
                         <span>{*label}</span>
                     </a>

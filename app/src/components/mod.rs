@@ -14,6 +14,7 @@ pub mod charts;
 pub mod clipboard;
 pub mod draft_modal;
 pub mod layout;
+pub mod menus;
 pub mod simulation_summary;
 pub mod trace_table;
 pub mod unfurl;

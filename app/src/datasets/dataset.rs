@@ -67,7 +67,10 @@ pub fn DatasetPage() -> impl IntoView {
                             d.description.clone().map(|t| format!(" · {t}")).unwrap_or_default()
                         );
                         // Newest pin first: what was just added is on top.
-                        let rows: Vec<TraceRow> = detail.items.iter().rev().filter_map(|i| i.trace.clone()).collect();
+                        // Newest trace first, as the traces page lists them (pins of one
+                        // batch share a time, so pin order would be trace-id order).
+                        let mut rows: Vec<TraceRow> = detail.items.iter().rev().filter_map(|i| i.trace.clone()).collect();
+                        rows.sort_by(|a, b| b.start_micros.cmp(&a.start_micros).then_with(|| a.trace_id.cmp(&b.trace_id)));
                         let pinned_ids: Vec<String> = detail.items.iter().rev().map(|i| i.trace_id.clone()).collect();
                         let missing: Vec<String> = detail.items.iter().filter(|i| i.trace.is_none()).map(|i| i.trace_id.clone()).collect();
                         let remove_form: RowAction = {

@@ -96,6 +96,11 @@ pub fn SettingsPage() -> impl IntoView {
                             }
                         }).collect_view();
                         let active = s.keys.iter().filter(|k| k.revoked_micros.is_none()).count();
+                        // A key revoked since it was created is not offered for copying.
+                        let revoked_prefixes: Vec<String> = s.keys.iter()
+                            .filter(|k| k.revoked_micros.is_some())
+                            .map(|k| k.prefix.clone())
+                            .collect();
                         let retention_value = s.retention_days.map(|d| d.to_string()).unwrap_or_default();
                         let (pid_key, pid_ret) = (pid.clone(), pid.clone());
                         view! {
@@ -118,7 +123,7 @@ pub fn SettingsPage() -> impl IntoView {
                                     </div>
                                 </ActionForm>
                                 {move || action_error(create_key.value().get())}
-                                {move || create_key.value().get().and_then(|r| r.ok()).map(|k| {
+                                {move || create_key.value().get().and_then(|r| r.ok()).filter(|k| !revoked_prefixes.contains(&k.prefix)).map(|k| {
                                     let key = k.key.clone();
                                     view! {
                                         <div class="new-key" role="status">

@@ -462,12 +462,15 @@ async fn import(
             project.name
         ));
     }
+    let progress = super::progress::Progress::new("importing", "events", Some(events.len() as u64));
     for chunk in events.chunks(IMPORT_CHUNK) {
         store
             .upsert_events(&project.id, chunk)
             .await
             .map_err(|e| format!("cannot store the events: {e}"))?;
+        progress.add(chunk.len() as u64);
     }
+    progress.finish();
     let mut seen = HashSet::new();
     let trace_ids: Vec<String> = events
         .iter()

@@ -805,12 +805,16 @@ pub async fn load(store: &dyn store::Store, now_micros: i64) -> Result<DemoSumma
                 .map_err(|e| format!("demo event {index} is invalid: {e}"))?,
         );
     }
+    let progress =
+        super::progress::Progress::new("loading the demo", "events", Some(decoded.len() as u64));
     for chunk in decoded.chunks(1000) {
         store
             .upsert_events(&project.id, chunk)
             .await
             .map_err(|e| format!("cannot store the demo events: {e}"))?;
+        progress.add(chunk.len() as u64);
     }
+    progress.finish();
     store
         .save_policy(
             &project.id,

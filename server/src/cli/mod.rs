@@ -7,9 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod admin_cmd;
 pub mod bench;
+mod copy_cmd;
 mod dataset_cmd;
 pub mod demo;
 mod policy_cmd;
+pub mod progress;
 mod rollups_cmd;
 mod simulation_cmd;
 mod user_cmd;
@@ -174,6 +176,17 @@ pub enum Command {
         to: PathBuf,
         #[command(flatten)]
         db: DbArgs,
+    },
+    /// Copy every project, account and key between SQLite and PostgreSQL (either way), in
+    /// batches; run it again to finish an interrupted copy (rows already there are
+    /// kept); then compare row counts and row digests per table. Stop writers first.
+    Copy {
+        /// The database to copy from (`sqlite://FILE` or `postgres://...`).
+        #[arg(long)]
+        from: String,
+        /// The database to copy into (migrated first; `postgres://...` or `sqlite://FILE`).
+        #[arg(long)]
+        to: String,
     },
     /// Restore a snapshot made by `backup` into a new (or empty) SQLite database, then
     /// migrate it. Stop any server using that database first.
@@ -354,6 +367,7 @@ pub fn run(cli: Cli) -> ExitCode {
             );
             Ok(())
         }),
+        Command::Copy { from, to } => block_on(copy_cmd::run(from, to)),
         Command::Restore { from, db } => block_on(async move {
             let restored = store::restore_sqlite(&from, &db.database_url)
                 .await

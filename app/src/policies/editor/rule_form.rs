@@ -71,10 +71,12 @@ pub(super) fn RuleForm(state: EditorState) -> impl IntoView {
     move || {
         state.editing.get().map(|target| {
             let title = match target {
-                Some(i) => format!("Edit rule #{i}"),
+                Some(i) => format!("Edit rule {}", i + 1),
                 None => "New rule (added at the end; move it where it belongs)".to_string(),
             };
-            let errors = move || match state.form_rule.get() {
+            // A new rule says nothing is wrong before anything is typed (Done stays off).
+            let untouched = move || target.is_none() && state.pattern.get().trim().is_empty();
+            let errors = move || match state.form_rule.get().filter(|_| !untouched()) {
                 Some(Err(errors)) => Some(view! {
                     <ul class="draft-errors" id="rule-errors" role="alert">
                         {errors.into_iter().map(|e| view! {
@@ -95,8 +97,8 @@ pub(super) fn RuleForm(state: EditorState) -> impl IntoView {
                         <label>"Action"
                             <select id="rule-action" on:change=move |ev| state.action.set(event_target_value(&ev))>
                                 {ACTIONS.iter().map(|a| {
-                                    let a = a.as_str();
-                                    view! { <option value=a selected=move || state.action.get() == a>{a}</option> }
+                                    let (code, label) = (a.as_str(), a.label());
+                                    view! { <option value=code selected=move || state.action.get() == code>{label}</option> }
                                 }).collect_view()}
                             </select>
                         </label>

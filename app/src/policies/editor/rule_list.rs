@@ -21,7 +21,7 @@ fn precedence_note(precedence: Precedence) -> &'static str {
 fn rule_cells(r: &Rule) -> impl IntoView {
     view! {
         <td class="mono pattern">{r.pattern.clone()}</td>
-        <td><span class=format!("chip action a-{}", r.action)>{r.action.as_str()}</span></td>
+        <td><span class=format!("chip action a-{}", r.action) title=r.action.as_str()>{r.action.label()}</span></td>
         <td class="mono">{r.agent_pattern.clone().unwrap_or_else(|| "any".into())}</td>
         <td class="num">{r.cost_max_usd.map(|c| format!("> {}", cost(c))).unwrap_or_else(|| "any".into())}</td>
     }
@@ -80,7 +80,7 @@ pub(super) fn RuleList(state: EditorState) -> impl IntoView {
                             }
                             dragging.set(None);
                         }>
-                        <td class="num idx">{format!("#{i}")}</td>
+                        <td class="drag-handle" title="Drag to reorder" aria-hidden="true">"⋮⋮"</td>
                         <td class="num priority">{priority}</td>
                         {rule_cells(&w.rule)}
                         <td>
@@ -124,15 +124,15 @@ pub(super) fn RuleList(state: EditorState) -> impl IntoView {
                     state.precedence.set(p);
                 }
             }>
-                <option value="last_match" selected=move || state.precedence.get() != Precedence::FirstMatch>"last_match"</option>
-                <option value="first_match" selected=move || state.precedence.get() == Precedence::FirstMatch>"first_match"</option>
+                <option value="last_match" selected=move || state.precedence.get() != Precedence::FirstMatch>{Precedence::LastMatch.label()}</option>
+                <option value="first_match" selected=move || state.precedence.get() == Precedence::FirstMatch>{Precedence::FirstMatch.label()}</option>
             </select>
             <span class="muted" id="precedence-note">{move || precedence_note(state.precedence.get())}</span>
         </div>
         <div class="table-wrap">
             <table class="data rules" id="rules">
                 <thead><tr>
-                    <th class="num" title="Drag a row, or use the arrows, to reorder">"#"</th>
+                    <th title="Drag a row, or use the arrows, to reorder"><span class="visually-hidden">"Order"</span></th>
                     <th class="num" title="1 decides first">"Priority"</th>
                     <th>"Tool pattern"</th><th>"Action"</th><th>"Agent"</th><th class="num">"Cost"</th>
                     <th>"Mode"</th><th></th>

@@ -100,6 +100,7 @@ pub fn ingest(
     let next = AtomicUsize::new(0);
     let accepted = AtomicUsize::new(0);
     let base_micros = store::now_micros() - (total as i64) * 1_000 - 60_000_000;
+    let progress = crate::cli::progress::Progress::new("ingesting", "events", Some(total as u64));
     let start = Instant::now();
     let results: Vec<Result<Vec<f64>, String>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..clients.max(1))
@@ -126,6 +127,7 @@ pub fn ingest(
                         latencies.push(sent.elapsed().as_secs_f64());
                         let n = answer["accepted"].as_u64().unwrap_or(0) as usize;
                         accepted.fetch_add(n, Ordering::Relaxed);
+                        progress.add(n as u64);
                         if let Some(rejected) =
                             answer["rejected"].as_array().filter(|r| !r.is_empty())
                         {
@@ -144,6 +146,7 @@ pub fn ingest(
             .collect()
     });
     let seconds = start.elapsed().as_secs_f64();
+    progress.finish();
     let mut latencies = Vec::new();
     for r in results {
         latencies.extend(r?);

@@ -22,7 +22,8 @@ pub enum BenchCommand {
     Simulate(simulate::SimulateArgs),
     /// Ingest through POST /v1/events/ingest from concurrent clients; checks nothing is lost.
     Ingest(ingest::IngestArgs),
-    /// Server-side render time of the traces list, a large RunTree and a long thread.
+    /// Server-side render time of dashboard pages (traces, home per range, threads, audit,
+    /// datasets, policies, a large RunTree, a long thread).
     Render(render::RenderArgs),
 }
 

@@ -1,5 +1,6 @@
 //! `preflight bench render`: server-side render time of dashboard pages (the traces
-//! list, the RunTree of one large trace, a long thread) over a loaded database.
+//! list, home for each range, threads, audit, datasets, policies, the RunTree of one
+//! large trace, a long thread) over a loaded database.
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -153,6 +154,24 @@ pub fn run(args: &RenderArgs) -> Result<(), String> {
             "traces list",
             format!("/dashboard/traces?project={project}"),
         ),
+        // The home page's counts and charts come from the hourly rollups.
+        (
+            "home 24h",
+            format!("/dashboard?project={project}&range=24h"),
+        ),
+        ("home 7d", format!("/dashboard?project={project}&range=7d")),
+        (
+            "home 30d",
+            format!("/dashboard?project={project}&range=30d"),
+        ),
+        ("threads", format!("/dashboard/threads?project={project}")),
+        ("audit", format!("/dashboard/audit?project={project}")),
+        (
+            "audit blocked",
+            format!("/dashboard/audit?project={project}&filter=blocked"),
+        ),
+        ("datasets", format!("/dashboard/datasets?project={project}")),
+        ("policies", format!("/dashboard/policies?project={project}")),
         (
             "run tree",
             format!("/dashboard/traces/{}?project={project}", big.trace_id(0)),
@@ -190,7 +209,7 @@ pub fn run(args: &RenderArgs) -> Result<(), String> {
             bytes = len;
         }
         println!(
-            "  {name:<13} {}  ({:.0} KB of HTML)",
+            "  {name:<15} {}  ({:.0} KB of HTML)",
             Spread::of(&times).ms(),
             bytes as f64 / 1e3
         );
