@@ -58,10 +58,16 @@ test("curate → draft → preview in the browser → simulate on the server →
   assert.match(openai, /^\d+ of \d+ events? match · \d+ would change verdict$/);
   assert.notEqual(openai, before);
 
-  // A wrong field is explained inline, with its name.
+  // A wrong field is explained at the text box, with its name; the box turns red and
+  // the preview keeps its last numbers (dimmed), so the dialog does not jump.
+  const tall = await page.$eval("#draft-modal", (m) => m.getBoundingClientRect().height);
   await editor.fill('{"kind": "deny", "pattern": "openai.*"}');
-  await page.waitForSelector("#draft-error");
+  await page.waitForSelector(".editor #draft-error");
   assert.match(await text(page, "#draft-error"), /^kind\s+unknown kind "deny"/);
+  assert.equal(await page.getAttribute("#draft-editor", "aria-invalid"), "true");
+  assert.ok(await page.$(".preview .stale"), "the last good preview stays, dimmed");
+  const during = await page.$eval("#draft-modal", (m) => m.getBoundingClientRect().height);
+  assert.ok(during >= tall * 0.9, `the dialog kept its size: ${tall} → ${during} px`);
   assert.equal(await page.isDisabled("#simulate"), true);
   await editor.fill('{"kind": "block", "pattern": "openai.*",');
   await page.waitForFunction(() => document.querySelector("#draft-error")?.textContent.includes("not valid JSON"));

@@ -118,6 +118,8 @@ test("edit a rule: inline preview count, server run, lint, audit-only toggle, sa
     ["Block", "Require approval", "Allow", "Audit only"],
   );
   assert.match(await text(page, "#precedence"), /Last match wins/);
+  // The demo's require_approval rules carry the note on what each SDK enforces.
+  assert.match(await text(page, "#require-approval-note"), /TypeScript Cloud SDK does not gate calls/);
   await page.fill("#rule-pattern", "*");
   await page.selectOption("#rule-action", "block");
   await page.click("#rule-apply");

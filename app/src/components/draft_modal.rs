@@ -62,6 +62,20 @@ pub fn DraftModal(
     });
     let close = move |_| on_close.run(());
     let project_for_preview = project.clone();
+    // What is wrong with the draft as typed (empty: it parses); the preview keeps its
+    // last good numbers meanwhile, so the dialog does not jump while JSON is half-typed.
+    let problems = Memo::new(move |_| {
+        draft.with(|text| match Draft::from_text(text) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors
+                .into_iter()
+                .map(|e| DraftProblem {
+                    field: e.field,
+                    message: e.message,
+                })
+                .collect(),
+        })
+    });
     // Escape closes the dialog (an open menu inside it takes the first Escape).
     #[cfg(feature = "hydrate")]
     {
@@ -92,9 +106,14 @@ pub fn DraftModal(
                             spellcheck="false"
                             autocomplete="off"
                             rows="9"
+                            class:invalid=move || problems.with(|p| !p.is_empty())
+                            aria-invalid=move || if problems.with(|p| p.is_empty()) { "false" } else { "true" }
+                            aria-describedby="draft-error"
                             prop:value=move || draft.get()
                             on:input=move |ev| draft.set(event_target_value(&ev))
                         >{draft.get_untracked()}</textarea>
+                        // Said at the text box, where the mistake is.
+                        {move || problems.with(|p| (!p.is_empty()).then(|| problems_view(p)))}
                         <p class="hint muted">
                             "A single rule is layered over what was recorded; a rule set (" <code>"{\"rules\": [...]}"</code>
                             ") replaces the active policy, so events it does not match become allowed."
@@ -137,6 +156,12 @@ fn Preview(
             Draft::from_text(text).map(|d| preview(&d.compiled, d.unmatched, &events.events))
         })
     });
+    let last_good = RwSignal::new(None::<SimulationSummary>);
+    Effect::new(move |_| {
+        if let Ok(summary) = result.get() {
+            last_good.set(Some(summary));
+        }
+    });
     let events_for_compare = loaded.clone();
     let truncated = loaded.truncated;
     let pid = project.clone();
@@ -151,13 +176,17 @@ fn Preview(
                 <p class="warning">"This scope has more events than the preview loads; the preview covers the first ones. Simulate counts them all."</p>
             })}
             {move || match result.get() {
-                Err(errors) => {
-                    let problems: Vec<DraftProblem> = errors
-                        .into_iter()
-                        .map(|e| DraftProblem { field: e.field, message: e.message })
-                        .collect();
-                    problems_view(&problems).into_any()
-                }
+                Err(_) => match last_good.get() {
+                    // The numbers of the last draft that parsed, dimmed, until this one does.
+                    Some(summary) => view! {
+                        <div class="stale" aria-hidden="true" title="The draft does not parse: these are the last numbers">
+                            <p class="headline">{headline(&summary)}</p>
+                            <Transitions summary=summary.clone()/>
+                            <SampleTable samples=summary.sample_matches.clone() project=pid.clone()/>
+                        </div>
+                    }.into_any(),
+                    None => view! { <p class="muted" id="preview-waiting">"The preview appears once the draft parses."</p> }.into_any(),
+                },
                 Ok(summary) => view! {
                     <p class="headline" id="preview-counts">{headline(&summary)}</p>
                     <Transitions summary=summary.clone()/>

@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::simulations::{DraftProblem, PreviewEvents};
 
 pub mod diff;
+
+/// Said wherever `require_approval` rules are judged: Preflight reports the calls they
+/// match as held (the governance reading), but not every SDK enforces them.
+pub const REQUIRE_APPROVAL_NOTE: &str = "Calls a require_approval rule matches are reported as held. \
+     The JamJet Python SDK holds them for approval; the TypeScript Cloud SDK does not gate calls on \
+     the declarative rule (only requireApproval() in code does), so there they run unless your code asks.";
 pub mod editor;
 pub mod replay;
 pub mod rules;

@@ -34,6 +34,7 @@ const KNOWN: &[&str] = &[
     "end_user_email",
     "policy_decisions",
     "policy_blocked_tool_calls",
+    "policy_blocked",
     "approval_id",
 ];
 
@@ -99,6 +100,21 @@ pub fn decode_event(value: &Value) -> Result<StoredEvent, String> {
                 return Err(format!("{key}: expected an array, got {}", type_name(v)));
             }
             payload.insert(key.to_string(), v.clone());
+        }
+    }
+    // The SDKs mark a call their policy stopped with `policy_blocked: true`.
+    if let Some(v) = obj.get("policy_blocked") {
+        match v {
+            Value::Bool(_) => {
+                payload.insert("policy_blocked".to_string(), v.clone());
+            }
+            Value::Null => {}
+            other => {
+                return Err(format!(
+                    "policy_blocked: expected true or false, got {}",
+                    type_name(other)
+                ))
+            }
         }
     }
     let extra: Map<String, Value> = obj
@@ -180,7 +196,8 @@ fn recorded_verdict(
         .get("policy_blocked_tool_calls")
         .and_then(Value::as_array)
         .is_some_and(|calls| !calls.is_empty());
-    if status == "blocked" || blocking_decision || blocked_calls {
+    let marked_blocked = payload.get("policy_blocked").and_then(Value::as_bool) == Some(true);
+    if status == "blocked" || blocking_decision || blocked_calls || marked_blocked {
         return Verdict::Blocked;
     }
     let awaiting = matches!(
@@ -359,6 +376,24 @@ mod tests {
             verdict_of(json!({"policy_blocked_tool_calls": ["x"]})),
             Verdict::Blocked
         );
+        // What the SDKs set on a call their policy stopped, at the span or in its payload.
+        assert_eq!(
+            verdict_of(json!({"policy_blocked": true})),
+            Verdict::Blocked
+        );
+        assert_eq!(
+            verdict_of(json!({"payload": {"policy_blocked": true}})),
+            Verdict::Blocked
+        );
+        assert_eq!(
+            verdict_of(json!({"policy_blocked": false})),
+            Verdict::Allowed
+        );
+        let not_a_flag = json!({"type": "span", "trace_id": "t", "span_id": "s", "kind": "tool_call",
+            "name": "x", "timestamp": "2026-11-01T10:00:00Z", "policy_blocked": "yes"});
+        assert!(decode_event(&not_a_flag)
+            .unwrap_err()
+            .starts_with("policy_blocked: expected true or false"));
         assert_eq!(
             verdict_of(json!({"status": "pending", "approval_id": "apr_1"})),
             Verdict::Held

@@ -140,5 +140,8 @@ pub(super) fn RuleList(state: EditorState) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+        {move || state.work.with(|w| w.iter().any(|r| r.rule.action == policy::Action::RequireApproval)).then(|| view! {
+            <p class="hint muted" id="require-approval-note">{crate::policies::REQUIRE_APPROVAL_NOTE}</p>
+        })}
     }
 }

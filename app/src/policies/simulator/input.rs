@@ -146,6 +146,9 @@ pub(super) fn SimInput(
             on:input=move |ev| { state.draft.set(event_target_value(&ev)); state.limit.set(ROWS_PAGE); }
         >{state.draft.get_untracked()}</textarea>
         <p class="hint muted" id="sim-mode">{mode_line}</p>
+        {move || state.draft.with(|d| d.contains("require_approval")).then(|| view! {
+            <p class="hint muted" id="require-approval-note">{crate::policies::REQUIRE_APPROVAL_NOTE}</p>
+        })}
         <div class="form-actions">
             <button type="button" class="button primary" id="save-simulation"
                 disabled=move || save.pending().get() || matches!(state.result.get().0, SimState::Invalid(_))
