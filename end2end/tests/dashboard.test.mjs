@@ -86,6 +86,14 @@ test("curate → draft → preview in the browser → simulate on the server →
   await page.click("#simulate");
   await page.waitForSelector("#server-counts", { timeout: 20_000 });
   assert.equal(await text(page, "#server-counts"), preview);
+  // The answer is brought into view, not left below the fold.
+  await page.waitForFunction(() => {
+    const r = document.querySelector("#server-result").getBoundingClientRect();
+    return r.top > -2 && r.top < window.innerHeight;
+  }, null, { timeout: 5_000 }).catch(async (e) => {
+    const r = await page.$eval("#server-result", (el) => JSON.stringify({ rect: el.getBoundingClientRect(), h: window.innerHeight, scroll: document.querySelector(".modal-backdrop").scrollTop }));
+    throw new Error(`the server result is not in view: ${r}`);
+  });
   assert.ok(await page.isVisible("#agreement"));
   assert.equal(await page.$("#mismatch-banner"), null);
   const rest = await api(server, "POST", "/v1/policy/simulate/batch", { draft, dataset_id: datasetId });

@@ -156,6 +156,20 @@ fn Preview(
             Draft::from_text(text).map(|d| preview(&d.compiled, d.unmatched, &events.events))
         })
     });
+    // The server's answer comes in below the fold: bring it into view (or its error).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if simulate.value().with(Option::is_some) {
+            request_animation_frame(|| {
+                let found = ["server-result", "simulate-error"]
+                    .into_iter()
+                    .find_map(|id| document().get_element_by_id(id));
+                if let Some(element) = found {
+                    element.scroll_into_view();
+                }
+            });
+        }
+    });
     let last_good = RwSignal::new(None::<SimulationSummary>);
     Effect::new(move |_| {
         if let Ok(summary) = result.get() {
