@@ -411,6 +411,11 @@ test("every page renders without JavaScript, in both themes, and at phone width"
   await page.goto(server.url + pages.trace);
   await page.waitForSelector('main[data-hydrated="true"]');
   await page.screenshot({ path: `${artifacts}/trace-phone-light.png` });
+  // The trace page's "Add to dataset" menu stays inside the window.
+  await page.click("#add-to-dataset");
+  const menuBox = await page.locator(".add-to-dataset .menu-panel").boundingBox();
+  assert.ok(menuBox.x >= 0 && menuBox.x + menuBox.width <= 390, `the menu fits: ${JSON.stringify(menuBox)}`);
+  await page.keyboard.press("Escape");
   // The nav's icons keep their names when the labels are hidden.
   const unnamed = await page.$$eval(".nav a.nav-link", (links) => links.filter((a) => !a.getAttribute("aria-label")).length);
   assert.equal(unnamed, 0, "every nav link has an accessible name at phone width");

@@ -165,6 +165,13 @@ test("a key created in Settings works until it is revoked there, then gets 401",
   assert.equal(write.status, 403, "a read key changes nothing");
 
   await row.locator("summary:has-text('Revoke')").click();
+  // The confirmation opens over the table's edge, not cut off by it.
+  const revokeBox = await row.locator("button.revoke-key").boundingBox();
+  const onTop = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest("button")?.className ?? "", {
+    x: revokeBox.x + revokeBox.width / 2,
+    y: revokeBox.y + revokeBox.height / 2,
+  });
+  assert.match(onTop, /revoke-key/, "the Revoke key button is whole and on top");
   await row.locator("button.revoke-key").click();
   await page.waitForSelector(`.keys-table tr.revoked[data-prefix="${prefix}"]`);
   assert.match(await page.locator(`.keys-table tr[data-prefix="${prefix}"] .key-status`).innerText(), /revoked/);

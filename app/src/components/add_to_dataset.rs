@@ -45,6 +45,9 @@ pub fn AddToDataset(
     /// Open the menu upwards (in the bottom selection bar).
     #[prop(optional)]
     up: bool,
+    /// Align the menu's right edge with its button (near the window's right edge).
+    #[prop(optional)]
+    align_right: bool,
 ) -> impl IntoView {
     let menu = NodeRef::<html::Details>::new();
     let creating = RwSignal::new(false);
@@ -87,7 +90,7 @@ pub fn AddToDataset(
                     <span>"Add to dataset"</span>
                     <Icon name="chevron_down" class="caret"/>
                 </summary>
-                <div class="menu-panel">
+                <div class="menu-panel" class:right=align_right>
                     <div class="menu-title">"Pin into"</div>
                     {move || {
                         known

@@ -150,7 +150,7 @@ fn TraceView(
         <Unfurl title=format!("Trace {}", short_id(&s.trace_id)) description=unfurl/>
         <PageHeader title=format!("Trace {}", short_id(&s.trace_id)) subtitle>
             {session}
-            <AddToDataset project=project.clone() datasets=trace.datasets.clone() trace_ids=ids/>
+            <AddToDataset project=project.clone() datasets=trace.datasets.clone() trace_ids=ids align_right=true/>
         </PageHeader>
         <style>{highlight}</style>
         <div class="trace-meta">
