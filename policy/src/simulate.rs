@@ -69,32 +69,136 @@ struct EventWire {
     payload: Option<PayloadWire>,
 }
 
-/// Of a span's payload, only the called tool; anything else (or another shape) is
-/// skipped.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PayloadWire {
-    Object {
-        #[serde(default)]
-        tool: Option<TextOrOther>,
-    },
-    Other(serde::de::IgnoredAny),
+/// Of a span's payload, only the called tool (`payload.tool` when it is a string);
+/// everything else, or a payload of another shape, is skipped as it is read, never
+/// buffered (a payload may be large).
+struct PayloadWire {
+    tool: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum TextOrOther {
-    Text(String),
-    Other(serde::de::IgnoredAny),
+impl<'de> Deserialize<'de> for PayloadWire {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PayloadVisitor)
+    }
+}
+
+struct PayloadVisitor;
+
+/// Skips any value that is not what is looked for.
+macro_rules! skip_scalars {
+    ($out:expr) => {
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok($out)
+        }
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for PayloadVisitor {
+    type Value = PayloadWire;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a payload")
+    }
+
+    skip_scalars!(PayloadWire { tool: None });
+
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(PayloadWire { tool: None })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut tool = None;
+        while let Some(is_tool) = map.next_key::<KeyIsTool>()? {
+            if is_tool.0 {
+                tool = map.next_value::<TextOrSkipped>()?.0;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(PayloadWire { tool })
+    }
+}
+
+/// A map key, only as "is it `tool`".
+struct KeyIsTool(bool);
+
+impl<'de> Deserialize<'de> for KeyIsTool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key;
+        impl serde::de::Visitor<'_> for Key {
+            type Value = KeyIsTool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<KeyIsTool, E> {
+                Ok(KeyIsTool(key == "tool"))
+            }
+        }
+        d.deserialize_str(Key)
+    }
+}
+
+/// A string, or nothing for a value of any other type (skipped).
+struct TextOrSkipped(Option<String>);
+
+impl<'de> Deserialize<'de> for TextOrSkipped {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> serde::de::Visitor<'de> for Text {
+            type Value = TextOrSkipped;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a tool name")
+            }
+            skip_scalars!(TextOrSkipped(None));
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<TextOrSkipped, E> {
+                Ok(TextOrSkipped(Some(text.to_string())))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TextOrSkipped, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(TextOrSkipped(None))
+            }
+        }
+        d.deserialize_any(Text)
+    }
 }
 
 impl EventWire {
     /// `payload.tool` of a `tool_call`, when it is a non-empty string.
     fn called_tool(&self) -> Option<&str> {
         match &self.payload {
-            Some(PayloadWire::Object {
-                tool: Some(TextOrOther::Text(tool)),
-            }) if self.kind == "tool_call" && !tool.is_empty() => Some(tool),
+            Some(PayloadWire { tool: Some(tool) })
+                if self.kind == "tool_call" && !tool.is_empty() =>
+            {
+                Some(tool)
+            }
             _ => None,
         }
     }
@@ -508,6 +612,18 @@ mod tests {
                 .map(|e| e.tool),
             Ok("openai.gpt-4o".into())
         );
+        // Only the payload's own `tool`, after any nesting; other values are skipped.
+        assert_eq!(
+            read(r#"{"kind": "tool_call", "name": "call", "payload": {"args": {"tool": "inner", "n": [1, {"a": null}]}, "tool": "shell.exec", "more": true}}"#)
+                .map(|e| e.tool),
+            Ok("shell.exec".into())
+        );
+        assert_eq!(
+            read(r#"{"kind": "tool_call", "name": "call", "payload": {"tool": ["x"], "n": 1.5}}"#)
+                .map(|e| e.tool),
+            Ok("call".into())
+        );
+        assert!(read(r#"{"kind": "tool_call", "name": "call", "payload": {"tool": "x"#).is_err());
         // Payloads of other shapes are skipped.
         assert_eq!(
             read(r#"{"name": "a", "payload": "text"}"#).map(|e| e.tool),

@@ -188,28 +188,49 @@ fn test(
     })
 }
 
+/// One line of `policy eval`'s output (keys in the order earlier versions wrote them).
+#[derive(serde::Serialize)]
+struct EvalLine<'a> {
+    agent: Option<&'a str>,
+    audited: bool,
+    decision: &'static str,
+    rule: Option<policy::MatchedRule>,
+    span_id: &'a str,
+    tool: &'a str,
+    trace_id: &'a str,
+    verdict: policy::Verdict,
+}
+
 fn eval(policy_path: &Path, events_path: &Path) -> Result<ExitCode, String> {
+    use std::io::Write;
     let compiled = load_rule_set(policy_path)?
         .compile()
         .map_err(|errors| format!("invalid policy: {}", join(&errors)))?;
+    // One buffered writer: a line per event through the (line-flushing) stdout would
+    // make a write call per event.
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = |e: std::io::Error| format!("cannot write the verdicts: {e}");
     for event in load_events(events_path)? {
         let decision = compiled.evaluate(&Subject {
             tool: &event.tool,
             agent: event.agent.as_deref(),
             cost_usd: event.cost_usd,
         });
-        let line = serde_json::json!({
-            "tool": event.tool,
-            "agent": event.agent,
-            "trace_id": event.trace_id,
-            "span_id": event.span_id,
-            "verdict": decision.verdict,
-            "audited": decision.audited,
-            "decision": decision.conformance(),
-            "rule": decision.rule,
-        });
-        println!("{line}");
+        let line = EvalLine {
+            agent: event.agent.as_deref(),
+            audited: decision.audited,
+            decision: decision.conformance(),
+            rule: decision.rule,
+            span_id: &event.span_id,
+            tool: &event.tool,
+            trace_id: &event.trace_id,
+            verdict: decision.verdict,
+        };
+        serde_json::to_writer(&mut out, &line).map_err(|e| written(e.into()))?;
+        out.write_all(b"\n").map_err(written)?;
     }
+    out.flush().map_err(written)?;
     Ok(ExitCode::SUCCESS)
 }
 
