@@ -601,7 +601,11 @@ async fn insert(
                 }
                 inserted += q.execute(&mut **tx).await?.rows_affected();
             }
-            (Db::Postgres(_), None) => unreachable_tx()?,
+            (Db::Postgres(_), None) => {
+                return Err(StoreError::Database(
+                    "no PostgreSQL transaction for the insert".to_string(),
+                ))
+            }
         }
     }
     let Some(mut tx) = pg_tx else {
@@ -631,12 +635,6 @@ async fn insert(
     }
     tx.commit().await?;
     Ok(inserted)
-}
-
-fn unreachable_tx() -> Result<(), StoreError> {
-    Err(StoreError::Database(
-        "no PostgreSQL transaction for the insert".to_string(),
-    ))
 }
 
 #[cfg(test)]
