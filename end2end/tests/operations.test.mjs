@@ -337,6 +337,17 @@ test("home draws the verdict and cost charts, and its numbers open the filtered 
   assert.equal(url.searchParams.get("range"), "7d");
   await page.waitForSelector("table.trace-table tbody tr[data-trace]");
   assert.equal(await page.inputValue("#filter-verdict"), "blocked");
+  // The filter form names only the filters set: no empty parameters, no stray `&=`.
+  await page.fill("#filter-tool", " payments ");
+  await page.click('.filters button[type="submit"]');
+  await page.waitForURL(/tool=payments/);
+  const filtered = new URL(page.url());
+  assert.equal(filtered.searchParams.get("tool"), "payments");
+  for (const [key, value] of filtered.searchParams) assert.ok(key && value, `empty parameter in ${page.url()}`);
+  assert.ok(!filtered.searchParams.has("agent") && !filtered.searchParams.has("session"), page.url());
+  assert.equal(filtered.searchParams.get("verdict"), "blocked");
+  assert.equal(filtered.searchParams.get("range"), "7d");
+  await page.goBack();
 
   // A top blocked tool opens its traces; the pending count opens the approvals.
   await page.goBack();

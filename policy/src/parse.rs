@@ -120,7 +120,8 @@ fn parse_file(map: &Map<String, Value>, errors: &mut Vec<FieldError>) -> RuleSet
     }
     match map.get("version") {
         None | Some(Value::Null) => {}
-        Some(v) if v.as_u64() == Some(1) => {}
+        // `1.0` is the number 1 too (JSON has one kind of number).
+        Some(v) if v.as_u64() == Some(1) || v.as_f64() == Some(1.0) => {}
         Some(Value::Number(n)) => errors.push(FieldError::new(
             "version",
             format!("unsupported version {n}; expected 1"),
@@ -425,6 +426,8 @@ mod tests {
         );
         assert_eq!(all.len(), 7, "{all:#?}");
         assert!(all.contains(&"version: unsupported version 2; expected 1".to_string()));
+        assert!(RuleSet::from_json_str(r#"{"version": 1.0, "rules": []}"#).is_ok());
+        assert!(RuleSet::from_json_str(r#"{"version": 1.5, "rules": []}"#).is_err());
         assert!(all
             .iter()
             .any(|e| e.starts_with("precedence: unknown precedence \"random\"")));

@@ -78,7 +78,16 @@ pub async fn request(
 ) -> ServiceResult<store::Approval> {
     caller.require(Permission::RequestApproval)?;
     let action = required("action", action, MAX_ACTION_CHARS)?;
-    let context = context.unwrap_or(Value::Null);
+    let context = match context {
+        None | Some(Value::Null) => Value::Null,
+        Some(context @ Value::Object(_)) => context,
+        Some(_) => {
+            return Err(ServiceError::invalid(
+                "context",
+                "expected an object (what the agent wants to do, for the reviewer)",
+            ))
+        }
+    };
     let approval = store
         .create_approval(caller.project_id(), &action, context, &caller.author())
         .await?;

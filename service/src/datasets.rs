@@ -140,6 +140,12 @@ pub async fn pin(
     if trace_ids.is_empty() {
         return Err(ServiceError::invalid("trace_ids", "must not be empty"));
     }
+    if let Some(at) = trace_ids.iter().position(String::is_empty) {
+        return Err(ServiceError::invalid(
+            format!("trace_ids[{at}]"),
+            "a trace id must not be empty",
+        ));
+    }
     if trace_ids.len() > MAX_ITEMS_PER_REQUEST {
         return Err(ServiceError::invalid(
             "trace_ids",

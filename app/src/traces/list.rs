@@ -1,8 +1,7 @@
 //! `/dashboard/traces`: the traces table with filters, pagination and selection
 //! (add to a dataset, or run a draft over the selection).
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::components::add_to_dataset::AddToDataset;
 use crate::components::draft_modal::DraftModal;
@@ -130,8 +129,17 @@ pub fn TracesPage() -> impl IntoView {
 fn FilterBar(filters: Memo<TraceQuery>, project_q: Memo<Option<String>>) -> impl IntoView {
     let f = move || filters.get();
     let initial = filters.get_untracked();
+    let navigate = use_navigate();
+    // With JavaScript the filters navigate to a URL that names only the filters set
+    // (an HTML form would send every field, empty ones too); without, the form is sent.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if let Some(url) = filter_url(&ev) {
+            ev.prevent_default();
+            navigate(&url, Default::default());
+        }
+    };
     view! {
-        <Form method="GET" action="/dashboard/traces">
+        <form method="GET" action="/dashboard/traces" on:submit=on_submit>
             <div class="filters" role="search">
                 <input type="hidden" name="project" prop:value=move || project_q.get().unwrap_or_default()/>
                 <label>
@@ -166,9 +174,43 @@ fn FilterBar(filters: Memo<TraceQuery>, project_q: Memo<Option<String>>) -> impl
                 </label>
                 <button type="submit" class="button"><Icon name="search"/>"Filter"</button>
             </div>
-        </Form>
+        </form>
     }
     .into_any()
+}
+
+/// The traces URL for the submitted filter form: its non-empty fields, in form order.
+#[cfg(feature = "hydrate")]
+fn filter_url(ev: &leptos::ev::SubmitEvent) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
+    let fields = form.query_selector_all("input[name], select[name]").ok()?;
+    let mut project = String::new();
+    let mut pairs = Vec::new();
+    for i in 0..fields.length() {
+        let node = fields.item(i)?;
+        let (name, value) = if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>() {
+            (input.name(), input.value())
+        } else {
+            let select = node.dyn_ref::<web_sys::HtmlSelectElement>()?;
+            (select.name(), select.value())
+        };
+        if name == "project" {
+            project = value;
+        } else {
+            pairs.push((name, value.trim().to_string()));
+        }
+    }
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    Some(href("/dashboard/traces", &project, &refs))
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn filter_url(_: &leptos::ev::SubmitEvent) -> Option<String> {
+    None
 }
 
 #[component]

@@ -73,7 +73,7 @@ pub async fn get(
     ))
 }
 
-#[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn rename(
     State(state): State<AppState>,
     caller: Caller,

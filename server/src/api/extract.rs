@@ -37,6 +37,62 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     }
 }
 
+/// Integers in bodies: JSON has one kind of number, so `3.0` is the integer 3 (as JSON
+/// Schema says) wherever an integer is taken; `3.5`, or one out of the field's range, is
+/// refused. For `#[serde(deserialize_with = "...")]`.
+pub mod whole {
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    struct Whole<T>(PhantomData<T>);
+
+    impl<T: TryFrom<i128>> Visitor<'_> for Whole<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+            T::try_from(i128::from(n)).map_err(|_| E::custom(format!("{n} is out of range")))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+            T::try_from(i128::from(n)).map_err(|_| E::custom(format!("{n} is out of range")))
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
+            // Below 2^53 every integer is exact, so the cast loses nothing.
+            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+                #[allow(clippy::cast_possible_truncation)]
+                return self.visit_i64(n as i64);
+            }
+            Err(E::invalid_type(de::Unexpected::Float(n), &self))
+        }
+    }
+
+    struct Item<T>(T);
+
+    impl<'de, T: TryFrom<i128>> serde::Deserialize<'de> for Item<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(Whole(PhantomData)).map(Item)
+        }
+    }
+
+    pub fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        let item: Option<Item<T>> = serde::Deserialize::deserialize(d)?;
+        Ok(item.map(|Item(n)| n))
+    }
+
+    pub fn list<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Vec<T>, D::Error> {
+        let items: Vec<Item<T>> = serde::Deserialize::deserialize(d)?;
+        Ok(items.into_iter().map(|Item(n)| n).collect())
+    }
+}
+
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
@@ -89,7 +145,32 @@ fn percent_decode(text: &str) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::percent_decode;
+
+    #[test]
+    fn integral_floats_are_integers() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Body {
+            #[serde(default, deserialize_with = "super::whole::option")]
+            at: Option<usize>,
+            #[serde(deserialize_with = "super::whole::list")]
+            order: Vec<u32>,
+        }
+        let read = |text: &str| serde_json::from_str::<Body>(text);
+        assert_eq!(
+            read(r#"{"at": 3.0, "order": [1, 2.0, 0]}"#).unwrap(),
+            Body {
+                at: Some(3),
+                order: vec![1, 2, 0]
+            }
+        );
+        assert_eq!(read(r#"{"at": null, "order": []}"#).unwrap().at, None);
+        assert!(read(r#"{"at": 2.5, "order": []}"#).is_err());
+        assert!(read(r#"{"at": -1, "order": []}"#).is_err());
+        assert!(read(r#"{"order": [1e300]}"#).is_err());
+        assert!(read(r#"{"order": ["1"]}"#).is_err());
+    }
 
     #[test]
     fn percent_decoding() {

@@ -13,6 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 mod approvals;
 mod auth;
+mod contract;
 mod datasets;
 pub mod deadline;
 mod error;
@@ -113,8 +114,9 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// The `/v1` routes and their OpenAPI document, both generated from the handlers'
-/// `#[utoipa::path]` annotations, so the document cannot drift from the routes.
-pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// `#[utoipa::path]` annotations, so the document cannot drift from the routes, and
+/// completed by [`contract::complete`].
+pub fn routes() -> (Router<AppState>, serde_json::Value) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ingest::ingest))
         .routes(routes!(otel::traces))
@@ -150,44 +152,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(approvals::get))
         .routes(routes!(approvals::decide))
         .split_for_parts();
-    (router, with_scope_refusals(doc))
-}
-
-/// Every operation that takes a key can answer 403 `insufficient_scope`; documented
-/// once here rather than in each handler's attribute, so none is missed.
-fn with_scope_refusals(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let refusal = ResponseBuilder::new()
-        .description(
-            "The key's scope does not allow this (`insufficient_scope`, with \
-             `required_scopes`); see the table of scopes in the README",
-        )
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .build();
-    for item in doc.paths.paths.values_mut() {
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            operation
-                .responses
-                .responses
-                .entry("403".to_string())
-                .or_insert_with(|| refusal.clone().into());
-        }
-    }
-    doc
+    let doc = serde_json::to_value(doc).unwrap_or_default();
+    (router, contract::complete(doc))
 }
 
 /// `/v1/*`, plus `/v1/openapi.json` and a JSON 404 for unknown `/v1` paths.
@@ -198,12 +164,13 @@ pub fn router(state: AppState) -> Router {
         body_deadline: state.limits.body_deadline,
     };
     let (api, doc) = routes();
-    let doc = Arc::new(doc);
+    // Serialized once: it cannot change while the server runs.
+    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     api.route(
         "/v1/openapi.json",
         get(move || {
             let doc = doc.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
+            async move { ([(header::CONTENT_TYPE, "application/json")], doc) }
         }),
     )
     .route(

@@ -77,6 +77,7 @@ pub struct RuleBody {
     #[schema(value_type = Object)]
     pub rule: Value,
     /// Where to insert (0-based); the end when absent.
+    #[serde(default, deserialize_with = "super::extract::whole::option")]
     pub position: Option<usize>,
     pub message: Option<String>,
 }
@@ -136,6 +137,7 @@ pub async fn delete_rule(
 #[serde(deny_unknown_fields)]
 pub struct ReorderBody {
     /// The current indices in their new order: a permutation of 0..n.
+    #[serde(deserialize_with = "super::extract::whole::list")]
     pub order: Vec<usize>,
     pub message: Option<String>,
 }

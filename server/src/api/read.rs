@@ -40,8 +40,10 @@ pub fn parse_verdict(field: &str, text: Option<&str>) -> ApiResult<Option<policy
     .transpose()
 }
 
+/// An RFC 3339 time; empty is the same as absent (what a cleared form field sends).
 pub fn parse_time(field: &str, text: Option<&str>) -> ApiResult<Option<i64>> {
-    text.map(|t| parse_timestamp(t).map_err(|_| AppError::invalid(field, "not ISO 8601")))
+    text.filter(|t| !t.is_empty())
+        .map(|t| parse_timestamp(t).map_err(|_| AppError::invalid(field, "not ISO 8601")))
         .transpose()
 }
 

@@ -20,12 +20,32 @@ pub struct SimulateBody {
     /// A version of the dataset (`GET /v1/datasets/{id}/versions`); its current one
     /// when absent.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::extract::whole::option")]
     pub dataset_version: Option<i64>,
+    /// Only for `/v1/policy/simulate` (documented there): a batch refuses them.
+    #[schema(ignore)]
     pub since: Option<String>,
+    #[schema(ignore)]
     pub until: Option<String>,
     /// `recorded` (default): compare with what happened. `active_policy`: with the
     /// verdicts the current active rule set gives.
     pub baseline: Option<String>,
+}
+
+/// `POST /v1/policy/simulate`'s body, for the OpenAPI document: the handler reads a
+/// [`SimulateBody`] and refuses its batch fields, naming the endpoint that takes them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SimulateWindowBody {
+    #[schema(value_type = Object)]
+    draft: Value,
+    /// Events at or after this time (RFC 3339); the project's oldest when absent.
+    since: Option<String>,
+    /// Events before this time (RFC 3339); now when absent.
+    until: Option<String>,
+    /// `recorded` (default): compare with what happened. `active_policy`: with the
+    /// verdicts the current active rule set gives.
+    baseline: Option<String>,
 }
 
 /// Draft errors name their field inside the request body (`draft.kind`).
@@ -94,6 +114,12 @@ pub async fn batch(
     caller: Caller,
     ApiJson(body): ApiJson<SimulateBody>,
 ) -> ApiResult<Json<Value>> {
+    if body.since.is_some() || body.until.is_some() {
+        return Err(AppError::invalid(
+            "since",
+            "a batch runs over a dataset or trace list; use /v1/policy/simulate for a time window",
+        ));
+    }
     let scope = Scope::batch(
         body.dataset_id.clone(),
         body.dataset_version,
@@ -103,7 +129,7 @@ pub async fn batch(
 }
 
 /// `POST /v1/policy/simulate`: over the project's recorded events in a time window.
-#[utoipa::path(post, path = "/v1/policy/simulate", tag = "simulation", summary = "Simulate a draft over recorded events in a time window", request_body = SimulateBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policy/simulate", tag = "simulation", summary = "Simulate a draft over recorded events in a time window", request_body = SimulateWindowBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn window(
     State(state): State<AppState>,
     caller: Caller,

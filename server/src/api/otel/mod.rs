@@ -285,6 +285,13 @@ fn decode_spans(
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(raw.as_slice())
             .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP protobuf: {err}")))?,
+        // serde would read a JSON array as the request's fields in order.
+        Encoding::Json if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+            return Err(AppError::BadRequest(
+                "body: invalid OTLP/JSON: expected an object (ExportTraceServiceRequest)"
+                    .to_string(),
+            ))
+        }
         Encoding::Json => serde_json::from_slice::<ExportTraceServiceRequest>(&raw)
             .map_err(|err| AppError::BadRequest(format!("body: invalid OTLP/JSON: {err}")))?,
     };
