@@ -249,6 +249,10 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   await sim.waitForSelector("#draft-error");
   assert.match(await text(sim, "#draft-error"), /kind/);
   assert.ok(await sim.isDisabled("#save-simulation"));
+  // The page keeps the last numbers and matrix, dimmed, instead of emptying.
+  assert.ok(await sim.isVisible(".stale #sim-numbers"), "the last numbers stay, dimmed");
+  assert.ok(await sim.isVisible("#transition-matrix"), "the matrix stays");
+  assert.equal(await sim.getAttribute(".matrix-wrap", "aria-hidden"), "true");
   assert.deepEqual(sim.errors, []);
   await context.close();
 });

@@ -24,6 +24,7 @@ pub(super) async fn list<B: Backend>(
     let limit = page_limit(filter.limit);
     let after: Option<(i64, String)> = filter.cursor.as_deref().map(cursor::decode).transpose()?;
     let tool_pattern = filter.tool.as_deref().map(contains_pattern);
+    let agent_pattern = filter.agent.as_deref().map(contains_pattern);
     let limit_plus_one = i64::try_from(limit + 1).unwrap_or(i64::MAX);
 
     let mut p = Params::new(Text(project_id));
@@ -35,10 +36,11 @@ pub(super) async fn list<B: Backend>(
         // Column names are the verdicts' own names: no user text reaches the SQL.
         sql.push_str(&format!(" AND t.{} > 0", verdict.as_str()));
     }
-    if let Some(agent) = &filter.agent {
+    if let Some(pattern) = &agent_pattern {
         sql.push_str(&format!(
-            " AND t.trace_id IN (SELECT e.trace_id FROM events e WHERE e.project_id = $1 AND e.agent_name = {})",
-            p.add(Text(agent))
+            " AND t.trace_id IN (SELECT e.trace_id FROM events e WHERE e.project_id = $1 \
+             AND LOWER(e.agent_name) LIKE {} ESCAPE '\\')",
+            p.add(Text(pattern))
         ));
     }
     if let Some(pattern) = &tool_pattern {

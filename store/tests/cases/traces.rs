@@ -169,9 +169,26 @@ pub async fn trace_filters(s: &dyn Store) {
         .await,
         ["t2", "t1"]
     );
+    // Part of the name, in any case, as the tool filter reads.
     assert_eq!(
         by(TraceFilter {
-            agent: Some("support".into()),
+            agent: Some("SUPPORT".into()),
+            ..Default::default()
+        })
+        .await,
+        ["t2", "t1"]
+    );
+    assert_eq!(
+        by(TraceFilter {
+            agent: Some("bill".into()),
+            ..Default::default()
+        })
+        .await,
+        ["t2"]
+    );
+    assert_eq!(
+        by(TraceFilter {
+            agent: Some("%".into()),
             ..Default::default()
         })
         .await,

@@ -8,7 +8,7 @@ use crate::format::{cost, href, short_id};
 use crate::icons::Icon;
 use crate::policies::replay::{thousands, Outcome};
 
-use super::{SimState, SimulatorState, ROWS_PAGE};
+use super::{SimulatorState, ROWS_PAGE};
 
 /// `12:04:05` (or the date and time) out of an ISO 8601 timestamp.
 fn when(ts: &Option<String>) -> String {
@@ -29,9 +29,7 @@ pub(super) fn EventDiff(
 ) -> impl IntoView {
     let table_pid = project;
     let diff_table = move || {
-        let SimState::Ready(r) = state.result.get().0 else {
-            return None;
-        };
+        let (r, stale) = state.result.get().0.results()?;
         let mode = state.show.get();
         let t = state.transition.get();
         let needle = state.search.get().to_lowercase();
@@ -99,7 +97,7 @@ pub(super) fn EventDiff(
             <p class="muted" id="diff-count">{format!("{} of {} {}", thousands(shown as u64), thousands(total as u64), if total == 1 { "event" } else { "events" })}</p>
             {empty}
             {(total > 0).then(|| view! {
-                <div class="table-wrap">
+                <div class="table-wrap" class:stale=stale aria-hidden=stale.then_some("true")>
                     <table class="data samples event-diff" id="event-diff">
                         <thead><tr><th>"Time"</th><th>"Trace"</th><th>"Tool"</th><th>"Agent"</th><th class="num">"Cost"</th><th>"Before → after"</th><th>"Deciding draft rule"</th></tr></thead>
                         <tbody>{rows}</tbody>

@@ -151,7 +151,7 @@ pub(super) fn SimInput(
         })}
         <div class="form-actions">
             <button type="button" class="button primary" id="save-simulation"
-                disabled=move || save.pending().get() || matches!(state.result.get().0, SimState::Invalid(_))
+                disabled=move || save.pending().get() || matches!(state.result.get().0, SimState::Invalid(..))
                 on:click=move |_| { save.dispatch((state.scope.get_untracked(), state.draft.get_untracked())); }>
                 <Icon name="link"/>{move || if save.pending().get() { "Running on the server…" } else { "Save as permalink" }}
             </button>

@@ -103,8 +103,21 @@ struct SimResult {
 enum SimState {
     Loading,
     Failed(String),
-    Invalid(Vec<FieldError>),
+    /// The draft does not parse: its errors, and the last results of the same scope
+    /// (shown dimmed, so the page does not empty and jump while a draft is typed).
+    Invalid(Vec<FieldError>, Option<Arc<SimResult>>),
     Ready(Arc<SimResult>),
+}
+
+impl SimState {
+    /// The results to show, and whether they are the last draft's that parsed.
+    fn results(&self) -> Option<(Arc<SimResult>, bool)> {
+        match self {
+            SimState::Ready(r) => Some((r.clone(), false)),
+            SimState::Invalid(_, Some(r)) => Some((r.clone(), true)),
+            _ => None,
+        }
+    }
 }
 
 /// The simulator's state, shared by its parts (signals and a memo, so `Copy`); the URL
@@ -159,7 +172,7 @@ fn replay(
     seen: &[policy::SeenCall],
 ) -> SimState {
     match Draft::from_text(draft) {
-        Err(errors) => SimState::Invalid(errors),
+        Err(errors) => SimState::Invalid(errors, None),
         Ok(Draft {
             compiled,
             unmatched,
@@ -295,7 +308,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
         .ok()
         .map(Arc::new);
     let seen = Arc::new(data.seen);
-    let result = Memo::new(move |_| {
+    let result = Memo::new(move |previous: Option<&Fresh<SimState>>| {
         // While a new scope loads, the previous scope's events are not shown as its.
         let state = if events.pending().get() {
             SimState::Loading
@@ -305,7 +318,15 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
                 Some(Err(e)) => {
                     SimState::Failed(format!("Could not load the events: {}", error_text(&e)))
                 }
-                Some(Ok(ev)) => draft.with(|t| replay(&ev, t, active_compiled.as_deref(), &seen)),
+                Some(Ok(ev)) => {
+                    match draft.with(|t| replay(&ev, t, active_compiled.as_deref(), &seen)) {
+                        SimState::Invalid(errors, _) => {
+                            let last = previous.and_then(|p| p.0.results()).map(|(r, _)| r);
+                            SimState::Invalid(errors, last)
+                        }
+                        state => state,
+                    }
+                }
             }
         };
         Fresh(state)

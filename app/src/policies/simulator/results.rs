@@ -7,7 +7,21 @@ use crate::components::simulation_summary::{headline, BlastRadiusResults, Covera
 use crate::components::VerdictChip;
 use crate::policies::replay::thousands;
 
-use super::{SimState, SimulatorState, ROWS_PAGE};
+use super::{SimResult, SimState, SimulatorState, ROWS_PAGE};
+
+/// The four numbers and the headline of a replay.
+fn numbers_of(r: &SimResult) -> impl IntoView {
+    let s = &r.summary;
+    view! {
+        <div class="numbers" id="sim-numbers">
+            <div class="number"><b id="n-scanned">{thousands(s.events_scanned)}</b><span>"events scanned"</span></div>
+            <div class="number"><b id="n-matched">{thousands(s.events_matched)}</b><span>"matched the draft"</span></div>
+            <div class="number accent"><b id="n-changed">{thousands(s.events_would_have_changed)}</b><span>"would flip verdict"</span></div>
+            <div class="number"><b id="n-traces">{thousands(r.traces as u64)}</b><span>"traces in scope"</span></div>
+        </div>
+        <p class="headline" id="sim-headline">{headline(s)}</p>
+    }
+}
 
 #[component]
 pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
@@ -15,35 +29,29 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
         match state.result.get().0 {
         SimState::Loading => view! { <p class="state loading" id="sim-loading">"Loading the events…"</p> }.into_any(),
         SimState::Failed(m) => view! { <p class="banner error" id="sim-error" role="alert">{m}</p> }.into_any(),
-        SimState::Invalid(errors) => view! {
+        SimState::Invalid(errors, last) => view! {
             <ul class="draft-errors" id="draft-error" role="alert">
                 {errors.into_iter().map(|e| view! {
                     <li><code class="field">{if e.field.is_empty() { "draft".to_string() } else { e.field }}</code>" " {e.message}</li>
                 }).collect_view()}
             </ul>
-        }.into_any(),
-        SimState::Ready(r) => {
-            let s = &r.summary;
-            view! {
-                {r.events.truncated.then(|| view! {
-                    <p class="warning">"This scope has more events than the browser loads: the numbers cover the most recent 50,000. Save as permalink counts them all on the server."</p>
-                })}
-                <div class="numbers" id="sim-numbers">
-                    <div class="number"><b id="n-scanned">{thousands(s.events_scanned)}</b><span>"events scanned"</span></div>
-                    <div class="number"><b id="n-matched">{thousands(s.events_matched)}</b><span>"matched the draft"</span></div>
-                    <div class="number accent"><b id="n-changed">{thousands(s.events_would_have_changed)}</b><span>"would flip verdict"</span></div>
-                    <div class="number"><b id="n-traces">{thousands(r.traces as u64)}</b><span>"traces in scope"</span></div>
+            {last.map(|r| view! {
+                <div class="stale" aria-hidden="true" title="The draft does not parse: these are the last numbers">
+                    {numbers_of(&r)}
                 </div>
-                <p class="headline" id="sim-headline">{headline(s)}</p>
-            }.into_any()
-        }
+            })}
+        }.into_any(),
+        SimState::Ready(r) => view! {
+            {r.events.truncated.then(|| view! {
+                <p class="warning">"This scope has more events than the browser loads: the numbers cover the most recent 50,000. Save as permalink counts them all on the server."</p>
+            })}
+            {numbers_of(&r)}
+        }.into_any(),
     }
     };
 
     let matrix = move || {
-        let SimState::Ready(r) = state.result.get().0 else {
-            return None;
-        };
+        let (r, stale) = state.result.get().0.results()?;
         let m = r.matrix;
         let header = Verdict::ALL
             .iter()
@@ -85,7 +93,7 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
             })
             .collect_view();
         Some(view! {
-            <div class="table-wrap matrix-wrap">
+            <div class="table-wrap matrix-wrap" class:stale=stale aria-hidden=stale.then_some("true")>
                 <table class="data matrix" id="transition-matrix">
                     <thead><tr><th class="corner">"before ↓ · after →"</th>{header}</tr></thead>
                     <tbody>{body}</tbody>
@@ -96,19 +104,16 @@ pub(super) fn SimOutput(state: SimulatorState) -> impl IntoView {
 
     // Which of the draft's rules decide the events in scope.
     let coverage = move || {
-        let SimState::Ready(r) = state.result.get().0 else {
-            return None;
-        };
-        r.summary
-            .coverage
-            .clone()
-            .map(|report| view! { <CoverageResults report/> })
+        let (r, stale) = state.result.get().0.results()?;
+        r.summary.coverage.clone().map(|report| {
+            view! { <div class:stale=stale aria-hidden=stale.then_some("true")><CoverageResults report/></div> }
+        })
     };
     let blast = move || {
-        let SimState::Ready(r) = state.result.get().0 else {
-            return None;
-        };
-        Some(view! { <BlastRadiusResults report=r.blast.clone()/> })
+        let (r, stale) = state.result.get().0.results()?;
+        Some(view! {
+            <div class:stale=stale aria-hidden=stale.then_some("true")><BlastRadiusResults report=r.blast.clone()/></div>
+        })
     };
 
     view! {
