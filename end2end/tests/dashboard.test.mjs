@@ -407,6 +407,10 @@ test("every page renders without JavaScript, in both themes, and at phone width"
   const page = await openHydrated(server, phone, "/dashboard/traces");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `no sideways scrolling at 390 px (${overflow} px over)`);
+  // Every column the phone shows is inside the window, the verdicts too.
+  const lastHeader = await page.locator("table.trace-table thead th:visible").last().boundingBox();
+  assert.ok(lastHeader.x + lastHeader.width <= 390, `the last column ends at ${lastHeader.x + lastHeader.width} px`);
+  assert.equal(await page.locator("table.trace-table thead th:visible").last().innerText(), "Verdicts");
   await page.screenshot({ path: `${artifacts}/traces-phone-light.png` });
   await page.goto(server.url + pages.trace);
   await page.waitForSelector('main[data-hydrated="true"]');

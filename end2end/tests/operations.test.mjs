@@ -393,6 +393,7 @@ test("the operations pages render without JavaScript in both themes (screenshots
     const page = await openHydrated(server, phone, path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${path}: no sideways scrolling at 390 px (${overflow} px over)`);
+    await page.screenshot({ path: `${artifacts}/phone${path.replaceAll("/", "-")}-light.png`, fullPage: true });
     await page.close();
   }
   await phone.close();

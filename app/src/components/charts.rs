@@ -55,9 +55,10 @@ pub fn stack(counts: &[i64; 5], ceiling: f64, height: f64) -> Vec<(Verdict, f64,
     out
 }
 
+/// The plot's viewBox: stretched to the card's width (CSS sets its height to `H` px),
+/// beside a fixed column for the value labels.
 const W: f64 = 1000.0;
 const H: f64 = 190.0;
-const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 20.0;
 const TOP: f64 = 8.0;
 
@@ -68,36 +69,51 @@ fn plot_height() -> f64 {
 /// Where bar `i` of `n` starts, and its width.
 fn slot(i: usize, n: usize) -> (f64, f64) {
     let n = n.max(1) as f64;
-    let step = (W - LEFT) / n;
+    let step = W / n;
     let gap = (step * 0.18).clamp(1.0, 6.0);
-    (LEFT + step * i as f64 + gap / 2.0, (step - gap).max(1.0))
+    (step * i as f64 + gap / 2.0, (step - gap).max(1.0))
 }
 
-/// Gridlines at 0, ½ and the top, labelled with `label`.
-fn grid(ceiling: f64, label: impl Fn(f64) -> String) -> impl IntoView {
+/// Gridlines at 0, ½ and the top.
+fn grid() -> impl IntoView {
     [0.0, 0.5, 1.0]
         .into_iter()
         .map(|f| {
             let y = TOP + plot_height() * (1.0 - f);
-            view! {
-                <line class="grid" x1=LEFT x2=W y1=y y2=y/>
-                <text class="axis" x=LEFT - 6.0 y=y + 4.0 text-anchor="end">{label(ceiling * f)}</text>
-            }
+            view! { <line class="grid" x1=0.0 x2=W y1=y y2=y/> }
         })
         .collect_view()
 }
 
-/// Time labels under the first, middle and last bar.
-fn time_axis(bars: &[Bar], now: i64) -> impl IntoView {
+/// `v` of the plot's height, as a CSS percentage.
+fn percent(v: f64, of: f64) -> String {
+    format!("{:.2}%", v / of * 100.0)
+}
+
+/// The gridlines' labels (at 0, ½ and the top) and the time labels under the first,
+/// middle and last bar, as HTML over the chart: the plot stretches to any width,
+/// the labels keep their size (inside an SVG they shrank to 4 px on a phone).
+fn axis_labels(
+    ceiling: f64,
+    label: impl Fn(f64) -> String,
+    bars: &[Bar],
+    now: i64,
+) -> impl IntoView {
+    let values = [0.0, 0.5, 1.0]
+        .into_iter()
+        .map(|f| {
+            let top = percent(TOP + plot_height() * (1.0 - f), H);
+            view! { <span class="axis y" style=format!("top: {top}")>{label(ceiling * f)}</span> }
+        })
+        .collect_view();
     let n = bars.len();
-    let picks = [0, n / 2, n.saturating_sub(1)];
-    picks
+    let times = [0, n / 2, n.saturating_sub(1)]
         .into_iter()
         .enumerate()
         .filter_map(|(k, i)| bars.get(i).map(|b| (k, i, b.start_micros)))
         .map(|(k, i, start)| {
             let (x, w) = slot(i, n);
-            let (anchor, x) = match k {
+            let (place, x) = match k {
                 0 => ("start", x),
                 1 => ("middle", x + w / 2.0),
                 _ => ("end", x + w),
@@ -107,9 +123,15 @@ fn time_axis(bars: &[Bar], now: i64) -> impl IntoView {
             } else {
                 crate::format::ago(now, start)
             };
-            view! { <text class="axis" x=x y=H - 4.0 text-anchor=anchor>{text}</text> }
+            // Past the value labels' column, a share of the plot's width.
+            let left = format!(
+                "left: calc(var(--value-labels) + (100% - var(--value-labels)) * {:.4})",
+                x / W
+            );
+            view! { <span class=format!("axis x {place}") style=left>{text}</span> }
         })
-        .collect_view()
+        .collect_view();
+    view! { {values}{times} }
 }
 
 fn bucket_title(b: &Bar, width: i64) -> String {
@@ -164,12 +186,14 @@ pub fn VerdictChart(bars: Vec<Bar>, bucket_micros: i64, now: i64) -> impl IntoVi
         })
         .collect_view();
     view! {
-        <svg class="chart verdict-chart" id="verdict-chart" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label=format!("Calls per verdict over time, {n} bars")>
-            {grid(ceiling, |v| format!("{v:.0}"))}
-            {columns}
-            {time_axis(&bars, now)}
-        </svg>
+        <div class="chart-frame">
+            <svg class="chart verdict-chart" id="verdict-chart" viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none"
+                role="img" aria-label=format!("Calls per verdict over time, {n} bars")>
+                {grid()}
+                {columns}
+            </svg>
+            {axis_labels(ceiling, |v| format!("{v:.0}"), &bars, now)}
+        </div>
     }
 }
 
@@ -200,12 +224,14 @@ pub fn CostChart(bars: Vec<Bar>, bucket_micros: i64, now: i64) -> impl IntoView 
         })
         .collect_view();
     view! {
-        <svg class="chart cost-chart" id="cost-chart" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label="Cost over time">
-            {grid(ceiling, cost)}
-            {columns}
-            {time_axis(&bars, now)}
-        </svg>
+        <div class="chart-frame">
+            <svg class="chart cost-chart" id="cost-chart" viewBox=format!("0 0 {W} {H}") preserveAspectRatio="none"
+                role="img" aria-label="Cost over time">
+                {grid()}
+                {columns}
+            </svg>
+            {axis_labels(ceiling, cost, &bars, now)}
+        </div>
     }
 }
 
