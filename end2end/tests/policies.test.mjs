@@ -186,16 +186,25 @@ test("simulator: numbers, transition matrix, per-event diff with filters, permal
   assert.ok(flipCells.length > 0);
   assert.equal(flipCells.reduce((n, [, c]) => n + c, 0), changed);
   assert.ok(flipCells.every(([k]) => k.endsWith("->blocked")), JSON.stringify(flipCells));
-  assert.match(await text(page, "#diff-count"), new RegExp(`of ${changed.toLocaleString("en-US")} event`));
+  assert.match(await text(page, "#diff-count"), new RegExp(`grouping ${changed.toLocaleString("en-US")} event`));
   await page.screenshot({ path: `${artifacts}/simulator-light.png`, fullPage: true });
 
   // Click a cell: the table shows exactly those events, and the URL says so.
   const [cell, count] = flipCells[0];
   await page.click(`#transition-matrix [data-cell="${cell}"]`);
   await page.waitForSelector("#transition-filter");
+  // Repeats in one trace are one row with their count; the counts add up to the cell.
+  const grouped = await page.$$eval("#event-diff tbody tr", (rows) => rows.map((r) => [r.dataset.transition, Number(r.dataset.count)]));
+  assert.ok(grouped.every(([t]) => t === cell));
+  if (grouped.length < 200) assert.equal(grouped.reduce((n, [, c]) => n + c, 0), count);
+  // One row per event on request, in the URL too.
+  await page.uncheck("#diff-grouped");
+  await page.waitForFunction(() => new URL(location.href).searchParams.get("rows") === "each");
   const transitions = await page.$$eval("#event-diff tbody tr", (rows) => rows.map((r) => r.dataset.transition));
   assert.equal(transitions.length, Math.min(count, 200));
   assert.ok(transitions.every((t) => t === cell));
+  assert.ok(grouped.length <= transitions.length);
+  await page.check("#diff-grouped");
   await page.waitForFunction((c) => new URL(location.href).searchParams.get("transition") === c, cell);
   // The search filter narrows further (nothing is called "zzz").
   await page.fill("#diff-search", "zzz");

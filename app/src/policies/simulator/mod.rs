@@ -93,7 +93,7 @@ struct SimResult {
     outcomes: Vec<Outcome>,
     matrix: Matrix,
     traces: usize,
-    /// `#2 payments.* → block` per draft rule index.
+    /// `#2 payments.* → block` per draft rule index (numbered from 1, as coverage numbers them).
     rule_labels: Vec<String>,
     /// Beyond the scope: the names seen lately whose verdict the draft changes.
     blast: policy::BlastRadius,
@@ -134,6 +134,8 @@ struct SimulatorState {
     search: RwSignal<String>,
     /// Rows of the diff shown.
     limit: RwSignal<usize>,
+    /// Repeats (same trace, tool, agent, transition, rule) shown as one row.
+    grouped: RwSignal<bool>,
     /// The draft replayed over the scope's events, in the browser.
     result: Memo<Fresh<SimState>>,
 }
@@ -203,7 +205,7 @@ fn replay(
                     .rules
                     .iter()
                     .enumerate()
-                    .map(|(i, r)| format!("#{i} {} → {}", r.pattern, r.action))
+                    .map(|(i, r)| format!("#{} {} → {}", i + 1, r.pattern, r.action))
                     .collect();
                 let blast = policy::blast_radius(
                     &compiled,
@@ -263,6 +265,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
     let transition = RwSignal::new(q("transition"));
     let search = RwSignal::new(q("q").unwrap_or_default());
     let limit = RwSignal::new(ROWS_PAGE);
+    let grouped = RwSignal::new(q("rows").as_deref() != Some("each"));
     let pid = project.id.clone();
 
     // The URL carries the state, so a simulation can be shared as it is on screen.
@@ -289,6 +292,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
                 ),
                 ("transition", transition.get().unwrap_or_default().as_str()),
                 ("q", search.get().as_str()),
+                ("rows", if grouped.get() { "" } else { "each" }),
             ],
         );
         replace_url(&url);
@@ -338,6 +342,7 @@ fn Simulator(project: ProjectRef, data: SimulatorData) -> impl IntoView {
         transition,
         search,
         limit,
+        grouped,
         result,
     };
 
