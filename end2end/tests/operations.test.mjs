@@ -399,6 +399,28 @@ test("the operations pages render without JavaScript in both themes (screenshots
   await phone.close();
 });
 
+test("a row's menu in a table that scrolls sideways opens whole, over the page", async () => {
+  const context = await browser.newContext({ viewport: { width: 400, height: 900 } });
+  const page = await openHydrated(server, context, "/dashboard/settings");
+  const wrap = page.locator(".keys-table").locator("xpath=ancestor::div[contains(@class, 'table-wrap')][1]");
+  assert.ok(await wrap.evaluate((w) => w.scrollWidth > w.clientWidth), "the keys table scrolls sideways at 400 px");
+  const revokedBefore = await page.locator(".keys-table tr.revoked").count();
+  const row = page.locator(".keys-table tbody tr:not(.revoked)").first();
+  await row.locator("summary:has-text('Revoke')").click();
+  const box = await row.locator("button.revoke-key").boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 400, `the confirmation is inside the window: ${JSON.stringify(box)}`);
+  const onTop = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest("button")?.className ?? "", {
+    x: box.x + box.width / 2,
+    y: box.y + box.height / 2,
+  });
+  assert.match(onTop, /revoke-key/, "the Revoke key button is whole and on top, not cut off by the table");
+  // Scrolling the table would leave it behind: it closes instead. Nothing was revoked.
+  await wrap.evaluate((w) => { w.scrollLeft = 40; });
+  await page.waitForFunction(() => !document.querySelector(".keys-table details.menu[open]"));
+  assert.equal(await page.locator(".keys-table tr.revoked").count(), revokedBefore);
+  await context.close();
+});
+
 test("the audit page's Changes view names who changed what: an account or a key's prefix", async () => {
   const context = await browser.newContext({ viewport: WIDE });
   const page = await openHydrated(server, context, "/dashboard/audit");
