@@ -281,8 +281,15 @@ test("the RunTree nests children, policy decisions under their calls, and shows 
   await page.click(`${root} > summary .twisty`);
   assert.equal(await page.$eval(root, (el) => el.open), true);
 
-  // Selecting a span shows its payload.
+  // Selecting a span shows its head at once, from the row the page has, while its
+  // fields and payload come from the server (held back here to tell the two apart).
+  let releaseSpan;
+  const held = new Promise((resolve) => { releaseSpan = resolve; });
+  await page.route("**/api/read/get_span*", async (route) => { await held; await route.continue(); });
   await page.click(`#runtree details[data-span="${call.span_id}"] > summary a.span-link`);
+  await page.waitForFunction((name) => document.querySelector("#span-title")?.textContent.includes(name), call.name, { timeout: 2_000 });
+  assert.equal(await page.$("#span-payload"), null, "the payload is still on its way");
+  releaseSpan();
   await page.waitForSelector("#span-payload");
   const payload = JSON.parse(await text(page, "#span-payload"));
   assert.equal(payload.tool, "wire_transfer");

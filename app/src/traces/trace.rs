@@ -81,6 +81,7 @@ fn TraceView(
     all_spans: bool,
 ) -> impl IntoView {
     let s = trace.summary.clone();
+    let head_events = trace.clone();
     let tree = build(&trace.events);
     let axis = Axis::of(&trace.events);
     let ids = Signal::stored(vec![s.trace_id.clone()]);
@@ -173,31 +174,49 @@ fn TraceView(
                 {more}
             </div>
             <aside class="span-panel" id="span-panel">
-                <Transition fallback=|| view! { <Loading/> }>
-                    {move || Suspend::new(async move {
-                        match detail.await {
-                            Err(e) => view! { <p class="error">{error_text(&e)}</p> }.into_any(),
-                            Ok(None) => view! {
-                                <p class="muted">"Select a span to see its fields and payload."</p>
-                            }.into_any(),
-                            Ok(Some(d)) => view! {
-                                <h2 class="span-title"><Icon name=kind_icon(&d.kind)/> {d.name.clone()}</h2>
-                                <p class="span-sub"><span class="mono">{d.kind.clone()}</span> " · " {d.status.clone()} " · " <VerdictChip verdict=d.verdict/></p>
-                                <dl class="fields">
-                                    <dt>"span"</dt><dd class="mono">{d.span_id.clone()}</dd>
-                                    <dt>"timestamp"</dt><dd class="mono">{d.timestamp.clone()}</dd>
-                                    {d.fields.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd class="mono">{v.clone()}</dd> }).collect_view()}
-                                </dl>
-                                <h3>"Payload"</h3>
-                                <pre class="code payload" id="span-payload">{d.payload.clone()}</pre>
-                            }.into_any(),
-                        }
-                    })}
-                </Transition>
+                // The head comes from the row the page already has, at once; the fields
+                // and payload (not in the tree, to keep big traces light) follow.
+                {move || {
+                    let Some(id) = span.get() else {
+                        return view! { <p class="muted">"Select a span to see its fields and payload."</p> }.into_any();
+                    };
+                    // A span beyond the page's rows (a big trace's first page) waits for the server.
+                    let head = head_events.events.iter().find(|e| e.span_id == id).cloned();
+                    let known = head.is_some();
+                    view! {
+                        {head.map(|e| span_head(&e.kind, &e.name, &e.status, e.verdict))}
+                        <Transition fallback=|| view! { <Loading/> }>
+                            {move || Suspend::new(async move {
+                                match detail.await {
+                                    Err(e) => view! { <p class="error">{error_text(&e)}</p> }.into_any(),
+                                    Ok(None) => ().into_any(),
+                                    Ok(Some(d)) => view! {
+                                        {(!known).then(|| span_head(&d.kind, &d.name, &d.status, d.verdict))}
+                                        <dl class="fields">
+                                            <dt>"span"</dt><dd class="mono">{d.span_id.clone()}</dd>
+                                            <dt>"timestamp"</dt><dd class="mono">{d.timestamp.clone()}</dd>
+                                            {d.fields.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd class="mono">{v.clone()}</dd> }).collect_view()}
+                                        </dl>
+                                        <h3>"Payload"</h3>
+                                        <pre class="code payload" id="span-payload">{d.payload.clone()}</pre>
+                                    }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    }.into_any()
+                }}
             </aside>
         </div>
     }
     .into_any()
+}
+
+/// The span panel's title line: kind icon and name, kind, status and verdict.
+fn span_head(kind: &str, name: &str, status: &str, verdict: policy::Verdict) -> impl IntoView {
+    view! {
+        <h2 class="span-title" id="span-title"><Icon name=kind_icon(kind)/> {name.to_string()}</h2>
+        <p class="span-sub"><span class="mono">{kind.to_string()}</span> " · " {status.to_string()} " · " <VerdictChip verdict/></p>
+    }
 }
 
 struct RowCtx {
