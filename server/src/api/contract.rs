@@ -389,163 +389,122 @@ fn constrain_bodies(doc: &mut Value) {
     ]);
 }
 
-/// A link from one operation's answer to another operation, its parameters as
-/// OpenAPI runtime expressions over that answer (or its request).
-struct Link {
+/// Links from one operation's answer (method, path, status) to the operations it leads
+/// to (link name, method, path), all with the same parameters: OpenAPI runtime
+/// expressions over that answer or its request.
+struct Links {
     from: (&'static str, &'static str, &'static str),
-    name: &'static str,
-    to: (&'static str, &'static str),
     parameters: &'static [(&'static str, &'static str)],
+    to: &'static [(&'static str, &'static str, &'static str)],
 }
 
-const DATASET_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
-const SAME_DATASET: &[(&str, &str)] = &[("id", "$request.path.id")];
+const RUN_ID: &[(&str, &str)] = &[("id", "$response.body#/simulation_id")];
+const NEW_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+const VERSION: &[(&str, &str)] = &[("version", "$response.body#/version")];
+const EVENT_TRACE: &[(&str, &str)] = &[("trace_id", "$request.body#/events/0/trace_id")];
 
 /// What each created thing leads to.
-const LINKS: &[Link] = &[
-    Link {
+const LINKS: &[Links] = &[
+    Links {
         from: ("post", "/v1/datasets", "201"),
-        name: "GetDataset",
-        to: ("get", "/v1/datasets/{id}"),
-        parameters: DATASET_ID,
+        parameters: NEW_ID,
+        to: &[
+            ("GetDataset", "get", "/v1/datasets/{id}"),
+            ("RenameDataset", "patch", "/v1/datasets/{id}"),
+            ("PinTraces", "post", "/v1/datasets/{id}/items"),
+            ("DatasetVersions", "get", "/v1/datasets/{id}/versions"),
+            (
+                "DatasetExpectations",
+                "get",
+                "/v1/datasets/{id}/expectations",
+            ),
+            ("SetExpectation", "put", "/v1/datasets/{id}/expectations"),
+            ("DeleteDataset", "delete", "/v1/datasets/{id}"),
+        ],
     },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "RenameDataset",
-        to: ("patch", "/v1/datasets/{id}"),
-        parameters: DATASET_ID,
-    },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "PinTraces",
-        to: ("post", "/v1/datasets/{id}/items"),
-        parameters: DATASET_ID,
-    },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "DatasetVersions",
-        to: ("get", "/v1/datasets/{id}/versions"),
-        parameters: DATASET_ID,
-    },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "DatasetExpectations",
-        to: ("get", "/v1/datasets/{id}/expectations"),
-        parameters: DATASET_ID,
-    },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "SetExpectation",
-        to: ("put", "/v1/datasets/{id}/expectations"),
-        parameters: DATASET_ID,
-    },
-    Link {
-        from: ("post", "/v1/datasets", "201"),
-        name: "DeleteDataset",
-        to: ("delete", "/v1/datasets/{id}"),
-        parameters: DATASET_ID,
-    },
-    Link {
+    Links {
         from: ("post", "/v1/datasets/{id}/items", "200"),
-        name: "UnpinTrace",
-        to: ("delete", "/v1/datasets/{id}/items/{trace_id}"),
         parameters: &[
             ("id", "$request.path.id"),
             ("trace_id", "$response.body#/added/0"),
         ],
+        to: &[("UnpinTrace", "delete", "/v1/datasets/{id}/items/{trace_id}")],
     },
-    Link {
+    Links {
         from: ("post", "/v1/datasets/{id}/items", "200"),
-        name: "DatasetAfterPin",
-        to: ("get", "/v1/datasets/{id}"),
-        parameters: SAME_DATASET,
+        parameters: &[("id", "$request.path.id")],
+        to: &[("DatasetAfterPin", "get", "/v1/datasets/{id}")],
     },
-    Link {
+    Links {
         from: ("put", "/v1/datasets/{id}/expectations", "200"),
-        name: "RemoveExpectation",
-        to: ("delete", "/v1/datasets/{id}/expectations/{expectation_id}"),
         parameters: &[
             ("id", "$request.path.id"),
             ("expectation_id", "$response.body#/id"),
         ],
+        to: &[(
+            "RemoveExpectation",
+            "delete",
+            "/v1/datasets/{id}/expectations/{expectation_id}",
+        )],
     },
-    Link {
+    Links {
         from: ("post", "/v1/events/ingest", "200"),
-        name: "IngestedTrace",
-        to: ("get", "/v1/traces/{trace_id}"),
-        parameters: &[("trace_id", "$request.body#/events/0/trace_id")],
+        parameters: EVENT_TRACE,
+        to: &[
+            ("IngestedTrace", "get", "/v1/traces/{trace_id}"),
+            ("IngestedReplay", "get", "/v1/traces/{trace_id}/replay"),
+        ],
     },
-    Link {
+    Links {
         from: ("post", "/v1/events/ingest", "200"),
-        name: "IngestedReplay",
-        to: ("get", "/v1/traces/{trace_id}/replay"),
-        parameters: &[("trace_id", "$request.body#/events/0/trace_id")],
-    },
-    Link {
-        from: ("post", "/v1/events/ingest", "200"),
-        name: "IngestedThread",
-        to: ("get", "/v1/threads/{session_id}"),
         parameters: &[("session_id", "$request.body#/events/0/session_id")],
+        to: &[("IngestedThread", "get", "/v1/threads/{session_id}")],
     },
-    Link {
+    Links {
         from: ("post", "/v1/policy/simulate/batch", "200"),
-        name: "StoredRun",
-        to: ("get", "/v1/policy/simulations/{id}"),
-        parameters: &[("id", "$response.body#/simulation_id")],
+        parameters: RUN_ID,
+        to: &[
+            ("StoredRun", "get", "/v1/policy/simulations/{id}"),
+            (
+                "StoredRunEvents",
+                "get",
+                "/v1/policy/simulations/{id}/events",
+            ),
+            ("RunAgain", "post", "/v1/policy/simulations/{id}/rerun"),
+        ],
     },
-    Link {
-        from: ("post", "/v1/policy/simulate/batch", "200"),
-        name: "StoredRunEvents",
-        to: ("get", "/v1/policy/simulations/{id}/events"),
-        parameters: &[("id", "$response.body#/simulation_id")],
-    },
-    Link {
-        from: ("post", "/v1/policy/simulate/batch", "200"),
-        name: "RunAgain",
-        to: ("post", "/v1/policy/simulations/{id}/rerun"),
-        parameters: &[("id", "$response.body#/simulation_id")],
-    },
-    Link {
+    Links {
         from: ("post", "/v1/policy/simulate", "200"),
-        name: "StoredWindowRun",
-        to: ("get", "/v1/policy/simulations/{id}"),
-        parameters: &[("id", "$response.body#/simulation_id")],
+        parameters: RUN_ID,
+        to: &[("StoredWindowRun", "get", "/v1/policy/simulations/{id}")],
     },
-    Link {
+    Links {
         from: ("post", "/v1/approvals", "201"),
-        name: "GetApproval",
-        to: ("get", "/v1/approvals/{id}"),
-        parameters: &[("id", "$response.body#/id")],
+        parameters: NEW_ID,
+        to: &[
+            ("GetApproval", "get", "/v1/approvals/{id}"),
+            ("DecideApproval", "post", "/v1/approvals/{id}/decision"),
+        ],
     },
-    Link {
-        from: ("post", "/v1/approvals", "201"),
-        name: "DecideApproval",
-        to: ("post", "/v1/approvals/{id}/decision"),
-        parameters: &[("id", "$response.body#/id")],
-    },
-    Link {
+    Links {
         from: ("put", "/v1/policies", "200"),
-        name: "SavedVersion",
-        to: ("get", "/v1/policies/versions/{version}"),
-        parameters: &[("version", "$response.body#/version")],
+        parameters: VERSION,
+        to: &[
+            ("SavedVersion", "get", "/v1/policies/versions/{version}"),
+            (
+                "RestoreVersion",
+                "post",
+                "/v1/policies/versions/{version}/restore",
+            ),
+        ],
     },
-    Link {
-        from: ("put", "/v1/policies", "200"),
-        name: "RestoreVersion",
-        to: ("post", "/v1/policies/versions/{version}/restore"),
-        parameters: &[("version", "$response.body#/version")],
-    },
-    Link {
+    Links {
         from: ("post", "/v1/policies/rules", "200"),
-        name: "ReplaceFirstRule",
-        to: ("put", "/v1/policies/rules/{index}"),
         parameters: &[("index", "0")],
-    },
-    Link {
-        from: ("post", "/v1/policies/rules", "200"),
-        name: "DeleteFirstRule",
-        to: ("delete", "/v1/policies/rules/{index}"),
-        parameters: &[("index", "0")],
+        to: &[
+            ("ReplaceFirstRule", "put", "/v1/policies/rules/{index}"),
+            ("DeleteFirstRule", "delete", "/v1/policies/rules/{index}"),
+        ],
     },
 ];
 
@@ -558,9 +517,9 @@ fn operation_ref(method: &str, path: &str) -> String {
 }
 
 fn add_links(doc: &mut Value) {
-    for link in LINKS {
-        let (method, path, status) = link.from;
-        let parameters: Map<String, Value> = link
+    for links in LINKS {
+        let (method, path, status) = links.from;
+        let parameters: Map<String, Value> = links
             .parameters
             .iter()
             .map(|(name, expression)| {
@@ -571,11 +530,12 @@ fn add_links(doc: &mut Value) {
                 (name.to_string(), value)
             })
             .collect();
-        let answer = &mut doc["paths"][path][method]["responses"][status];
-        answer["links"][link.name] = json!({
-            "operationRef": operation_ref(link.to.0, link.to.1),
-            "parameters": parameters
-        });
+        for (name, to_method, to_path) in links.to {
+            doc["paths"][path][method]["responses"][status]["links"][*name] = json!({
+                "operationRef": operation_ref(to_method, to_path),
+                "parameters": parameters
+            });
+        }
     }
 }
 
@@ -587,30 +547,25 @@ mod tests {
     #[test]
     fn links_join_documented_answers_to_documented_operations() {
         let (_, doc) = super::super::routes();
-        for link in LINKS {
-            let (method, path, status) = link.from;
+        for links in LINKS {
+            let (method, path, status) = links.from;
             let answer = &doc["paths"][path][method]["responses"][status];
             assert!(
                 answer["description"].is_string(),
-                "{}: {method} {path} has no documented {status}",
-                link.name
+                "{method} {path} has no documented {status}"
             );
-            let (to_method, to_path) = link.to;
-            let target = &doc["paths"][to_path][to_method];
-            assert!(
-                target["responses"].is_object(),
-                "{}: no {to_method} {to_path}",
-                link.name
-            );
-            for (parameter, _) in link.parameters {
-                let named = target["parameters"]
-                    .as_array()
-                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == *parameter));
+            for (name, to_method, to_path) in links.to {
+                let target = &doc["paths"][to_path][to_method];
                 assert!(
-                    named,
-                    "{}: {to_method} {to_path} takes no {parameter}",
-                    link.name
+                    target["responses"].is_object(),
+                    "{name}: no {to_method} {to_path}"
                 );
+                for (parameter, _) in links.parameters {
+                    let named = target["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["name"] == *parameter));
+                    assert!(named, "{name}: {to_method} {to_path} takes no {parameter}");
+                }
             }
         }
     }
