@@ -12,27 +12,18 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::json;
 use support::{create_key, create_project, scratch, sqlite_url, Api, Server};
 
-fn schemathesis() -> PathBuf {
-    if let Ok(path) = std::env::var("PREFLIGHT_TEST_SCHEMATHESIS") {
-        return PathBuf::from(path);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv/bin/schemathesis")
-}
-
 #[test]
 fn the_openapi_document_describes_the_server() {
-    let schemathesis = schemathesis();
-    assert!(
-        schemathesis.exists(),
-        "{} is missing: run scripts/bootstrap (it creates target/pyenv with the packages in \
-         server/tests/schemathesis/requirements.txt), or set PREFLIGHT_TEST_SCHEMATHESIS",
-        schemathesis.display()
+    let schemathesis = support::pyenv_program(
+        "schemathesis",
+        "PREFLIGHT_TEST_SCHEMATHESIS",
+        "server/tests/schemathesis/requirements.txt",
     );
 
     let dir = scratch("schemathesis");

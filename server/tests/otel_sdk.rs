@@ -9,27 +9,18 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
 use support::{create_key, create_project, scratch, sqlite_url, Api, Server};
 
-fn python() -> PathBuf {
-    if let Ok(path) = std::env::var("PREFLIGHT_TEST_PYTHON") {
-        return PathBuf::from(path);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyenv/bin/python")
-}
-
 #[test]
 fn opentelemetry_sdk_spans_become_a_governed_trace() {
-    let python = python();
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/bootstrap (it creates target/pyenv with the packages in \
-         server/tests/otel/requirements.txt), or set PREFLIGHT_TEST_PYTHON",
-        python.display()
+    let python = support::pyenv_program(
+        "python",
+        "PREFLIGHT_TEST_PYTHON",
+        "server/tests/otel/requirements.txt",
     );
     let check = Command::new(&python)
         .args([

@@ -15,6 +15,24 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_preflight")
 }
 
+/// A program of the virtualenv `scripts/bootstrap` makes (`target/pyenv/bin/{name}`,
+/// packages pinned in `requirements`), or the one `env_var` names. Missing, the test
+/// fails saying how to get it; it never skips.
+pub fn pyenv_program(name: &str, env_var: &str, requirements: &str) -> PathBuf {
+    let path = std::env::var(env_var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/pyenv/bin/{name}"))
+        });
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/bootstrap (it creates target/pyenv with the packages in \
+         {requirements}), or set {env_var}",
+        path.display()
+    );
+    path
+}
+
 /// Runs the CLI with `DATABASE_URL` set.
 pub fn preflight(database_url: &str, args: &[&str]) -> Output {
     Command::new(bin())
