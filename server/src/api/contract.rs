@@ -2,7 +2,7 @@
 //! so that no operation is missed and no limit is written twice:
 //! - the error answers each operation can give, by its shape (every operation: 401,
 //!   403, 500, 503; with a query string or path parameters: 400, 422; with path
-//!   parameters: 404; with a body: 400, 408, 413, 415, 422);
+//!   parameters: 404; with a body: 400, 408, 413, 415, 422; a policy write: 409);
 //! - the constraints of request fields and parameters, taken from the constants the
 //!   service enforces them with;
 //! - the schema of a policy draft (rule, list of rules, policy file);
