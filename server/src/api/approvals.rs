@@ -37,7 +37,7 @@ fn view(a: &store::Approval) -> Value {
     v
 }
 
-#[utoipa::path(post, path = "/v1/approvals", tag = "approvals", summary = "Request a human approval", request_body = CreateApproval, responses((status = 201, description = "Pending"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/approvals", tag = "approvals", summary = "Request a human approval", request_body = CreateApproval, responses((status = 201, description = "Pending")), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,7 +48,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&approval))))
 }
 
-#[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals", summary = "Poll an approval", params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/approvals/{id}", tag = "approvals", summary = "Poll an approval", params(("id" = String, Path)), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,7 +73,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/v1/approvals", tag = "approvals", summary = "List approvals, newest first",
     description = "`{approvals, next_cursor}`: at most `limit` approvals (default 50, at most 500). \
                    `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next ones.",
-    params(ListQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(ListQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,7 +99,7 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/approvals/{id}/decision", tag = "approvals", summary = "Approve or reject (once)", params(("id" = String, Path)), request_body = Decision, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Already decided", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/approvals/{id}/decision", tag = "approvals", summary = "Approve or reject (once)", params(("id" = String, Path)), request_body = Decision, responses((status = 200, description = "OK"), (status = 409, description = "Already decided", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,

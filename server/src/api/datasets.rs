@@ -29,7 +29,7 @@ pub struct AddItems {
     pub trace_ids: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/v1/datasets", tag = "datasets", summary = "Create a dataset", request_body = CreateDataset, responses((status = 201, description = "Created"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/datasets", tag = "datasets", summary = "Create a dataset", request_body = CreateDataset, responses((status = 201, description = "Created"), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -43,7 +43,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/datasets", tag = "datasets", summary = "List datasets, by name",
     description = "`{datasets, next_cursor}`: at most `limit` datasets (default 50, at most 500). \
                    `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next ones.",
-    params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -60,7 +60,7 @@ pub async fn list(
     description = "`{dataset, items, next_cursor}`: at most `limit` items (default 50, at most 500; \
                    `dataset.item_count` counts them all). `next_cursor` is null on the last page; \
                    otherwise pass it as `cursor` for the next items.",
-    params(("id" = String, Path, description = "Dataset id"), PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path, description = "Dataset id"), PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,7 +73,7 @@ pub async fn get(
     ))
 }
 
-#[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/v1/datasets/{id}", tag = "datasets", summary = "Rename a dataset", params(("id" = String, Path, description = "Dataset id")), request_body = RenameDataset, responses((status = 200, description = "OK"), (status = 409, description = "Name taken", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn rename(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,7 +85,7 @@ pub async fn rename(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/datasets/{id}", tag = "datasets", summary = "Delete a dataset (never its traces)", params(("id" = String, Path, description = "Dataset id")), responses((status = 204, description = "Deleted"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/datasets/{id}", tag = "datasets", summary = "Delete a dataset (never its traces)", params(("id" = String, Path, description = "Dataset id")), responses((status = 204, description = "Deleted")), security(("bearer" = [])))]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,7 +95,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/v1/datasets/{id}/items", tag = "datasets", summary = "Pin traces: reports added, already_present, unknown", params(("id" = String, Path, description = "Dataset id")), request_body = AddItems, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/datasets/{id}/items", tag = "datasets", summary = "Pin traces: reports added, already_present, unknown", params(("id" = String, Path, description = "Dataset id")), request_body = AddItems, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn add_items(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,7 +107,7 @@ pub async fn add_items(
     Ok(Json(pinned.outcome))
 }
 
-#[utoipa::path(delete, path = "/v1/datasets/{id}/items/{trace_id}", tag = "datasets", summary = "Unpin a trace", params(("id" = String, Path, description = "Dataset id"), ("trace_id" = String, Path)), responses((status = 204, description = "Removed"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/datasets/{id}/items/{trace_id}", tag = "datasets", summary = "Unpin a trace", params(("id" = String, Path, description = "Dataset id"), ("trace_id" = String, Path)), responses((status = 204, description = "Removed")), security(("bearer" = [])))]
 pub async fn remove_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,7 +124,7 @@ pub async fn remove_item(
                    (default 50, at most 500); pass `next_cursor` back as `cursor` for older ones. A simulation over \
                    a dataset records the version it ran on; `dataset_version` in `POST /v1/policy/simulate/batch` \
                    runs on an older one.",
-    params(("id" = String, Path, description = "Dataset id"), PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path, description = "Dataset id"), PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -156,7 +156,7 @@ pub struct SetExpectation {
 
 #[utoipa::path(get, path = "/v1/datasets/{id}/expectations", tag = "datasets", summary = "The expectations on the dataset's traces",
     description = "`{expectations}`: every expectation (at most 10,000 per dataset), by trace and pattern.",
-    params(("id" = String, Path, description = "Dataset id")), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path, description = "Dataset id")), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn expectations(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,7 +169,7 @@ pub async fn expectations(
 #[utoipa::path(put, path = "/v1/datasets/{id}/expectations", tag = "datasets", summary = "Set an expectation on a pinned trace",
     description = "The same trace and pattern again replaces the verdict. Simulations over the dataset report each \
                    expectation kept or broken (regressions, with the rule that broke each).",
-    params(("id" = String, Path, description = "Dataset id")), request_body = SetExpectation, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field (a trace that is not pinned, a bad pattern or verdict)", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path, description = "Dataset id")), request_body = SetExpectation, responses((status = 200, description = "OK"), (status = 422, description = "Invalid, naming the field (a trace that is not pinned, a bad pattern or verdict)", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_expectation(
     State(state): State<AppState>,
     caller: Caller,
@@ -186,7 +186,7 @@ pub async fn set_expectation(
     ))
 }
 
-#[utoipa::path(delete, path = "/v1/datasets/{id}/expectations/{expectation_id}", tag = "datasets", summary = "Remove an expectation", params(("id" = String, Path, description = "Dataset id"), ("expectation_id" = String, Path)), responses((status = 204, description = "Removed"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/datasets/{id}/expectations/{expectation_id}", tag = "datasets", summary = "Remove an expectation", params(("id" = String, Path, description = "Dataset id"), ("expectation_id" = String, Path)), responses((status = 204, description = "Removed")), security(("bearer" = [])))]
 pub async fn remove_expectation(
     State(state): State<AppState>,
     caller: Caller,

@@ -105,7 +105,7 @@ pub async fn read_body(
     Ok(bytes)
 }
 
-#[utoipa::path(post, path = "/v1/events/ingest", tag = "ingest", summary = "Ingest a batch of JamJet SDK spans (gzip accepted)", request_body = IngestBody, responses((status = 200, description = "Accepted count and rejected events by index", body = IngestResponse), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 400, description = "Malformed body", body = ErrorBody), (status = 413, description = "Body too large: as sent, once decompressed, in events, or in memory once decoded", body = ErrorBody), (status = 503, description = "Too busy (concurrent requests or the ingest memory budget); retry after `Retry-After` seconds", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/events/ingest", tag = "ingest", summary = "Ingest a batch of JamJet SDK spans (gzip accepted)", request_body = IngestBody, responses((status = 200, description = "Accepted count and rejected events by index", body = IngestResponse), (status = 400, description = "Malformed body", body = ErrorBody), (status = 413, description = "Body too large: as sent, once decompressed, in events, or in memory once decoded", body = ErrorBody), (status = 503, description = "Too busy (concurrent requests or the ingest memory budget); retry after `Retry-After` seconds", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn ingest(
     State(state): State<AppState>,
     caller: Caller,

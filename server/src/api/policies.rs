@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use service::policies::{self, ActivePolicy};
 
 use super::read::PageQuery;
-use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+use super::{ApiJson, ApiQuery, ApiResult, AppError, AppState, Caller};
 
 /// A version as answered, with its lint warnings (computed off the async workers).
 async fn view(version: &store::PolicyVersion, set: &RuleSet) -> ApiResult<Value> {
@@ -37,7 +37,7 @@ async fn edit(
     Ok(Json(view(&version, &set).await?))
 }
 
-#[utoipa::path(get, path = "/v1/policies", tag = "policies", summary = "The active rule set with version, precedence and lint warnings", responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/policies", tag = "policies", summary = "The active rule set with version, precedence and lint warnings", responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn active(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
     let ActivePolicy { version, set } = policies::active(state.store.as_ref(), &caller).await?;
     Ok(Json(view(&version, &set).await?))
@@ -52,7 +52,7 @@ pub struct ReplaceBody {
     pub message: Option<String>,
 }
 
-#[utoipa::path(put, path = "/v1/policies", tag = "policies", summary = "Replace the active rule set (a new version)", request_body = ReplaceBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/v1/policies", tag = "policies", summary = "Replace the active rule set (a new version)", request_body = ReplaceBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -82,7 +82,7 @@ pub struct RuleBody {
     pub message: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/policies/rules", tag = "policies", summary = "Insert one rule (a new version)", request_body = RuleBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policies/rules", tag = "policies", summary = "Insert one rule (a new version)", request_body = RuleBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn add_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -103,7 +103,7 @@ pub async fn add_rule(
     .await
 }
 
-#[utoipa::path(put, path = "/v1/policies/rules/{index}", tag = "policies", summary = "Replace one rule (a new version)", params(("index" = usize, Path, description = "0-based rule index")), request_body = RuleBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/v1/policies/rules/{index}", tag = "policies", summary = "Replace one rule (a new version)", params(("index" = usize, Path, description = "0-based rule index")), request_body = RuleBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn update_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,7 +119,7 @@ pub async fn update_rule(
     .await
 }
 
-#[utoipa::path(delete, path = "/v1/policies/rules/{index}", tag = "policies", summary = "Delete one rule (a new version)", params(("index" = usize, Path, description = "0-based rule index")), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/v1/policies/rules/{index}", tag = "policies", summary = "Delete one rule (a new version)", params(("index" = usize, Path, description = "0-based rule index")), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn delete_rule(
     State(state): State<AppState>,
     caller: Caller,
@@ -142,7 +142,7 @@ pub struct ReorderBody {
     pub message: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/policies/order", tag = "policies", summary = "Reorder the rules (a new version)", request_body = ReorderBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policies/order", tag = "policies", summary = "Reorder the rules (a new version)", request_body = ReorderBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn reorder(
     State(state): State<AppState>,
     caller: Caller,
@@ -158,7 +158,7 @@ pub async fn reorder(
     description = "`{versions, next_cursor}`: at most `limit` versions (default 20, at most 100), each with \
                    its rules and `diff` (rules added and removed, reordered, precedence changed). \
                    `next_cursor` is null on the last page; otherwise pass it as `cursor` for older versions.",
-    params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn versions(
     State(state): State<AppState>,
     caller: Caller,
@@ -187,7 +187,7 @@ pub async fn versions(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/policies/versions/{version}", tag = "policies", summary = "One version", params(("version" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/policies/versions/{version}", tag = "policies", summary = "One version", params(("version" = i64, Path)), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn version(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,7 +198,7 @@ pub async fn version(
     ))
 }
 
-#[utoipa::path(post, path = "/v1/policies/versions/{version}/restore", tag = "policies", summary = "Restore a version (as a new version)", params(("version" = i64, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policies/versions/{version}/restore", tag = "policies", summary = "Restore a version (as a new version)", params(("version" = i64, Path)), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn restore(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,7 +209,7 @@ pub async fn restore(
 }
 
 /// `GET /v1/projects/{project}/policies`: what the Python SDK loads at `configure()`.
-#[utoipa::path(get, path = "/v1/projects/{project}/policies", tag = "policies", summary = "Rules in evaluation order, for the SDK\'s configure()", params(("project" = String, Path, description = "Project name or id")), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/projects/{project}/policies", tag = "policies", summary = "Rules in evaluation order, for the SDK\'s configure()", params(("project" = String, Path, description = "Project name or id")), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn sdk_rules(
     State(state): State<AppState>,
     caller: Caller,
@@ -248,7 +248,7 @@ pub struct EvaluateBody {
     pub cost_usd: Option<f64>,
 }
 
-#[utoipa::path(post, path = "/v1/policy/evaluate", tag = "policies", summary = "Verdict and deciding rule under the active set", request_body = EvaluateBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policy/evaluate", tag = "policies", summary = "Verdict and deciding rule under the active set", request_body = EvaluateBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn evaluate(
     State(state): State<AppState>,
     caller: Caller,

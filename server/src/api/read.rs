@@ -4,7 +4,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{ApiQuery, ApiResult, AppError, AppState, Caller, ErrorBody};
+use super::{ApiQuery, ApiResult, AppError, AppState, Caller};
 use service::ingest::parse_timestamp;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -47,7 +47,7 @@ pub fn parse_time(field: &str, text: Option<&str>) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
-#[utoipa::path(get, path = "/v1/traces", tag = "traces", summary = "List traces, newest first", params(TraceQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/traces", tag = "traces", summary = "List traces, newest first", params(TraceQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn list_traces(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,7 +83,7 @@ pub struct PageQuery {
 #[utoipa::path(get, path = "/v1/traces/{trace_id}", tag = "traces", summary = "One trace: its summary and a page of its events, in trace order",
     description = "`{trace_id, summary, events, next_cursor}`: at most `limit` events (default 1,000, at most 5,000). \
                    `next_cursor` is null on the last page; otherwise pass it as `cursor` for the next events.",
-    params(("trace_id" = String, Path), PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+    params(("trace_id" = String, Path), PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn get_trace(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,7 +100,7 @@ pub async fn get_trace(
     })))
 }
 
-#[utoipa::path(get, path = "/v1/threads", tag = "traces", summary = "Traces grouped by session", params(PageQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/threads", tag = "traces", summary = "Traces grouped by session", params(PageQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn list_threads(
     State(state): State<AppState>,
     caller: Caller,
@@ -115,7 +115,7 @@ pub async fn list_threads(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/threads/{session_id}", tag = "traces", summary = "One session and its turns", params(("session_id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/threads/{session_id}", tag = "traces", summary = "One session and its turns", params(("session_id" = String, Path)), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn get_thread(
     State(state): State<AppState>,
     caller: Caller,
@@ -137,7 +137,7 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/audit", tag = "traces", summary = "Policy-relevant events with counts per verdict", params(AuditQuery), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/audit", tag = "traces", summary = "Policy-relevant events with counts per verdict", params(AuditQuery), responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
@@ -167,7 +167,7 @@ pub struct ChangesQuery {
     pub limit: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/v1/audit/changes", tag = "traces", summary = "Who changed what in the project, newest first", params(ChangesQuery), responses((status = 200, description = "`{changes: [{id, actor, kind, subject, detail, changed_at}], next_before}`; `actor` is an account's email or `key:<prefix>`"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/audit/changes", tag = "traces", summary = "Who changed what in the project, newest first", params(ChangesQuery), responses((status = 200, description = "`{changes: [{id, actor, kind, subject, detail, changed_at}], next_before}`; `actor` is an account's email or `key:<prefix>`")), security(("bearer" = [])))]
 pub async fn changes(
     State(state): State<AppState>,
     caller: Caller,

@@ -286,7 +286,6 @@ pub fn pack(trace_id: &str, files: &[(&str, Vec<u8>)], mtime: u64) -> std::io::R
         (status = 200, description = "The bundle", content_type = "application/gzip", body = Vec<u8>,
          headers(("x-jj-replay-schema" = String, description = "replay-1.0"),
                  ("x-jj-replay-next-cursor" = String, description = "Only when more events follow: the next part's cursor"))),
-        (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
         (status = 404, description = "Not found in this project", body = ErrorBody),
         (status = 422, description = "Invalid, naming the field", body = ErrorBody)
     ),

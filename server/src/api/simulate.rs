@@ -108,7 +108,7 @@ fn answer(saved: simulation::SavedSimulation) -> ApiResult<Json<Value>> {
 }
 
 /// `POST /v1/policy/simulate/batch`: over a dataset or a list of traces.
-#[utoipa::path(post, path = "/v1/policy/simulate/batch", tag = "simulation", summary = "Simulate a draft over a dataset or trace ids", request_body = SimulateBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policy/simulate/batch", tag = "simulation", summary = "Simulate a draft over a dataset or trace ids", request_body = SimulateBody, responses((status = 200, description = "OK"), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -129,7 +129,7 @@ pub async fn batch(
 }
 
 /// `POST /v1/policy/simulate`: over the project's recorded events in a time window.
-#[utoipa::path(post, path = "/v1/policy/simulate", tag = "simulation", summary = "Simulate a draft over recorded events in a time window", request_body = SimulateWindowBody, responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 422, description = "Invalid, naming the field", body = ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/v1/policy/simulate", tag = "simulation", summary = "Simulate a draft over recorded events in a time window", request_body = SimulateWindowBody, responses((status = 200, description = "OK")), security(("bearer" = [])))]
 pub async fn window(
     State(state): State<AppState>,
     caller: Caller,
@@ -151,7 +151,7 @@ pub async fn window(
 /// `GET /v1/policy/simulations/{id}`.
 #[utoipa::path(get, path = "/v1/policy/simulations/{id}", tag = "simulation", summary = "A stored simulation run: its receipt",
     description = "`{id, project_id, created_at, request, summary}`. `request` is what the run was made of, as it was then:                    the draft as given and normalised (`draft_rules`, `unmatched`), the baseline (`baseline`, and for                    `active_policy` its `baseline_version` and `baseline_rules`), the scope as resolved (`dataset_id`,                    `dataset_name`, `dataset_version`, `trace_ids`, `traces_in_scope`, or `since_micros`/`until_micros`),                    `evaluator_version` and `rerun_of`. `summary` holds the numbers, transitions, samples, `expectations`,                    `reviews` and the `digest` over draft, events and verdicts. Nothing in it changes afterwards.",
-    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -166,7 +166,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/v1/policy/simulations/{id}/rerun", tag = "simulation", summary = "Run a stored simulation again",
     description = "The same draft and baseline over the run's scope as it is now (a dataset's current version, the same \
                    traces, the same window), kept as a new run whose `rerun_of` names the old one.",
-    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path)), responses((status = 200, description = "OK"), (status = 404, description = "Not found in this project", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn rerun(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,7 +185,7 @@ const EVENTS_CHUNK: usize = 64 * 1024;
                    `timestamp`, `trace_id`, `span_id`, `recorded`). `preflight simulation verify --receipt R --events E` \
                    recomputes the receipt's digest over them: events deleted or re-sent since show as a digest that \
                    no longer matches. 409 for a dataset run made before dataset versions.",
-    params(("id" = String, Path)), responses((status = 200, description = "JSON lines", content_type = "application/x-ndjson"), (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 409, description = "The run's scope cannot be read again", body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = String, Path)), responses((status = 200, description = "JSON lines", content_type = "application/x-ndjson"), (status = 404, description = "Not found in this project", body = ErrorBody), (status = 409, description = "The run's scope cannot be read again", body = ErrorBody)), security(("bearer" = [])))]
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,

@@ -160,7 +160,6 @@ fn error_response(encoding: Encoding, err: AppError) -> Response {
     responses(
         (status = 200, description = "ExportTraceServiceResponse, in the request's encoding; partialSuccess counts rejected spans"),
         (status = 400, description = "Malformed body (google.rpc.Status)", body = ErrorBody),
-        (status = 401, description = "Missing, unknown or revoked API key", body = ErrorBody),
         (status = 413, description = "Body, span count or decoded memory over the limit", body = ErrorBody),
         (status = 415, description = "Unsupported Content-Type or Content-Encoding", body = ErrorBody),
         (status = 503, description = "Storage failed or too busy; retry after `Retry-After` seconds", body = ErrorBody)
